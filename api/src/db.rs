@@ -1,0 +1,61 @@
+//! Database connection: SQLite (embedded default) or PostgreSQL.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+/// Connects and configures the pool. SQLite runs in WAL mode with `synchronous = FULL`, so a
+/// committed transaction survives a crash or power loss, and waits for the write lock instead
+/// of failing at once.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+        });
+    Database::connect(options)
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/readiness"),
+            "postgres://app:***@db:5432/readiness"
+        );
+        assert_eq!(redact("postgres://app@db/r"), "postgres://app@db/r");
+        assert_eq!(
+            redact("sqlite://readiness.db?mode=rwc"),
+            "sqlite://readiness.db?mode=rwc"
+        );
+    }
+}

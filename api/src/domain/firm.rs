@@ -1,0 +1,273 @@
+//! A firm's identity and segment attributes as a collector submits them.
+
+use readiness_analytics::FieldProblem;
+use serde_json::{Map, Value};
+
+/// ISO 3166-1 alpha-2: every officially assigned code.
+const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG \
+BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY \
+CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ \
+GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP \
+KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU \
+MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA \
+RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK \
+TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// The size bands, smallest first.
+pub const SIZE_BANDS: [&str; 4] = ["micro", "small", "medium", "large"];
+
+pub const MAX_REF_CHARS: usize = 128;
+pub const MAX_REGION_CHARS: usize = 64;
+
+/// A firm as submitted: stable reference plus segment attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirmProfile {
+    external_ref: String,
+    industry: String,
+    size_band: String,
+    country: String,
+    region: Option<String>,
+}
+
+impl FirmProfile {
+    pub fn external_ref(&self) -> &str {
+        &self.external_ref
+    }
+    pub fn industry(&self) -> &str {
+        &self.industry
+    }
+    pub fn size_band(&self) -> &str {
+        &self.size_band
+    }
+    pub fn country(&self) -> &str {
+        &self.country
+    }
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// Parses the `firm` object; every problem is reported, with pointers under `base`.
+    pub fn parse(value: Option<&Value>, base: &str) -> Result<Self, Vec<FieldProblem>> {
+        let pointer = |field: &str| format!("{base}/{field}");
+        let Some(object) = value.and_then(Value::as_object) else {
+            let message = if value.is_some() {
+                "must be an object with ref, industry, size_band, country and optional region"
+            } else {
+                "is required"
+            };
+            return Err(vec![FieldProblem::new(base, message)]);
+        };
+        let mut problems = Vec::new();
+        for key in object.keys() {
+            if !["ref", "industry", "size_band", "country", "region"].contains(&key.as_str()) {
+                problems.push(FieldProblem::new(pointer(key), "unknown field"));
+            }
+        }
+        let external_ref = required_string(object, "ref", &pointer("ref"), &mut problems)
+            .and_then(|r| check_ref(r, &pointer("ref"), &mut problems));
+        let industry = required_string(object, "industry", &pointer("industry"), &mut problems)
+            .and_then(|i| check_industry(i, &pointer("industry"), &mut problems));
+        let size_band = required_string(object, "size_band", &pointer("size_band"), &mut problems)
+            .and_then(|s| check_size_band(s, &pointer("size_band"), &mut problems));
+        let country = required_string(object, "country", &pointer("country"), &mut problems)
+            .and_then(|c| check_country(c, &pointer("country"), &mut problems));
+        let region = match object.get("region") {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(region)) => check_region(
+                region,
+                country.as_deref(),
+                &pointer("region"),
+                &mut problems,
+            )
+            .map(Some),
+            Some(_) => {
+                problems.push(FieldProblem::new(pointer("region"), "must be a string"));
+                None
+            }
+        };
+        match (external_ref, industry, size_band, country, region) {
+            (Some(external_ref), Some(industry), Some(size_band), Some(country), Some(region))
+                if problems.is_empty() =>
+            {
+                Ok(Self {
+                    external_ref,
+                    industry,
+                    size_band,
+                    country,
+                    region,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+fn required_string<'a>(
+    object: &'a Map<String, Value>,
+    field: &str,
+    pointer: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<&'a str> {
+    match object.get(field) {
+        Some(Value::String(s)) => Some(s),
+        None | Some(Value::Null) => {
+            problems.push(FieldProblem::new(pointer, "is required"));
+            None
+        }
+        Some(_) => {
+            problems.push(FieldProblem::new(pointer, "must be a string"));
+            None
+        }
+    }
+}
+
+fn check_ref(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+    let length = value.chars().count();
+    if value.trim().is_empty() || value.trim() != value {
+        problems.push(FieldProblem::new(
+            pointer,
+            "must be non-empty, without leading or trailing spaces",
+        ));
+        None
+    } else if length > MAX_REF_CHARS {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be at most {MAX_REF_CHARS} characters"),
+        ));
+        None
+    } else if value.chars().any(char::is_control) {
+        problems.push(FieldProblem::new(
+            pointer,
+            "must not contain control characters",
+        ));
+        None
+    } else {
+        Some(value.to_owned())
+    }
+}
+
+fn check_industry(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+    let valid = value.len() == 1 && value.bytes().all(|b| (b'A'..=b'U').contains(&b));
+    if valid {
+        Some(value.to_owned())
+    } else {
+        problems.push(FieldProblem::new(
+            pointer,
+            "must be a NACE Rev.2 section letter, A to U (upper case)",
+        ));
+        None
+    }
+}
+
+fn check_size_band(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+    if SIZE_BANDS.contains(&value) {
+        Some(value.to_owned())
+    } else {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be one of: {}", SIZE_BANDS.join(", ")),
+        ));
+        None
+    }
+}
+
+pub fn is_country_code(value: &str) -> bool {
+    value.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|code| code == value)
+}
+
+fn check_country(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+    if is_country_code(value) {
+        return Some(value.to_owned());
+    }
+    let hint = match value {
+        "EL" => " (Greece is GR; EL is Eurostat's code)",
+        "UK" => " (the United Kingdom is GB; UK is Eurostat's code)",
+        _ if is_country_code(&value.to_ascii_uppercase()) => " (use upper case)",
+        _ => "",
+    };
+    problems.push(FieldProblem::new(
+        pointer,
+        format!("must be an ISO 3166-1 alpha-2 country code{hint}"),
+    ));
+    None
+}
+
+fn check_region(
+    value: &str,
+    country: Option<&str>,
+    pointer: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<String> {
+    // ISO 3166-2 shape: the country code, a hyphen, 1–3 letters or digits.
+    let shape_ok = value.len() <= MAX_REGION_CHARS
+        && value.split_once('-').is_some_and(|(prefix, subdivision)| {
+            prefix.len() == 2
+                && (1..=3).contains(&subdivision.len())
+                && subdivision
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        });
+    if !shape_ok {
+        problems.push(FieldProblem::new(
+            pointer,
+            "must be an ISO 3166-2 subdivision code such as DE-BY",
+        ));
+        return None;
+    }
+    match country {
+        Some(country) if !value.starts_with(&format!("{country}-")) => {
+            problems.push(FieldProblem::new(
+                pointer,
+                format!("must be a subdivision of the firm's country {country}"),
+            ));
+            None
+        }
+        _ => Some(value.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_country_list_has_every_assigned_code() {
+        assert_eq!(ISO_3166_ALPHA2.split(' ').count(), 249);
+        assert!(is_country_code("DE") && is_country_code("GR") && !is_country_code("EL"));
+    }
+
+    #[test]
+    fn a_valid_firm_parses() {
+        let firm = FirmProfile::parse(
+            Some(&json!({"ref": "acme-001", "industry": "C", "size_band": "small", "country": "DE", "region": "DE-BY"})),
+            "/firm",
+        )
+        .unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(firm.region(), Some("DE-BY"));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let problems = FirmProfile::parse(
+            Some(&json!({"ref": " ", "industry": "Z", "size_band": "huge", "country": "EL", "region": "FR-75", "colour": 1})),
+            "/firm",
+        )
+        .err()
+        .unwrap_or_default();
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/firm/colour",
+                "/firm/ref",
+                "/firm/industry",
+                "/firm/size_band",
+                "/firm/country",
+                "/firm/region"
+            ]
+        );
+        assert!(problems[4].message.contains("Greece is GR"));
+    }
+}

@@ -1,0 +1,104 @@
+//! `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) and payload fingerprints.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// A client-chosen key that makes a retried submission safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Accepts 1–255 visible ASCII characters.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() || raw.len() > MAX_KEY_CHARS {
+            return Err(format!("must be 1 to {MAX_KEY_CHARS} characters long"));
+        }
+        if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must consist of visible ASCII characters only".to_owned());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// SHA-256 (hex) of the survey slug and the payload in canonical form (object keys sorted,
+/// no insignificant whitespace), so the same payload sent twice has the same fingerprint
+/// whatever its key order.
+pub fn payload_hash(slug: &str, payload: &Value) -> String {
+    let mut canonical = String::new();
+    write_canonical(payload, &mut canonical);
+    let mut hasher = Sha256::new();
+    hasher.update(slug.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (index, (key, value)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn key_order_does_not_change_the_fingerprint() {
+        let a = json!({"firm": {"ref": "a", "country": "DE"}, "answers": {"x": "1", "y": "2"}});
+        let b = json!({"answers": {"y": "2", "x": "1"}, "firm": {"country": "DE", "ref": "a"}});
+        assert_eq!(payload_hash("s", &a), payload_hash("s", &b));
+        assert_ne!(payload_hash("s", &a), payload_hash("t", &a));
+        assert_ne!(
+            payload_hash("s", &a),
+            payload_hash(
+                "s",
+                &json!({"firm": {"ref": "b", "country": "DE"}, "answers": {"x": "1", "y": "2"}})
+            )
+        );
+    }
+
+    #[test]
+    fn keys_are_bounded_visible_ascii() {
+        assert!(IdempotencyKey::parse("order-42").is_ok());
+        assert!(IdempotencyKey::parse("").is_err());
+        assert!(IdempotencyKey::parse(&"k".repeat(256)).is_err());
+        assert!(IdempotencyKey::parse("with space").is_err());
+    }
+}

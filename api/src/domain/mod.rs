@@ -1,0 +1,9 @@
+//! Domain types parsed at the edge: invalid data never travels inward.
+
+pub mod firm;
+pub mod idempotency;
+pub mod submission;
+
+pub use firm::FirmProfile;
+pub use idempotency::{IdempotencyKey, payload_hash};
+pub use submission::Submission;

@@ -1,0 +1,16 @@
+//! Readiness HTTP server: submission, survey definitions and (later) reports over REST.
+//!
+//! **Architecture Invariant:** this is the only crate that knows actix-web. Handlers are
+//! thin: parse → domain → store / analytics → DTO.
+
+pub mod catalog;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,19 @@
+//! HTTP routes. Each resource module registers its handlers with `configure`, so the
+//! OpenAPI description is collected from the same registration that serves requests.
+
+pub mod body;
+pub mod health;
+pub mod responses;
+pub mod surveys;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every route.
+pub fn configure(config: &mut ServiceConfig) {
+    config.configure(health::configure);
+    config.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(surveys::configure)
+            .configure(responses::configure),
+    );
+}

@@ -1,0 +1,90 @@
+//! `POST /api/v1/surveys/{slug}/responses`: submit one response, get the assessment back.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Utc;
+
+use super::{
+    AssessmentView, Source, SubmitResponse, assessment_view, idempotency_key_header, new_response,
+};
+use crate::domain::submission::to_stored_precision;
+use crate::domain::{Submission, payload_hash};
+use crate::problem::{ApiError, Problem};
+use crate::routes::body::{Json, SINGLE_LIMIT};
+use crate::startup::AppState;
+use crate::store::responses::{Outcome, ResponseStore};
+use crate::store::surveys::SurveyQuery;
+
+/// Submit one response to the latest published version of a survey.
+///
+/// The firm gets its tier, the reasons (blockers) and its next step back at once. A `201` is
+/// sent only after the response is committed. Retrying with the same `Idempotency-Key` and
+/// the same body returns the original result with `200`.
+#[utoipa::path(
+    tag = "responses",
+    params(
+        ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–255 visible ASCII characters, unique per submission"),
+    ),
+    request_body(content = SubmitResponse, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored and scored", body = AssessmentView,
+            headers(("Location" = String, description = "URL of the stored response"))),
+        (status = 200, description = "Replay of an earlier submission with the same Idempotency-Key and body", body = AssessmentView,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+        (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with the same Idempotency-Key is still in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (every one named), or the Idempotency-Key was used with another body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/surveys/{slug}/responses")]
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn submit_response(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: Json<SINGLE_LIMIT>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key_header(&req)?;
+    let survey = SurveyQuery::latest_published(&state.db, &slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
+    let entry = state.catalog.entry(&survey)?;
+    let now = to_stored_precision(Utc::now());
+    let submission = Submission::parse(&body.0, &entry.instrument, now, "", &[])
+        .map_err(ApiError::validation)?;
+    let idempotency = key.map(|key| (key, payload_hash(&slug, &body.0)));
+    let item = new_response(&entry, submission, Source::Api, idempotency, now);
+
+    let outcome = ResponseStore::insert_all(&state.db, vec![item])
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the store returned no outcome"))?;
+    match outcome {
+        Outcome::Created(stored) => {
+            let view = assessment_view(&stored, &entry)?;
+            Ok(HttpResponse::Created()
+                .insert_header((header::LOCATION, format!("/api/v1/responses/{}", view.id)))
+                .json(view))
+        }
+        Outcome::Replayed(stored) => {
+            let entry = state.catalog.by_id(&state.db, stored.row.survey_id).await?;
+            Ok(HttpResponse::Ok()
+                .insert_header(("Idempotent-Replayed", "true"))
+                .json(assessment_view(&stored, &entry)?))
+        }
+        Outcome::KeyReused => Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was already used with a different request body"
+                .to_owned(),
+        }),
+        Outcome::InFlight => Err(ApiError::Conflict {
+            code: "idempotency_key_in_flight",
+            detail: "a request with this Idempotency-Key is still being processed; retry shortly"
+                .to_owned(),
+        }),
+    }
+}

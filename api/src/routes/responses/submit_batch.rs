@@ -1,0 +1,190 @@
+//! `POST /api/v1/surveys/{slug}/responses/batch`: up to 1,000 submissions, a result per item.
+
+use actix_web::{HttpResponse, post, web};
+use chrono::Utc;
+use readiness_analytics::FieldProblem;
+use serde_json::Value;
+
+use super::{BatchItemResult, BatchResult, Source, SubmitBatch, new_response};
+use crate::domain::submission::to_stored_precision;
+use crate::domain::{IdempotencyKey, Submission, payload_hash};
+use crate::problem::{ApiError, FieldError, Problem};
+use crate::routes::body::{BATCH_LIMIT, Json};
+use crate::startup::AppState;
+use crate::store::responses::{Outcome, ResponseStore};
+use crate::store::surveys::SurveyQuery;
+
+pub const MAX_BATCH_ITEMS: usize = 1000;
+
+/// Submit up to 1,000 responses at once.
+///
+/// Valid items are stored even when others fail; each item gets its own result, in order.
+/// Items carry their own optional `idempotency_key`, so a retried batch stores nothing twice.
+#[utoipa::path(
+    tag = "responses",
+    params(("slug" = String, Path, description = "Survey slug", example = "ai-readiness")),
+    request_body(content = SubmitBatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One result per item", body = BatchResult),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More than 1,000 items or a body over 4 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not sent as application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not an object with a `responses` array", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/surveys/{slug}/responses/batch")]
+#[tracing::instrument(skip_all, fields(slug = %slug))]
+pub async fn submit_batch(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    body: Json<BATCH_LIMIT>,
+) -> Result<HttpResponse, ApiError> {
+    let items = batch_items(&body.0)?;
+    let survey = SurveyQuery::latest_published(&state.db, &slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
+    let entry = state.catalog.entry(&survey)?;
+    let now = to_stored_precision(Utc::now());
+
+    let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(items.len());
+    let mut to_store = Vec::new();
+    let mut stored_at = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let base = format!("/responses/{index}");
+        let key = item_key(item, &base);
+        let submission =
+            Submission::parse(item, &entry.instrument, now, &base, &["idempotency_key"]);
+        match (submission, key) {
+            (Ok(submission), Ok(key)) => {
+                let idempotency = key.map(|key| (key, payload_hash(&slug, &without_key(item))));
+                to_store.push(new_response(
+                    &entry,
+                    submission,
+                    Source::Batch,
+                    idempotency,
+                    now,
+                ));
+                stored_at.push(index);
+                results.push(None);
+            }
+            (submission, key) => {
+                let mut problems = submission.err().unwrap_or_default();
+                problems.extend(key.err());
+                results.push(Some(rejected(index, 422, problems)));
+            }
+        }
+    }
+
+    let outcomes = ResponseStore::insert_all(&state.db, to_store).await?;
+    for (index, outcome) in stored_at.into_iter().zip(outcomes) {
+        let key_pointer = format!("/responses/{index}/idempotency_key");
+        results[index] = Some(match outcome {
+            Outcome::Created(stored) => accepted(index, 201, &stored.row),
+            Outcome::Replayed(stored) => accepted(index, 200, &stored.row),
+            Outcome::KeyReused => rejected(
+                index,
+                422,
+                vec![FieldProblem::new(
+                    key_pointer,
+                    "was already used with a different payload",
+                )],
+            ),
+            Outcome::InFlight => rejected(
+                index,
+                409,
+                vec![FieldProblem::new(
+                    key_pointer,
+                    "is held by a request still in progress; retry shortly",
+                )],
+            ),
+        });
+    }
+    let results: Vec<BatchItemResult> = results.into_iter().flatten().collect();
+    let count = |status: u16| results.iter().filter(|r| r.status == status).count();
+    Ok(HttpResponse::Ok().json(BatchResult {
+        created: count(201),
+        replayed: count(200),
+        rejected: results.len() - count(201) - count(200),
+        results,
+    }))
+}
+
+fn batch_items(body: &Value) -> Result<&Vec<Value>, ApiError> {
+    let object = body.as_object().ok_or_else(|| {
+        ApiError::validation([FieldProblem::new(
+            "",
+            "must be an object with a `responses` array",
+        )])
+    })?;
+    let mut problems: Vec<FieldProblem> = object
+        .keys()
+        .filter(|key| key.as_str() != "responses")
+        .map(|key| FieldProblem::new(format!("/{key}"), "unknown field"))
+        .collect();
+    let items = object.get("responses").and_then(Value::as_array);
+    if items.is_none() {
+        problems.push(FieldProblem::new(
+            "/responses",
+            "is required and must be an array",
+        ));
+    }
+    match items {
+        Some(items) if problems.is_empty() => {
+            if items.len() > MAX_BATCH_ITEMS {
+                Err(ApiError::TooManyItems(format!(
+                    "a batch holds at most {MAX_BATCH_ITEMS} responses; this one has {}",
+                    items.len()
+                )))
+            } else {
+                Ok(items)
+            }
+        }
+        _ => Err(ApiError::validation(problems)),
+    }
+}
+
+fn item_key(item: &Value, base: &str) -> Result<Option<IdempotencyKey>, FieldProblem> {
+    let pointer = format!("{base}/idempotency_key");
+    match item.get("idempotency_key") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(raw)) => IdempotencyKey::parse(raw)
+            .map(Some)
+            .map_err(|reason| FieldProblem::new(pointer, reason)),
+        Some(_) => Err(FieldProblem::new(pointer, "must be a string")),
+    }
+}
+
+/// The item as fingerprinted: everything but its idempotency key, so a batch item and a
+/// single submission of the same payload under the same key are the same request.
+fn without_key(item: &Value) -> Value {
+    let mut item = item.clone();
+    if let Some(object) = item.as_object_mut() {
+        object.remove("idempotency_key");
+    }
+    item
+}
+
+fn accepted(
+    index: usize,
+    status: u16,
+    row: &crate::store::entities::response::Model,
+) -> BatchItemResult {
+    BatchItemResult {
+        index,
+        status,
+        id: Some(row.id),
+        tier: Some(row.tier.clone()),
+        errors: None,
+    }
+}
+
+fn rejected(index: usize, status: u16, problems: Vec<FieldProblem>) -> BatchItemResult {
+    BatchItemResult {
+        index,
+        status,
+        id: None,
+        tier: None,
+        errors: Some(problems.into_iter().map(FieldError::from).collect()),
+    }
+}

@@ -1,0 +1,7 @@
+//! Entities mirror the tables created by the `migration` crate.
+
+pub mod api_key;
+pub mod audit_event;
+pub mod firm;
+pub mod response;
+pub mod survey;

@@ -1,0 +1,5 @@
+//! The store: sea-orm entities and every query, in one place (no SQL in handlers).
+
+pub mod entities;
+pub mod responses;
+pub mod surveys;

@@ -1,0 +1,21 @@
+//! The database schema of Readiness, as sea-orm migrations that run on SQLite and PostgreSQL.
+//!
+//! **Architecture Invariant:** migrations never import entities or domain code; each one is
+//! frozen as it shipped.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_tables;
+mod m20261128_000002_install_ai_readiness_v1;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_tables::Migration),
+            Box::new(m20261128_000002_install_ai_readiness_v1::Migration),
+        ]
+    }
+}
