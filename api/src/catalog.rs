@@ -45,10 +45,10 @@ impl Catalog {
             public: survey.public,
             instrument,
         });
-        if survey.status != "draft" {
-            if let Ok(mut cache) = self.by_survey.write() {
-                cache.insert(survey.id, entry.clone());
-            }
+        if survey.status != "draft"
+            && let Ok(mut cache) = self.by_survey.write()
+        {
+            cache.insert(survey.id, entry.clone());
         }
         Ok(entry)
     }

@@ -97,9 +97,6 @@ fn app(
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .default_service(web::to(not_found))
-        .wrap(actix_web::middleware::NormalizePath::new(
-            actix_web::middleware::TrailingSlash::Trim,
-        ))
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {

@@ -251,7 +251,7 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let problems = FirmProfile::parse(
-            Some(&json!({"ref": " ", "industry": "Z", "size_band": "huge", "country": "EL", "region": "FR-75", "colour": 1})),
+            Some(&json!({"ref": " ", "industry": "Z", "size_band": "huge", "country": "EL", "region": "bavaria", "colour": 1})),
             "/firm",
         )
         .err()

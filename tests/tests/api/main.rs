@@ -1,0 +1,14 @@
+//! Black-box tests: the real server on a random port, a fresh database per test, HTTP in and
+//! out. Every scenario runs on SQLite and on PostgreSQL (`READINESS_TEST_POSTGRES_URL`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod batch;
+mod errors;
+mod health;
+mod helpers;
+mod idempotency;
+mod openapi;
+mod rubric;
+mod submit;
+mod surveys;
