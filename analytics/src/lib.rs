@@ -8,6 +8,7 @@
 mod answers;
 mod assess;
 mod instrument;
+pub mod reports;
 
 pub use answers::{Answers, FieldProblem, validate};
 pub use assess::{Assessment, Blocker, DimensionScores, TierRef, assess};

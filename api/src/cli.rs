@@ -35,6 +35,11 @@ enum Command {
         after_help = "Example:\n  readiness migrate --database-url postgres://app@db/readiness"
     )]
     Migrate(DatabaseArgs),
+    /// Fill the database with synthetic but plausible firms and answers.
+    #[command(
+        after_help = "Examples:\n  readiness demo\n  readiness demo --firms 200000 --responses-per-firm 5 --seed 7"
+    )]
+    Demo(DemoArgs),
     /// Print the OpenAPI document (or write it to a file).
     #[command(after_help = "Example:\n  readiness openapi --output openapi/openapi.json")]
     Openapi {
@@ -52,12 +57,30 @@ struct DatabaseArgs {
 }
 
 #[derive(Debug, Args)]
+struct DemoArgs {
+    /// How many firms to create.
+    #[arg(long, default_value_t = 5000)]
+    firms: u64,
+    /// Responses per firm (a firm answering again over time).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    responses_per_firm: u32,
+    /// The same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "READINESS_BIND", default_value = DEFAULT_BIND)]
     bind: String,
     #[command(flatten)]
     database: DatabaseArgs,
+    /// How stale a report may be (milliseconds) before new responses are read into it.
+    #[arg(long, env = "READINESS_REPORT_REFRESH_MS", default_value_t = 1000)]
+    report_refresh_ms: u64,
     /// Log line format.
     #[arg(
         long,
@@ -94,7 +117,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
             telemetry::init(args.log_format, "info");
-            let settings = Settings::new(args.bind, args.database.database_url);
+            let mut settings = Settings::new(args.bind, args.database.database_url);
+            settings.report_refresh = std::time::Duration::from_millis(args.report_refresh_ms);
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "readiness is listening");
             app.run_until_stopped().await?;
@@ -108,6 +132,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Demo(args) => demo(args).await,
         Command::Openapi { output } => {
             let json = openapi_document()
                 .to_pretty_json()
@@ -122,4 +147,24 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let db = crate::db::connect(&args.database.database_url).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("applying migrations failed")?;
+    let stored = crate::demo::fill(&db, args.firms, args.responses_per_firm, args.seed, |n| {
+        eprint!("\r{n} responses stored");
+    })
+    .await?;
+    eprintln!();
+    println!(
+        "stored {stored} responses from {} firms (seed {}) in {:.1} s",
+        args.firms,
+        args.seed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

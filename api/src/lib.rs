@@ -6,9 +6,11 @@
 pub mod catalog;
 pub mod cli;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod openapi;
 pub mod problem;
+pub mod report_snapshot;
 pub mod routes;
 pub mod settings;
 pub mod startup;

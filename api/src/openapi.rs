@@ -15,6 +15,8 @@ use crate::problem::{FieldError, Problem};
     tags(
         (name = "surveys", description = "Instrument definitions, to render forms"),
         (name = "responses", description = "Submitting and reading responses"),
+        (name = "reports", description = "Aggregated readiness, trends and blockers for analysts"),
+        (name = "populations", description = "Population margins that reports can be weighted to"),
         (name = "operations", description = "Health and readiness probes"),
     )
 )]

@@ -1,5 +1,9 @@
 //! Effective server configuration.
 
+use std::time::Duration;
+
+use crate::report_snapshot::DEFAULT_REFRESH_EVERY;
+
 /// Where the embedded default database lives.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://readiness.db?mode=rwc";
 /// The default listen address.
@@ -13,6 +17,8 @@ pub struct Settings {
     pub database_url: String,
     /// HTTP worker threads; `None` = one per core.
     pub workers: Option<usize>,
+    /// How stale a report may be before the snapshot reads new responses.
+    pub report_refresh: Duration,
 }
 
 impl Settings {
@@ -21,6 +27,7 @@ impl Settings {
             bind: bind.into(),
             database_url: database_url.into(),
             workers: None,
+            report_refresh: DEFAULT_REFRESH_EVERY,
         }
     }
 }

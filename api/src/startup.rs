@@ -14,6 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::catalog::Catalog;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
+use crate::report_snapshot::ReportSnapshot;
 use crate::routes;
 use crate::settings::Settings;
 
@@ -22,6 +23,7 @@ use crate::settings::Settings;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub catalog: Catalog,
+    pub reports: ReportSnapshot,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -44,6 +46,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             catalog: Catalog::default(),
+            reports: ReportSnapshot::new(settings.report_refresh),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?

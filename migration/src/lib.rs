@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_tables;
 mod m20261128_000002_install_ai_readiness_v1;
+mod m20261128_000003_populations_and_report_index;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_tables::Migration),
             Box::new(m20261128_000002_install_ai_readiness_v1::Migration),
+            Box::new(m20261128_000003_populations_and_report_index::Migration),
         ]
     }
 }

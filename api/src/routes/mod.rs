@@ -3,6 +3,8 @@
 
 pub mod body;
 pub mod health;
+pub mod populations;
+pub mod reports;
 pub mod responses;
 pub mod surveys;
 
@@ -14,6 +16,8 @@ pub fn configure(config: &mut ServiceConfig) {
     config.service(
         utoipa_actix_web::scope("/api/v1")
             .configure(surveys::configure)
-            .configure(responses::configure),
+            .configure(responses::configure)
+            .configure(reports::configure)
+            .configure(populations::configure),
     );
 }

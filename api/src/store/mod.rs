@@ -1,5 +1,7 @@
 //! The store: sea-orm entities and every query, in one place (no SQL in handlers).
 
 pub mod entities;
+pub mod populations;
+pub mod report_rows;
 pub mod responses;
 pub mod surveys;

@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 use super::entities::{firm, response};
 
+/// Rows per multi-row INSERT (below SQLite's limit of bound parameters).
+const BULK_ROWS: usize = 1000;
+
 /// A response ready to be stored: validated, scored, with its firm's attributes.
 #[derive(Debug, Clone)]
 pub struct NewResponse {
@@ -105,6 +108,84 @@ impl ResponseStore {
             .into_iter()
             .map(|outcome| outcome.unwrap_or(Outcome::InFlight))
             .collect())
+    }
+
+    /// Stores many new responses at once (imports, demo data), with multi-row inserts in one
+    /// transaction. Rows without idempotency keys only; returns the number stored.
+    pub async fn insert_bulk(
+        db: &DatabaseConnection,
+        items: Vec<NewResponse>,
+    ) -> Result<u64, DbErr> {
+        let txn = db.begin().await?;
+        let mut firms: HashMap<&str, firm::ActiveModel> = HashMap::new();
+        for item in &items {
+            let row = &item.row;
+            firms.insert(
+                item.firm_ref.as_str(),
+                firm::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    external_ref: Set(item.firm_ref.clone()),
+                    industry: Set(row.industry.clone()),
+                    size_band: Set(row.size_band.clone()),
+                    country: Set(row.country.clone()),
+                    region: Set(row.region.clone()),
+                    created_at: Set(row.received_at),
+                    updated_at: Set(row.received_at),
+                },
+            );
+        }
+        let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
+        let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
+        for chunk in firm_rows.chunks(BULK_ROWS) {
+            firm::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::column(firm::Column::ExternalRef)
+                        .update_columns([
+                            firm::Column::Industry,
+                            firm::Column::SizeBand,
+                            firm::Column::Country,
+                            firm::Column::Region,
+                            firm::Column::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        let mut firm_ids: HashMap<String, Uuid> = HashMap::new();
+        for chunk in refs.chunks(BULK_ROWS) {
+            let found: Vec<(Uuid, String)> = firm::Entity::find()
+                .select_only()
+                .column(firm::Column::Id)
+                .column(firm::Column::ExternalRef)
+                .filter(firm::Column::ExternalRef.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            firm_ids.extend(found.into_iter().map(|(id, r)| (r, id)));
+        }
+        let rows = items
+            .into_iter()
+            .map(|item| {
+                let firm_id = *firm_ids
+                    .get(&item.firm_ref)
+                    .ok_or_else(|| DbErr::RecordNotFound(format!("firm {}", item.firm_ref)))?;
+                Ok(response::Model {
+                    firm_id,
+                    ..item.row
+                }
+                .into_active_model()
+                .reset_all())
+            })
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        let stored = rows.len() as u64;
+        for chunk in rows.chunks(BULK_ROWS) {
+            response::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(stored)
     }
 
     pub async fn by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Stored>, DbErr> {

@@ -44,6 +44,19 @@ impl SurveyQuery {
             .await
     }
 
+    /// Every released version of `slug`, oldest first.
+    pub async fn released_versions(
+        db: &DatabaseConnection,
+        slug: &str,
+    ) -> Result<Vec<survey::Model>, DbErr> {
+        survey::Entity::find()
+            .filter(survey::Column::Slug.eq(slug))
+            .filter(survey::Column::Status.is_in([STATUS_PUBLISHED, STATUS_RETIRED]))
+            .order_by_asc(survey::Column::Version)
+            .all(db)
+            .await
+    }
+
     pub async fn by_id(db: &DatabaseConnection, id: i32) -> Result<Option<survey::Model>, DbErr> {
         survey::Entity::find_by_id(id).one(db).await
     }

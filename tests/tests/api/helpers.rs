@@ -64,6 +64,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     };
     let mut settings = Settings::new("127.0.0.1:0", database_url.clone());
     settings.workers = Some(2);
+    // Reports see every committed response at once.
+    settings.report_refresh = std::time::Duration::ZERO;
     let app = Application::build(settings)
         .await
         .expect("build the application");

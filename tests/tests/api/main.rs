@@ -4,11 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod batch;
+mod demo;
 mod errors;
 mod health;
 mod helpers;
 mod idempotency;
 mod openapi;
+mod populations;
+mod reports;
 mod rubric;
 mod submit;
 mod surveys;

@@ -30,6 +30,8 @@ pub fn configure(config: &mut ServiceConfig) {
 pub enum Source {
     Api,
     Batch,
+    /// Bulk loads: imports and demo data.
+    Import,
 }
 
 impl Source {
@@ -37,6 +39,7 @@ impl Source {
         match self {
             Source::Api => "api",
             Source::Batch => "batch",
+            Source::Import => "import",
         }
     }
 }

@@ -3,5 +3,6 @@
 pub mod api_key;
 pub mod audit_event;
 pub mod firm;
+pub mod population;
 pub mod response;
 pub mod survey;

@@ -1,0 +1,19 @@
+//! Aggregated reports over scored responses, as Polars lazy pipelines over an in-memory
+//! columnar snapshot.
+
+mod calendar;
+mod compute;
+mod model;
+mod pipeline;
+mod reference;
+mod snapshot;
+pub mod stats;
+mod suppression;
+mod weighting;
+
+pub use compute::{Margins, ReportError, blockers, readiness, trend};
+pub use model::*;
+pub use reference::{ReferenceFigure, reference_figures};
+pub use snapshot::{ResponseRow, Snapshot};
+pub use suppression::suppress;
+pub use weighting::{MAX_ROUNDS, TOLERANCE, WeightingError, rake};

@@ -1,0 +1,326 @@
+//! A columnar, in-memory copy of the scored responses that reports are computed from.
+//!
+//! Segment attributes are dictionary-encoded as integer codes (grouping on integers is what
+//! makes a million-row report fast); blockers become one boolean column per gate.
+
+use std::collections::{HashMap, HashSet};
+
+use polars::prelude::*;
+
+use super::calendar::{month_index, quarter_index};
+
+/// One scored response, as the store hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRow {
+    pub id: u128,
+    pub firm: u128,
+    pub survey_id: i32,
+    pub version: i32,
+    pub industry: String,
+    pub size_band: String,
+    pub country: String,
+    pub region: Option<String>,
+    /// Microseconds since the Unix epoch, UTC.
+    pub submitted_at: i64,
+    pub tier_rank: u8,
+    pub ready_to_customise: bool,
+    /// Failed gates of the next tier.
+    pub blockers: Vec<String>,
+    /// maturity, clarity, vendor_gap, capability, governance.
+    pub scores: [f64; 5],
+}
+
+/// Column names of the snapshot frame.
+pub(crate) mod columns {
+    pub const FIRM: &str = "firm";
+    pub const SEQ: &str = "seq";
+    pub const SURVEY: &str = "survey";
+    pub const VERSION: &str = "version";
+    pub const INDUSTRY: &str = "industry";
+    pub const SIZE_BAND: &str = "size_band";
+    pub const COUNTRY: &str = "country";
+    pub const REGION: &str = "region";
+    pub const SUBMITTED_AT: &str = "submitted_at";
+    pub const MONTH: &str = "month";
+    pub const QUARTER: &str = "quarter";
+    pub const TIER_RANK: &str = "tier_rank";
+    pub const READY: &str = "ready";
+    pub const SCORES: [&str; 5] = [
+        "score_maturity",
+        "score_clarity",
+        "score_vendor_gap",
+        "score_capability",
+        "score_governance",
+    ];
+}
+
+/// String values ↔ dense integer codes.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    values: Vec<String>,
+    codes: HashMap<String, i32>,
+}
+
+impl Dictionary {
+    pub fn code(&mut self, value: &str) -> i32 {
+        if let Some(code) = self.codes.get(value) {
+            return *code;
+        }
+        let code = i32::try_from(self.values.len()).unwrap_or(i32::MAX);
+        self.values.push(value.to_owned());
+        self.codes.insert(value.to_owned(), code);
+        code
+    }
+
+    pub fn value(&self, code: i32) -> Option<&str> {
+        usize::try_from(code)
+            .ok()
+            .and_then(|c| self.values.get(c))
+            .map(String::as_str)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.values.iter().map(|v| 2 * v.len() + 64).sum()
+    }
+}
+
+/// The snapshot: one frame plus the dictionaries that decode it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    frame: DataFrame,
+    pub(crate) industries: Dictionary,
+    pub(crate) size_bands: Dictionary,
+    pub(crate) countries: Dictionary,
+    pub(crate) regions: Dictionary,
+    /// Gate id → its boolean column name.
+    pub(crate) gates: Dictionary,
+    firms: HashMap<u128, u32>,
+    ids: HashSet<u128>,
+    next_seq: i64,
+    latest_submission: i64,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The code stored for a response without a region.
+pub const NO_REGION: i32 = -1;
+
+impl Snapshot {
+    pub fn new() -> Self {
+        Self {
+            frame: empty_frame(),
+            industries: Dictionary::default(),
+            size_bands: Dictionary::default(),
+            countries: Dictionary::default(),
+            regions: Dictionary::default(),
+            gates: Dictionary::default(),
+            firms: HashMap::new(),
+            ids: HashSet::new(),
+            next_seq: 0,
+            latest_submission: i64::MIN,
+        }
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.frame.height()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, id: u128) -> bool {
+        self.ids.contains(&id)
+    }
+
+    /// The frame reports are computed from.
+    pub fn frame(&self) -> &DataFrame {
+        &self.frame
+    }
+
+    pub(crate) fn gate_column(&self, gate: &str) -> Option<String> {
+        self.gates
+            .codes
+            .get(gate)
+            .map(|code| gate_column_name(*code))
+    }
+
+    /// Approximate heap size of the frame, dictionaries and indexes.
+    pub fn memory_bytes(&self) -> usize {
+        self.frame.estimated_size()
+            + self.firms.capacity() * 24
+            + self.ids.capacity() * 24
+            + [
+                &self.industries,
+                &self.size_bands,
+                &self.countries,
+                &self.regions,
+                &self.gates,
+            ]
+            .iter()
+            .map(|d| d.memory_bytes())
+            .sum::<usize>()
+    }
+
+    /// Adds rows not seen before (by id); returns how many were added.
+    pub fn append(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
+        let rows: Vec<ResponseRow> = rows
+            .into_iter()
+            .filter(|row| self.ids.insert(row.id))
+            .collect();
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let height = rows.len();
+        let mut firm = Vec::with_capacity(height);
+        let mut seq = Vec::with_capacity(height);
+        let mut survey = Vec::with_capacity(height);
+        let mut version = Vec::with_capacity(height);
+        let mut industry = Vec::with_capacity(height);
+        let mut size_band = Vec::with_capacity(height);
+        let mut country = Vec::with_capacity(height);
+        let mut region = Vec::with_capacity(height);
+        let mut submitted_at: Vec<i64> = Vec::with_capacity(height);
+        let mut month = Vec::with_capacity(height);
+        let mut quarter = Vec::with_capacity(height);
+        let mut tier_rank = Vec::with_capacity(height);
+        let mut ready = Vec::with_capacity(height);
+        let mut scores: [Vec<f64>; 5] = Default::default();
+        let mut failed: Vec<Vec<i32>> = Vec::with_capacity(height);
+        for row in &rows {
+            let next_firm = u32::try_from(self.firms.len()).unwrap_or(u32::MAX);
+            firm.push(*self.firms.entry(row.firm).or_insert(next_firm));
+            seq.push(self.next_seq);
+            self.next_seq += 1;
+            survey.push(row.survey_id);
+            version.push(row.version);
+            industry.push(self.industries.code(&row.industry));
+            size_band.push(self.size_bands.code(&row.size_band));
+            country.push(self.countries.code(&row.country));
+            region.push(
+                row.region
+                    .as_deref()
+                    .map_or(NO_REGION, |r| self.regions.code(r)),
+            );
+            submitted_at.push(row.submitted_at);
+            month.push(month_index(row.submitted_at));
+            quarter.push(quarter_index(row.submitted_at));
+            tier_rank.push(i32::from(row.tier_rank));
+            ready.push(row.ready_to_customise);
+            for (column, value) in scores.iter_mut().zip(row.scores) {
+                column.push(value);
+            }
+            failed.push(row.blockers.iter().map(|g| self.gates.code(g)).collect());
+        }
+        let earliest = submitted_at.iter().copied().min().unwrap_or(i64::MAX);
+        let latest = submitted_at.iter().copied().max().unwrap_or(i64::MIN);
+        let mut new_columns = vec![
+            Column::new(columns::FIRM.into(), firm),
+            Column::new(columns::SEQ.into(), seq),
+            Column::new(columns::SURVEY.into(), survey),
+            Column::new(columns::VERSION.into(), version),
+            Column::new(columns::INDUSTRY.into(), industry),
+            Column::new(columns::SIZE_BAND.into(), size_band),
+            Column::new(columns::COUNTRY.into(), country),
+            Column::new(columns::REGION.into(), region),
+            Column::new(columns::SUBMITTED_AT.into(), submitted_at),
+            Column::new(columns::MONTH.into(), month),
+            Column::new(columns::QUARTER.into(), quarter),
+            Column::new(columns::TIER_RANK.into(), tier_rank),
+            Column::new(columns::READY.into(), ready),
+        ];
+        for (name, values) in columns::SCORES.iter().zip(scores) {
+            new_columns.push(Column::new((*name).into(), values));
+        }
+        let gate_count = self.gates.values.len();
+        for code in 0..gate_count {
+            let code = i32::try_from(code).unwrap_or(i32::MAX);
+            let values: Vec<bool> = failed.iter().map(|f| f.contains(&code)).collect();
+            new_columns.push(Column::new(gate_column_name(code).into(), values));
+        }
+        // Rows stay sorted by submission time, ties in arrival order: a firm's last row is
+        // its latest response.
+        let by_time = || SortMultipleOptions::default().with_maintain_order(true);
+        let chunk =
+            DataFrame::new(height, new_columns)?.sort([columns::SUBMITTED_AT], by_time())?;
+        let in_order = earliest >= self.latest_submission;
+        self.latest_submission = self.latest_submission.max(latest);
+
+        if self.frame.height() == 0 {
+            self.frame = chunk;
+        } else {
+            // Gates first seen in this chunk: earlier rows did not fail them.
+            let existing = self.frame.height();
+            for code in 0..gate_count {
+                let name = gate_column_name(i32::try_from(code).unwrap_or(i32::MAX));
+                if self.frame.column(&name).is_err() {
+                    self.frame
+                        .with_column(Column::new(name.into(), vec![false; existing]))?;
+                }
+            }
+            self.frame.vstack_mut_owned(chunk)?;
+            if !in_order {
+                self.frame = self.frame.sort([columns::SUBMITTED_AT], by_time())?;
+            }
+            if self.frame.first_col_n_chunks() > 32 {
+                self.frame.rechunk_mut_par();
+            }
+        }
+        Ok(height)
+    }
+
+    /// Drops every response of these firms (erasure).
+    pub fn remove_firms(&mut self, firms: &[u128]) -> PolarsResult<usize> {
+        let codes: HashSet<u32> = firms
+            .iter()
+            .filter_map(|f| self.firms.get(f))
+            .copied()
+            .collect();
+        if codes.is_empty() {
+            return Ok(0);
+        }
+        let keep: BooleanChunked = self
+            .frame
+            .column(columns::FIRM)?
+            .u32()?
+            .iter()
+            .map(|code| Some(!code.is_some_and(|c| codes.contains(&c))))
+            .collect();
+        let before = self.frame.height();
+        self.frame = self.frame.filter(&keep)?;
+        Ok(before - self.frame.height())
+    }
+}
+
+/// The frame of a snapshot without rows: every base column, typed.
+fn empty_frame() -> DataFrame {
+    let int = |name: &str| Column::new(name.into(), Vec::<i32>::new());
+    let mut empty = vec![
+        Column::new(columns::FIRM.into(), Vec::<u32>::new()),
+        Column::new(columns::SEQ.into(), Vec::<i64>::new()),
+        int(columns::SURVEY),
+        int(columns::VERSION),
+        int(columns::INDUSTRY),
+        int(columns::SIZE_BAND),
+        int(columns::COUNTRY),
+        int(columns::REGION),
+        Column::new(columns::SUBMITTED_AT.into(), Vec::<i64>::new()),
+        int(columns::MONTH),
+        int(columns::QUARTER),
+        int(columns::TIER_RANK),
+        Column::new(columns::READY.into(), Vec::<bool>::new()),
+    ];
+    for name in columns::SCORES {
+        empty.push(Column::new(name.into(), Vec::<f64>::new()));
+    }
+    DataFrame::new(0, empty).unwrap_or_else(|_| DataFrame::empty())
+}
+
+fn gate_column_name(code: i32) -> String {
+    format!("gate_{code}")
+}

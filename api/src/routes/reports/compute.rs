@@ -1,0 +1,118 @@
+//! Resolving report parameters against the database and running the analytics off the
+//! request thread.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::web;
+use chrono::{Days, NaiveDate};
+use readiness_analytics::FieldProblem;
+use readiness_analytics::reports::{Margins, ReportError, ReportQuery, Snapshot};
+
+use super::params::{ReportParams, query_pointer};
+use crate::catalog::Entry;
+use crate::problem::ApiError;
+use crate::startup::AppState;
+use crate::store::populations::PopulationStore;
+use crate::store::surveys::SurveyQuery;
+
+/// A report request resolved: which rows, which rubric, which weights.
+pub struct Resolved {
+    pub query: ReportQuery,
+    pub entry: Arc<Entry>,
+    pub margins: Option<Margins>,
+}
+
+pub async fn resolve(state: &AppState, params: &ReportParams) -> Result<Resolved, ApiError> {
+    let versions = SurveyQuery::released_versions(&state.db, &params.survey).await?;
+    if versions.is_empty() {
+        return Err(ApiError::validation([FieldProblem::new(
+            query_pointer("survey"),
+            format!("unknown survey `{}`", params.survey),
+        )]));
+    }
+    let selected: Vec<_> = match params.version {
+        Some(version) => versions.iter().filter(|s| s.version == version).collect(),
+        None => versions.iter().collect(),
+    };
+    let Some(newest) = selected.iter().max_by_key(|s| s.version) else {
+        return Err(ApiError::validation([FieldProblem::new(
+            query_pointer("version"),
+            format!(
+                "survey `{}` has no released version `{}`",
+                params.survey,
+                params.version.unwrap_or_default()
+            ),
+        )]));
+    };
+    let entry = state.catalog.entry(newest)?;
+    let margins = match &params.weights {
+        None => None,
+        Some(name) => {
+            let population = PopulationStore::by_name(&state.db, name)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::validation([FieldProblem::new(
+                        query_pointer("weights"),
+                        format!("no population margins named `{name}`"),
+                    )])
+                })?;
+            Some(
+                serde_json::from_value::<BTreeMap<String, BTreeMap<String, f64>>>(
+                    population.margins,
+                )
+                .map_err(|e| anyhow::anyhow!("stored margins of `{name}` are malformed: {e}"))?,
+            )
+        }
+    };
+    Ok(Resolved {
+        query: ReportQuery {
+            survey_ids: selected.iter().map(|s| s.id).collect(),
+            from: params.from.map(start_of_day),
+            until: params
+                .to
+                .and_then(|to| to.checked_add_days(Days::new(1)))
+                .map(start_of_day),
+            basis: params.basis,
+            by: params.by.clone(),
+            min_cell: params.min_cell,
+        },
+        entry,
+        margins,
+    })
+}
+
+fn start_of_day(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_micros())
+        .unwrap_or_default()
+}
+
+/// Refreshes the snapshot, then runs `report` on it on the blocking pool.
+pub async fn run<T, F>(state: &web::Data<AppState>, report: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Snapshot) -> Result<T, ReportError> + Send + 'static,
+{
+    state.reports.refresh(&state.db).await?;
+    let state = state.clone();
+    web::block(move || {
+        let snapshot = state.reports.read()?;
+        report(&snapshot).map_err(report_error)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("report task failed: {e}")))?
+}
+
+fn report_error(error: ReportError) -> ApiError {
+    match error {
+        ReportError::Weighting(e) => {
+            ApiError::validation([FieldProblem::new(query_pointer("weights"), e.to_string())])
+        }
+        ReportError::MarginDimension(_) => ApiError::validation([FieldProblem::new(
+            query_pointer("weights"),
+            error.to_string(),
+        )]),
+        ReportError::Polars(e) => ApiError::Internal(anyhow::anyhow!("report computation: {e}")),
+    }
+}

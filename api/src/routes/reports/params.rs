@@ -1,0 +1,223 @@
+//! The query parameters every report shares, parsed strictly: an unknown parameter or value
+//! is a 422 naming it.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use readiness_analytics::FieldProblem;
+use readiness_analytics::reports::{Basis, Interval, SegmentField};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::problem::ApiError;
+
+pub const DEFAULT_SURVEY: &str = "ai-readiness";
+pub const DEFAULT_MIN_CELL: u64 = 5;
+pub const LOWEST_MIN_CELL: u64 = 3;
+
+/// Report parameters as documented in the contract (parsing is done by [`ReportParams::parse`]).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReportParamsDoc {
+    /// Survey slug.
+    #[param(default = "ai-readiness", example = "ai-readiness")]
+    survey: Option<String>,
+    /// Only this instrument version (default: every released version).
+    version: Option<i32>,
+    /// First day included, on `submitted_at` (UTC).
+    #[param(example = "2026-01-01")]
+    from: Option<NaiveDate>,
+    /// Last day included, on `submitted_at` (UTC).
+    #[param(example = "2026-12-31")]
+    to: Option<NaiveDate>,
+    /// `latest`: each firm's latest response in the window; `all`: every response.
+    #[param(inline)]
+    basis: Option<BasisParam>,
+    /// Segment attributes, comma-separated; empty or absent = overall only.
+    #[param(style = Form, explode = false, inline)]
+    by: Option<Vec<ByParam>>,
+    /// Smallest published cell; at least 3.
+    #[param(default = 5, minimum = 3)]
+    min_cell: Option<u64>,
+    /// Name of stored population margins to rake the sample to.
+    #[param(example = "eu-2024")]
+    weights: Option<String>,
+}
+
+/// Trend parameters: the report parameters and the period length.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TrendParamsDoc {
+    /// Period length.
+    #[param(inline)]
+    interval: Option<IntervalParam>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisParam {
+    Latest,
+    All,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ByParam {
+    Industry,
+    SizeBand,
+    Country,
+    Region,
+    Version,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalParam {
+    Month,
+    Quarter,
+}
+
+/// Parsed, checked report parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportParams {
+    pub survey: String,
+    pub version: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub basis: Basis,
+    pub by: Vec<SegmentField>,
+    pub min_cell: u64,
+    pub weights: Option<String>,
+    pub interval: Interval,
+}
+
+const COMMON: [&str; 8] = [
+    "survey", "version", "from", "to", "basis", "by", "min_cell", "weights",
+];
+
+pub fn query_pointer(name: &str) -> String {
+    format!("/query/{name}")
+}
+
+impl ReportParams {
+    /// Parses the raw query pairs; `with_interval` admits `interval` (trend).
+    pub fn parse(pairs: &[(String, String)], with_interval: bool) -> Result<Self, ApiError> {
+        let mut problems = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (name, _) in pairs {
+            let known = COMMON.contains(&name.as_str()) || (with_interval && name == "interval");
+            if !known {
+                problems.push(FieldProblem::new(query_pointer(name), "unknown parameter"));
+            } else if !seen.insert(name.as_str()) {
+                problems.push(FieldProblem::new(
+                    query_pointer(name),
+                    "given more than once",
+                ));
+            }
+        }
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let mut problem = |name: &str, message: String| {
+            problems.push(FieldProblem::new(query_pointer(name), message));
+        };
+
+        let survey = get("survey").unwrap_or(DEFAULT_SURVEY).to_owned();
+        let version = match get("version") {
+            None => None,
+            Some(raw) => raw.parse::<i32>().ok().filter(|v| *v > 0).or_else(|| {
+                problem("version", "must be a positive integer".into());
+                None
+            }),
+        };
+        let mut date = |name: &str| {
+            get(name).and_then(|raw| {
+                NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .map_err(|_| problem(name, "must be a date such as 2026-10-01".into()))
+                    .ok()
+            })
+        };
+        let from = date("from");
+        let to = date("to");
+        let basis = match get("basis") {
+            None | Some("latest") => Basis::Latest,
+            Some("all") => Basis::All,
+            Some(other) => {
+                problem(
+                    "basis",
+                    format!("unknown value `{other}`; expected latest or all"),
+                );
+                Basis::Latest
+            }
+        };
+        let mut by = Vec::new();
+        for part in get("by")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|p| !p.is_empty())
+        {
+            match SegmentField::parse(part) {
+                Some(field) if by.contains(&field) => {
+                    problem("by", format!("`{part}` is listed twice"))
+                }
+                Some(field) => by.push(field),
+                None => problem(
+                    "by",
+                    format!(
+                        "unknown value `{part}`; expected a comma list of industry, size_band, country, region, version"
+                    ),
+                ),
+            }
+        }
+        let min_cell = match get("min_cell") {
+            None => DEFAULT_MIN_CELL,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(value) if value >= LOWEST_MIN_CELL => value,
+                _ => {
+                    problem(
+                        "min_cell",
+                        format!("must be an integer of at least {LOWEST_MIN_CELL}"),
+                    );
+                    DEFAULT_MIN_CELL
+                }
+            },
+        };
+        let weights = get("weights").map(str::to_owned);
+        let interval = match get("interval") {
+            None | Some("month") => Interval::Month,
+            Some("quarter") => Interval::Quarter,
+            Some(other) => {
+                problem(
+                    "interval",
+                    format!("unknown value `{other}`; expected month or quarter"),
+                );
+                Interval::Month
+            }
+        };
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            problems.push(FieldProblem::new(query_pointer("to"), "lies before `from`"));
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                survey,
+                version,
+                from,
+                to,
+                basis,
+                by,
+                min_cell,
+                weights,
+                interval,
+            })
+        } else {
+            Err(ApiError::validation(problems))
+        }
+    }
+}
