@@ -6,6 +6,7 @@
 //! firms from it at once.
 
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Duration as ChronoDuration;
@@ -26,13 +27,15 @@ pub struct ReportSnapshot {
     snapshot: RwLock<Snapshot>,
     refresh: tokio::sync::Mutex<RefreshState>,
     refresh_every: Duration,
+    loaded: AtomicBool,
 }
 
 #[derive(Debug, Default)]
 struct RefreshState {
     /// The last row read, in receipt order.
     watermark: Option<Watermark>,
-    last_refresh: Option<Instant>,
+    /// When the previous refresh began (monotonic, and on the wall clock).
+    last_refresh: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl ReportSnapshot {
@@ -41,20 +44,54 @@ impl ReportSnapshot {
             snapshot: RwLock::default(),
             refresh: tokio::sync::Mutex::default(),
             refresh_every,
+            loaded: AtomicBool::new(false),
         }
     }
 
-    /// Brings the snapshot up to date unless it was refreshed within `refresh_every`.
+    /// Whether the snapshot has been loaded at least once.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// How stale a report may be; zero means every report refreshes first.
+    pub fn refresh_every(&self) -> Duration {
+        self.refresh_every
+    }
+
+    /// Brings the snapshot up to date unless it was refreshed within the refresh interval.
     pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
         let mut state = self.refresh.lock().await;
+        self.refresh_locked(&mut state, db).await
+    }
+
+    /// Refreshes unless another refresh is running (for background use).
+    pub async fn refresh_if_idle(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+        match self.refresh.try_lock() {
+            Ok(mut state) => self.refresh_locked(&mut state, db).await,
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn refresh_locked(
+        &self,
+        state: &mut RefreshState,
+        db: &DatabaseConnection,
+    ) -> Result<(), ApiError> {
         if state
             .last_refresh
-            .is_some_and(|at| at.elapsed() < self.refresh_every)
+            .is_some_and(|(at, _)| at.elapsed() < self.refresh_every)
         {
             return Ok(());
         }
+        let started = (Instant::now(), chrono::Utc::now());
         let versions = ReportRowQuery::versions(db).await?;
-        let mut position = state.watermark.map(|(at, _)| (at - OVERLAP, Uuid::nil()));
+        // Start after the last row seen, or earlier when the previous refresh began less than
+        // OVERLAP after it: rows received then may have committed after that refresh read.
+        let mut position = state.watermark.map(|(at, id)| match state.last_refresh {
+            Some((_, previous)) if previous - OVERLAP < at => (previous - OVERLAP, Uuid::nil()),
+            _ => (at, id),
+        });
+        let mut appended = 0;
         loop {
             let (rows, last) = ReportRowQuery::page_after(db, position, &versions).await?;
             let fresh: Vec<_> = {
@@ -68,7 +105,7 @@ impl ReportSnapshot {
                     .snapshot
                     .write()
                     .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?;
-                snapshot
+                appended += snapshot
                     .append(fresh)
                     .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
             }
@@ -82,7 +119,18 @@ impl ReportSnapshot {
                 None => break,
             }
         }
-        state.last_refresh = Some(Instant::now());
+        if appended > 0 {
+            let snapshot = self.read()?;
+            tracing::info!(
+                appended,
+                rows = snapshot.len(),
+                memory_bytes = snapshot.memory_bytes(),
+                took_ms = started.0.elapsed().as_millis() as u64,
+                "report snapshot refreshed"
+            );
+        }
+        state.last_refresh = Some(started);
+        self.loaded.store(true, Ordering::Release);
         Ok(())
     }
 

@@ -88,13 +88,29 @@ fn start_of_day(date: NaiveDate) -> i64 {
         .unwrap_or_default()
 }
 
+/// Keeps the snapshot fresh: the first report waits for the full load; later ones are served
+/// from the snapshot while a due refresh runs in the background (with a zero refresh interval,
+/// every report waits for its refresh, so it sees every committed response).
+async fn freshen(state: &web::Data<AppState>) -> Result<(), ApiError> {
+    if state.reports.refresh_every().is_zero() || !state.reports.is_loaded() {
+        return state.reports.refresh(&state.db).await;
+    }
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(error) = state.reports.refresh_if_idle(&state.db).await {
+            tracing::warn!(?error, "refreshing the report snapshot failed");
+        }
+    });
+    Ok(())
+}
+
 /// Refreshes the snapshot, then runs `report` on it on the blocking pool.
 pub async fn run<T, F>(state: &web::Data<AppState>, report: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Snapshot) -> Result<T, ReportError> + Send + 'static,
 {
-    state.reports.refresh(&state.db).await?;
+    freshen(state).await?;
     let state = state.clone();
     web::block(move || {
         let snapshot = state.reports.read()?;

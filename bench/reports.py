@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Readiness report benchmark.
+
+Fills a SQLite database with `readiness demo` (default: 200,000 firms x 5 responses =
+1,000,000 responses, seed 42), starts the release server on it and times
+GET /api/v1/reports/readiness?by=industry,size_band cold (the first request loads the
+snapshot from the database) and warm (the median of repeated requests). In the same run
+DuckDB runs the same aggregation (each firm's latest response; counts per tier, ready to
+customise, mean dimension scores, overall and per industry x size band) on the same rows held
+in memory, and the ratio of the two warm medians is printed. The server's memory (RSS) before
+and after the snapshot is loaded is reported too.
+
+Usage: python3 bench/reports.py [--firms 200000] [--responses-per-firm 5] [--runs 30]
+"""
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BINARY = os.path.join(TARGET, "release", "readiness")
+REPORT = "/api/v1/reports/readiness?by=industry,size_band"
+
+
+def run(command, **kwargs):
+    print("$", " ".join(command), flush=True)
+    return subprocess.run(command, check=True, **kwargs)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def get(url, headers):
+    request = urllib.request.Request(url, headers=headers)
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        body = response.read()
+    return time.perf_counter() - started, json.loads(body)
+
+
+def ensure_duckdb():
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        run([sys.executable, "-m", "pip", "install", "-q", "-r", os.path.join(ROOT, "bench", "requirements.txt")])
+
+
+DUCKDB_QUERY = """
+WITH latest AS (
+    SELECT * FROM (
+        SELECT *, row_number() OVER (PARTITION BY firm ORDER BY submitted_at DESC, seq DESC) AS rn
+        FROM responses
+    ) WHERE rn = 1
+)
+SELECT industry, size_band, count(*) AS n,
+       sum(CASE WHEN tier_rank = 1 THEN 1 ELSE 0 END) AS tier_1,
+       sum(CASE WHEN tier_rank = 2 THEN 1 ELSE 0 END) AS tier_2,
+       sum(CASE WHEN tier_rank = 3 THEN 1 ELSE 0 END) AS tier_3,
+       sum(CASE WHEN tier_rank = 4 THEN 1 ELSE 0 END) AS tier_4,
+       sum(CASE WHEN ready THEN 1 ELSE 0 END) AS ready,
+       avg(score_maturity), avg(score_clarity), avg(score_vendor_gap),
+       avg(score_capability), avg(score_governance)
+FROM latest
+GROUP BY GROUPING SETS ((industry, size_band), ())
+"""
+
+
+def duckdb_timings(database, runs):
+    import duckdb
+
+    folder = tempfile.mkdtemp(prefix="readiness-bench-")
+    try:
+        path = os.path.join(folder, "responses.csv")
+        source = sqlite3.connect(database)
+        with open(path, "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["seq", "firm", "industry", "size_band", "tier_rank", "ready", "score_maturity",
+                             "score_clarity", "score_vendor_gap", "score_capability", "score_governance",
+                             "submitted_at"])
+            rows = source.execute(
+                "SELECT rowid, hex(firm_id), industry, size_band, tier_rank, ready_to_customise, score_maturity,"
+                " score_clarity, score_vendor_gap, score_capability, score_governance, submitted_at FROM responses")
+            writer.writerows(rows)
+        source.close()
+        connection = duckdb.connect()
+        connection.execute(f"CREATE TABLE responses AS SELECT * REPLACE (ready::BOOLEAN AS ready, "
+                           f"submitted_at::TIMESTAMPTZ AS submitted_at) FROM read_csv_auto('{path}')")
+        count = connection.execute("SELECT count(*) FROM responses").fetchone()[0]
+        results = connection.execute(DUCKDB_QUERY).fetchall()
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            connection.execute(DUCKDB_QUERY).fetchall()
+            times.append(time.perf_counter() - started)
+        overall = [r for r in results if r[0] is None][0]
+        return count, overall[2], times
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--firms", type=int, default=200_000)
+    parser.add_argument("--responses-per-firm", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--data", default=os.path.join(ROOT, "bench", ".data"))
+    args = parser.parse_args()
+
+    run(["cargo", "build", "--release", "-q", "-p", "readiness-api"], cwd=ROOT)
+    ensure_duckdb()
+    os.makedirs(args.data, exist_ok=True)
+    database = os.path.join(args.data, f"reports-{args.firms}x{args.responses_per_firm}-{args.seed}.db")
+    url = f"sqlite://{database}?mode=rwc"
+    if not os.path.exists(database):
+        started = time.perf_counter()
+        run([BINARY, "demo", "--firms", str(args.firms), "--responses-per-firm", str(args.responses_per_firm),
+             "--seed", str(args.seed), "--database-url", url])
+        print(f"generated in {time.perf_counter() - started:.1f} s")
+
+    key = subprocess.run([BINARY, "keys", "create", "--role", "analyst", "--name", "bench", "--database-url", url],
+                         check=False, capture_output=True, text=True)
+    headers = {}
+    if key.returncode == 0:
+        token = [w for w in key.stdout.split() if w.startswith("rdy_")]
+        if token:
+            headers["Authorization"] = f"Bearer {token[0]}"
+
+    port = free_port()
+    server = subprocess.Popen([BINARY, "serve", "--bind", f"127.0.0.1:{port}", "--database-url", url],
+                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.data, "server.log"), "w"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        idle = rss_mib(server.pid)
+        cold, body = get(base + REPORT, headers)
+        loaded = rss_mib(server.pid)
+        warm = []
+        for _ in range(args.runs):
+            elapsed, body = get(base + REPORT, headers)
+            warm.append(elapsed)
+        peak = rss_mib(server.pid)
+        n = body["overall"]["n"]
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    rows, duck_n, duck = duckdb_timings(database, args.runs)
+    ours = statistics.median(warm)
+    theirs = statistics.median(duck)
+    print()
+    print(f"rows: {rows} responses; firms counted (basis=latest): readiness {n}, duckdb {duck_n}")
+    print(f"readiness cold (first request, loads the snapshot): {cold * 1000:.0f} ms")
+    print(f"readiness warm: median {ours * 1000:.1f} ms, p95 {sorted(warm)[int(len(warm) * 0.95) - 1] * 1000:.1f} ms"
+          f" over {len(warm)} requests (HTTP + JSON included)")
+    print(f"duckdb warm:    median {theirs * 1000:.1f} ms, p95 {sorted(duck)[int(len(duck) * 0.95) - 1] * 1000:.1f} ms"
+          f" over {len(duck)} queries (in-process, no HTTP)")
+    print(f"ratio readiness/duckdb (warm medians): {ours / theirs:.2f}")
+    print(f"server RSS: idle {idle:.0f} MiB, after the snapshot loaded {loaded:.0f} MiB, peak {peak:.0f} MiB")
+    if n != duck_n:
+        print("MISMATCH: the two engines counted different firms", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
