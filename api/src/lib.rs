@@ -3,12 +3,14 @@
 //! **Architecture Invariant:** this is the only crate that knows actix-web. Handlers are
 //! thin: parse → domain → store / analytics → DTO.
 
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod db;
 pub mod domain;
 pub mod openapi;
 pub mod problem;
+pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod startup;

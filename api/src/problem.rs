@@ -62,6 +62,10 @@ impl From<FieldProblem> for FieldError {
 pub enum ApiError {
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
+    #[error("{}", .0.detail())]
+    Unauthorized(Unauthenticated),
+    #[error("the role of this API key may not do this")]
+    Forbidden,
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
@@ -80,6 +84,35 @@ pub enum ApiError {
     Unavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
     Internal(#[from] anyhow::Error),
+}
+
+/// Why a request is not authenticated. The reasons a key is refused are not told apart, so a
+/// reply reveals nothing about which keys exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// No `Authorization` header.
+    Missing,
+    /// A header that is not a well-formed, known, current key.
+    Invalid,
+}
+
+impl Unauthenticated {
+    fn detail(self) -> &'static str {
+        match self {
+            Unauthenticated::Missing => {
+                "this request needs an API key: send `Authorization: Bearer <key>`"
+            }
+            Unauthenticated::Invalid => "the API key is malformed, unknown, revoked or expired",
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge (RFC 6750).
+    fn challenge(self) -> &'static str {
+        match self {
+            Unauthenticated::Missing => r#"Bearer realm="readiness""#,
+            Unauthenticated::Invalid => r#"Bearer realm="readiness", error="invalid_token""#,
+        }
+    }
 }
 
 fn validation_detail(errors: &[FieldError]) -> String {
@@ -112,6 +145,8 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyItems(_) => "too_many_items",
@@ -125,6 +160,8 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "The request is malformed",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
@@ -159,6 +196,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
@@ -177,7 +216,14 @@ impl ResponseError for ApiError {
         if self.status_code().is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        problem_response(&self.problem())
+        let mut response = problem_response(&self.problem());
+        if let ApiError::Unauthorized(reason) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(reason.challenge()),
+            );
+        }
+        response
     }
 }
 

@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -16,6 +17,7 @@ use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
 use crate::routes;
 use crate::settings::Settings;
+use crate::{auth, request_id};
 
 /// What every handler can reach.
 #[derive(Debug)]
@@ -95,8 +97,11 @@ fn app(
         }))
         .configure(routes::configure)
         .split_for_parts();
+    // The last `wrap` runs first: every request gets its id, then its caller.
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .default_service(web::to(not_found))
+        .wrap(from_fn(auth::authenticate))
+        .wrap(from_fn(request_id::assign))
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {

@@ -1,8 +1,11 @@
 //! HTTP routes. Each resource module registers its handlers with `configure`, so the
 //! OpenAPI description is collected from the same registration that serves requests.
 
+pub mod audit;
 pub mod body;
+pub mod firms;
 pub mod health;
+pub mod keys;
 pub mod responses;
 pub mod surveys;
 
@@ -14,6 +17,9 @@ pub fn configure(config: &mut ServiceConfig) {
     config.service(
         utoipa_actix_web::scope("/api/v1")
             .configure(surveys::configure)
-            .configure(responses::configure),
+            .configure(responses::configure)
+            .configure(keys::configure)
+            .configure(firms::configure)
+            .configure(audit::configure),
     );
 }

@@ -1,5 +1,8 @@
 //! The store: sea-orm entities and every query, in one place (no SQL in handlers).
 
+pub mod audit;
 pub mod entities;
+pub mod firms;
+pub mod keys;
 pub mod responses;
 pub mod surveys;

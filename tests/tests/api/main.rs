@@ -3,12 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
+mod auth;
 mod batch;
+mod erasure;
 mod errors;
 mod health;
 mod helpers;
 mod idempotency;
+mod keys;
 mod openapi;
 mod rubric;
 mod submit;
+mod survey_versions;
 mod surveys;
