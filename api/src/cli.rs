@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::issue_key;
 use crate::domain::api_key::{Role, valid_name};
-use crate::settings::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
+use crate::settings::{Settings, SettingsLayer};
 use crate::startup::{Application, openapi_document};
 use crate::store::audit::AuditContext;
 use crate::store::keys::{KeyStore, NewKey};
@@ -37,6 +37,12 @@ enum Command {
         after_help = "Examples:\n  readiness serve\n  readiness serve --bind 0.0.0.0:8080 --database-url postgres://app@db/readiness"
     )]
     Serve(ServeArgs),
+    /// Print the effective configuration (flags > environment > config file > defaults),
+    /// with the database password masked, in the config file's format.
+    #[command(
+        after_help = "Example:\n  READINESS_BIND=0.0.0.0:8080 readiness config --config readiness.toml"
+    )]
+    Config(ServeArgs),
     /// Apply pending database migrations and exit.
     #[command(
         after_help = "Example:\n  readiness migrate --database-url postgres://app@db/readiness"
@@ -87,26 +93,60 @@ enum KeysCommand {
 
 #[derive(Debug, Args)]
 struct DatabaseArgs {
-    /// `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "READINESS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    database_url: String,
+    /// `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB` [default: sqlite://readiness.db?mode=rwc]
+    #[arg(long, env = "READINESS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// A TOML file with settings; flags and environment variables win over it.
+    #[arg(long, env = "READINESS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    fn database_url(&self) -> anyhow::Result<String> {
+        let flags = SettingsLayer {
+            database_url: self.database_url.clone(),
+            ..SettingsLayer::default()
+        };
+        Ok(Settings::layered(&[&flags, &file_layer(self.config.as_deref())?]).database_url)
+    }
 }
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "READINESS_BIND", default_value = DEFAULT_BIND)]
-    bind: String,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "READINESS_BIND")]
+    bind: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
-    /// Log line format.
-    #[arg(
-        long,
-        env = "READINESS_LOG_FORMAT",
-        value_enum,
-        default_value = "pretty"
-    )]
-    log_format: LogFormat,
+    /// Log line format [default: pretty]
+    #[arg(long, env = "READINESS_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// HTTP worker threads [default: one per core]
+    #[arg(long, env = "READINESS_WORKERS")]
+    workers: Option<usize>,
+    /// Requests a minute per API key, and per client address without a key; 0 = no limit
+    /// [default: 600]
+    #[arg(long, env = "READINESS_RATE_LIMIT_PER_MINUTE")]
+    rate_limit_per_minute: Option<u32>,
+}
+
+impl ServeArgs {
+    /// Flags and environment first, then the config file, then the defaults.
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let flags = SettingsLayer {
+            bind: self.bind.clone(),
+            database_url: self.database.database_url.clone(),
+            workers: self.workers,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            log_format: self.log_format,
+        };
+        let file = file_layer(self.database.config.as_deref())?;
+        Ok(Settings::layered(&[&flags, &file]))
+    }
+}
+
+fn file_layer(path: Option<&std::path::Path>) -> anyhow::Result<SettingsLayer> {
+    path.map_or_else(|| Ok(SettingsLayer::default()), SettingsLayer::from_file)
 }
 
 /// Parses the command line and runs the verb; errors are one line on standard error.
@@ -134,15 +174,19 @@ pub fn run() -> ExitCode {
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
-            telemetry::init(args.log_format, "info");
-            let settings = Settings::new(args.bind, args.database.database_url);
+            let settings = args.settings()?;
+            telemetry::init(settings.log_format, "info");
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "readiness is listening");
             app.run_until_stopped().await?;
             Ok(())
         }
+        Command::Config(args) => {
+            print!("{}", args.settings()?.to_masked_toml()?);
+            Ok(())
+        }
         Command::Migrate(args) => {
-            let db = crate::db::connect(&args.database_url).await?;
+            let db = crate::db::connect(&args.database_url()?).await?;
             Migrator::up(&db, None)
                 .await
                 .context("applying migrations failed")?;
@@ -168,7 +212,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
 
 /// Connects and applies pending migrations, so the key verbs work on a fresh database.
 async fn migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    let db = crate::db::connect(&args.database_url).await?;
+    let db = crate::db::connect(&args.database_url()?).await?;
     Migrator::up(&db, None)
         .await
         .context("applying migrations failed")?;

@@ -76,6 +76,8 @@ pub enum ApiError {
     TooManyItems(String),
     #[error("the request body must be sent as `Content-Type: application/json`")]
     UnsupportedMediaType,
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("{}", validation_detail(.0))]
     Validation(Vec<FieldError>),
     #[error("{detail}")]
@@ -152,6 +154,7 @@ impl ApiError {
             ApiError::TooManyItems(_) => "too_many_items",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -169,6 +172,7 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "The request has invalid fields",
+            ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Unprocessable { .. } => "The request cannot be processed",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
@@ -207,6 +211,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -217,11 +222,19 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?self, "request failed");
         }
         let mut response = problem_response(&self.problem());
-        if let ApiError::Unauthorized(reason) = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static(reason.challenge()),
-            );
+        match self {
+            ApiError::Unauthorized(reason) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static(reason.challenge()),
+                );
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+            }
+            _ => {}
         }
         response
     }

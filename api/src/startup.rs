@@ -13,17 +13,21 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::catalog::Catalog;
+use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
+use crate::rate_limit::RateLimits;
 use crate::routes;
 use crate::settings::Settings;
-use crate::{auth, request_id};
+use crate::{auth, metrics, rate_limit, request_id};
 
 /// What every handler can reach.
 #[derive(Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub catalog: Catalog,
+    pub metrics: Metrics,
+    pub rate_limits: RateLimits,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -46,6 +50,8 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             catalog: Catalog::default(),
+            metrics: Metrics::new().context("setting up the metrics registry")?,
+            rate_limits: RateLimits::new(settings.rate_limit_per_minute),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?
@@ -97,10 +103,13 @@ fn app(
         }))
         .configure(routes::configure)
         .split_for_parts();
-    // The last `wrap` runs first: every request gets its id, then its caller.
+    // The last `wrap` runs first: every request gets its id, is measured, then its caller is
+    // known, then it is rate-limited.
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .default_service(web::to(not_found))
+        .wrap(from_fn(rate_limit::limit))
         .wrap(from_fn(auth::authenticate))
+        .wrap(from_fn(metrics::track))
         .wrap(from_fn(request_id::assign))
 }
 

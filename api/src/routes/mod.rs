@@ -6,6 +6,7 @@ pub mod body;
 pub mod firms;
 pub mod health;
 pub mod keys;
+pub mod metrics;
 pub mod responses;
 pub mod surveys;
 

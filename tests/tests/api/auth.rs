@@ -121,6 +121,7 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
     let cases = [
         case(Method::GET, "/healthz", None, PUBLIC),
         case(Method::GET, "/readyz", None, PUBLIC),
+        case(Method::GET, "/metrics", None, PUBLIC),
         case(Method::GET, "/openapi.json", None, PUBLIC),
         case(Method::GET, "/docs/", None, PUBLIC),
         case(Method::GET, "/api/v1/surveys", None, PUBLIC),

@@ -55,6 +55,14 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 /// Starts the server on port 0 with a fresh database. `None` for PostgreSQL when
 /// `READINESS_TEST_POSTGRES_URL` is not set (a notice is printed).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `configure` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let (database_url, scratch) = match backend {
         Backend::Sqlite => {
@@ -75,6 +83,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     };
     let mut settings = Settings::new("127.0.0.1:0", database_url.clone());
     settings.workers = Some(2);
+    configure(&mut settings);
     let app = Application::build(settings)
         .await
         .expect("build the application");

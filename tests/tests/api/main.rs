@@ -13,6 +13,7 @@ mod helpers;
 mod idempotency;
 mod keys;
 mod openapi;
+mod operations;
 mod rubric;
 mod submit;
 mod survey_versions;

@@ -17,6 +17,9 @@ use crate::startup::AppState;
 use crate::store::responses::{Outcome, ResponseStore};
 use crate::store::surveys::SurveyQuery;
 
+/// The `source` label of single submissions in the metrics.
+const SOURCE: &str = "api";
+
 /// Submit one response to the latest published version of a survey.
 ///
 /// The firm gets its tier, the reasons (blockers) and its next step back at once. A `201` is
@@ -67,7 +70,10 @@ pub async fn submit_response(
     let entry = state.catalog.entry(&survey)?;
     let now = to_stored_precision(Utc::now());
     let submission =
-        Submission::parse(&body, &entry.instrument, now, "", &[]).map_err(ApiError::validation)?;
+        Submission::parse(&body, &entry.instrument, now, "", &[]).map_err(|problems| {
+            state.metrics.submissions(SOURCE, 0, 1);
+            ApiError::validation(problems)
+        })?;
     let idempotency = key.map(|key| (key, payload_hash(&slug, &body)));
     let item = new_response(&entry, submission, Source::Api, idempotency, now);
 
@@ -75,6 +81,10 @@ pub async fn submit_response(
         .await?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("the store returned no outcome"))?;
+    let accepted = matches!(outcome, Outcome::Created(_) | Outcome::Replayed(_));
+    state
+        .metrics
+        .submissions(SOURCE, usize::from(accepted), usize::from(!accepted));
     match outcome {
         Outcome::Created(stored) => {
             let view = assessment_view(&stored, &entry)?;

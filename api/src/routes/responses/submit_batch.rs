@@ -114,10 +114,15 @@ pub async fn submit_batch(
     }
     let results: Vec<BatchItemResult> = results.into_iter().flatten().collect();
     let count = |status: u16| results.iter().filter(|r| r.status == status).count();
+    let (created, replayed) = (count(201), count(200));
+    let rejected = results.len() - created - replayed;
+    state
+        .metrics
+        .submissions("batch", created + replayed, rejected);
     Ok(HttpResponse::Ok().json(BatchResult {
-        created: count(201),
-        replayed: count(200),
-        rejected: results.len() - count(201) - count(200),
+        created,
+        replayed,
+        rejected,
         results,
     }))
 }
