@@ -18,7 +18,6 @@ pub struct Entry {
     pub survey_id: i32,
     pub slug: String,
     pub version: i32,
-    pub public: bool,
     pub instrument: Instrument,
 }
 
@@ -42,7 +41,6 @@ impl Catalog {
             survey_id: survey.id,
             slug: survey.slug.clone(),
             version: survey.version,
-            public: survey.public,
             instrument,
         });
         if survey.status != "draft"

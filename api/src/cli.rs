@@ -4,11 +4,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-use crate::settings::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
+use crate::auth::issue_key;
+use crate::domain::api_key::{Role, valid_name};
+use crate::settings::{Settings, SettingsLayer};
 use crate::startup::{Application, openapi_document};
+use crate::store::audit::AuditContext;
+use crate::store::keys::{KeyStore, NewKey};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -30,6 +37,12 @@ enum Command {
         after_help = "Examples:\n  readiness serve\n  readiness serve --bind 0.0.0.0:8080 --database-url postgres://app@db/readiness"
     )]
     Serve(ServeArgs),
+    /// Print the effective configuration (flags > environment > config file > defaults),
+    /// with the database password masked, in the config file's format.
+    #[command(
+        after_help = "Example:\n  READINESS_BIND=0.0.0.0:8080 readiness config --config readiness.toml"
+    )]
+    Config(ServeArgs),
     /// Apply pending database migrations and exit.
     #[command(
         after_help = "Example:\n  readiness migrate --database-url postgres://app@db/readiness"
@@ -40,6 +53,12 @@ enum Command {
         after_help = "Examples:\n  readiness demo\n  readiness demo --firms 200000 --responses-per-firm 5 --seed 7"
     )]
     Demo(DemoArgs),
+    /// Create, list and revoke API keys (migrations are applied first).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  readiness keys create --role admin --name ops\n  readiness keys list\n  readiness keys revoke 0192f0c1-0000-7000-8000-000000000000"
+    )]
+    Keys(KeysCommand),
     /// Print the OpenAPI document (or write it to a file).
     #[command(after_help = "Example:\n  readiness openapi --output openapi/openapi.json")]
     Openapi {
@@ -49,11 +68,52 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it. The key is shown only now; only its hash is stored.
+    Create {
+        /// What the key is for (1–100 characters).
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The key stops working after this many days; never when absent.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a key by id; it stops working at once.
+    Revoke {
+        id: Uuid,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
 #[derive(Debug, Args)]
 struct DatabaseArgs {
-    /// `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "READINESS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    database_url: String,
+    /// `sqlite://FILE?mode=rwc` or `postgres://USER@HOST/DB` [default: sqlite://readiness.db?mode=rwc]
+    #[arg(long, env = "READINESS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// A TOML file with settings; flags and environment variables win over it.
+    #[arg(long, env = "READINESS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    fn database_url(&self) -> anyhow::Result<String> {
+        let flags = SettingsLayer {
+            database_url: self.database_url.clone(),
+            ..SettingsLayer::default()
+        };
+        Ok(Settings::layered(&[&flags, &file_layer(self.config.as_deref())?]).database_url)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -73,22 +133,45 @@ struct DemoArgs {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "READINESS_BIND", default_value = DEFAULT_BIND)]
-    bind: String,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "READINESS_BIND")]
+    bind: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
-    /// How stale a report may be (milliseconds) before new responses are read into it.
-    #[arg(long, env = "READINESS_REPORT_REFRESH_MS", default_value_t = 1000)]
-    report_refresh_ms: u64,
-    /// Log line format.
-    #[arg(
-        long,
-        env = "READINESS_LOG_FORMAT",
-        value_enum,
-        default_value = "pretty"
-    )]
-    log_format: LogFormat,
+    /// How stale a report may be (milliseconds) before new responses are read into it
+    /// [default: 1000]
+    #[arg(long, env = "READINESS_REPORT_REFRESH_MS")]
+    report_refresh_ms: Option<u64>,
+    /// Log line format [default: pretty]
+    #[arg(long, env = "READINESS_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// HTTP worker threads [default: one per core]
+    #[arg(long, env = "READINESS_WORKERS")]
+    workers: Option<usize>,
+    /// Requests a minute per API key, and per client address without a key; 0 = no limit
+    /// [default: 600]
+    #[arg(long, env = "READINESS_RATE_LIMIT_PER_MINUTE")]
+    rate_limit_per_minute: Option<u32>,
+}
+
+impl ServeArgs {
+    /// Flags and environment first, then the config file, then the defaults.
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let flags = SettingsLayer {
+            bind: self.bind.clone(),
+            database_url: self.database.database_url.clone(),
+            workers: self.workers,
+            report_refresh_ms: self.report_refresh_ms,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            log_format: self.log_format,
+        };
+        let file = file_layer(self.database.config.as_deref())?;
+        Ok(Settings::layered(&[&flags, &file]))
+    }
+}
+
+fn file_layer(path: Option<&std::path::Path>) -> anyhow::Result<SettingsLayer> {
+    path.map_or_else(|| Ok(SettingsLayer::default()), SettingsLayer::from_file)
 }
 
 /// Parses the command line and runs the verb; errors are one line on standard error.
@@ -116,16 +199,19 @@ pub fn run() -> ExitCode {
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => {
-            telemetry::init(args.log_format, "info");
-            let mut settings = Settings::new(args.bind, args.database.database_url);
-            settings.report_refresh = std::time::Duration::from_millis(args.report_refresh_ms);
+            let settings = args.settings()?;
+            telemetry::init(settings.log_format, "info");
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "readiness is listening");
             app.run_until_stopped().await?;
             Ok(())
         }
+        Command::Config(args) => {
+            print!("{}", args.settings()?.to_masked_toml()?);
+            Ok(())
+        }
         Command::Migrate(args) => {
-            let db = crate::db::connect(&args.database_url).await?;
+            let db = crate::db::connect(&args.database_url()?).await?;
             Migrator::up(&db, None)
                 .await
                 .context("applying migrations failed")?;
@@ -133,6 +219,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => demo(args).await,
+        Command::Keys(command) => keys(command).await,
         Command::Openapi { output } => {
             let json = openapi_document()
                 .to_pretty_json()
@@ -151,10 +238,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let db = crate::db::connect(&args.database.database_url).await?;
-    Migrator::up(&db, None)
-        .await
-        .context("applying migrations failed")?;
+    let db = migrated(&args.database).await?;
     let stored = crate::demo::fill(&db, args.firms, args.responses_per_firm, args.seed, |n| {
         eprint!("\r{n} responses stored");
     })
@@ -167,4 +251,78 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Connects and applies pending migrations, so the key verbs work on a fresh database.
+async fn migrated(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    let db = crate::db::connect(&args.database_url()?).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("applying migrations failed")?;
+    Ok(db)
+}
+
+async fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    // Writes from the command line are audited without an actor.
+    let context = AuditContext::default();
+    match command {
+        KeysCommand::Create {
+            name,
+            role,
+            expires_in_days,
+            database,
+        } => {
+            anyhow::ensure!(
+                valid_name(&name),
+                "--name must be 1 to 100 characters without control characters"
+            );
+            let db = migrated(&database).await?;
+            let expires_at =
+                expires_in_days.map(|days| Utc::now() + chrono::Duration::days(i64::from(days)));
+            let issued = issue_key(
+                &db,
+                NewKey {
+                    name,
+                    role,
+                    expires_at,
+                },
+                &context,
+            )
+            .await?;
+            eprintln!(
+                "created {} key `{}` (id {}); it is shown only now:",
+                issued.key.role, issued.key.name, issued.key.id
+            );
+            println!("{}", issued.token);
+            Ok(())
+        }
+        KeysCommand::List { database } => {
+            let db = migrated(&database).await?;
+            println!("id\tname\trole\tprefix\tcreated_at\texpires_at\trevoked_at\tlast_used_at");
+            let show =
+                |at: Option<chrono::DateTime<Utc>>| at.map_or("-".to_owned(), |at| at.to_rfc3339());
+            for key in KeyStore::list(&db).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    key.id,
+                    key.name,
+                    key.role,
+                    key.prefix,
+                    key.created_at.to_rfc3339(),
+                    show(key.expires_at),
+                    show(key.revoked_at),
+                    show(key.last_used_at),
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { id, database } => {
+            let db = migrated(&database).await?;
+            KeyStore::revoke(&db, id, &context)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no key with id {id}"))?;
+            println!("key {id} is revoked");
+            Ok(())
+        }
+    }
 }

@@ -3,14 +3,18 @@
 //! **Architecture Invariant:** this is the only crate that knows actix-web. Handlers are
 //! thin: parse → domain → store / analytics → DTO.
 
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod rate_limit;
 pub mod report_snapshot;
+pub mod request_id;
 pub mod routes;
 pub mod settings;
 pub mod startup;

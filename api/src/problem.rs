@@ -62,6 +62,10 @@ impl From<FieldProblem> for FieldError {
 pub enum ApiError {
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
+    #[error("{}", .0.detail())]
+    Unauthorized(Unauthenticated),
+    #[error("the role of this API key may not do this")]
+    Forbidden,
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
@@ -72,6 +76,8 @@ pub enum ApiError {
     TooManyItems(String),
     #[error("the request body must be sent as `Content-Type: application/json`")]
     UnsupportedMediaType,
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("{}", validation_detail(.0))]
     Validation(Vec<FieldError>),
     #[error("{detail}")]
@@ -80,6 +86,35 @@ pub enum ApiError {
     Unavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
     Internal(#[from] anyhow::Error),
+}
+
+/// Why a request is not authenticated. The reasons a key is refused are not told apart, so a
+/// reply reveals nothing about which keys exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// No `Authorization` header.
+    Missing,
+    /// A header that is not a well-formed, known, current key.
+    Invalid,
+}
+
+impl Unauthenticated {
+    fn detail(self) -> &'static str {
+        match self {
+            Unauthenticated::Missing => {
+                "this request needs an API key: send `Authorization: Bearer <key>`"
+            }
+            Unauthenticated::Invalid => "the API key is malformed, unknown, revoked or expired",
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge (RFC 6750).
+    fn challenge(self) -> &'static str {
+        match self {
+            Unauthenticated::Missing => r#"Bearer realm="readiness""#,
+            Unauthenticated::Invalid => r#"Bearer realm="readiness", error="invalid_token""#,
+        }
+    }
 }
 
 fn validation_detail(errors: &[FieldError]) -> String {
@@ -112,11 +147,14 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. } => code,
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyItems(_) => "too_many_items",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -125,6 +163,8 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "The request is malformed",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
@@ -132,6 +172,7 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "The request has invalid fields",
+            ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Unprocessable { .. } => "The request cannot be processed",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
@@ -159,6 +200,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
@@ -168,6 +211,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -177,7 +221,22 @@ impl ResponseError for ApiError {
         if self.status_code().is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
-        problem_response(&self.problem())
+        let mut response = problem_response(&self.problem());
+        match self {
+            ApiError::Unauthorized(reason) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static(reason.challenge()),
+                );
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+            }
+            _ => {}
+        }
+        response
     }
 }
 

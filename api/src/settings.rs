@@ -1,13 +1,23 @@
-//! Effective server configuration.
+//! Effective server configuration, layered: command-line flags, then `READINESS_*`
+//! environment variables (both handled by clap), then an optional TOML file, then the
+//! defaults here.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
 use crate::report_snapshot::DEFAULT_REFRESH_EVERY;
+use crate::telemetry::LogFormat;
 
 /// Where the embedded default database lives.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://readiness.db?mode=rwc";
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default rate limit per key and per client address.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -19,6 +29,10 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// How stale a report may be before the snapshot reads new responses.
     pub report_refresh: Duration,
+    /// Requests a minute per key, and per client address for requests without a key;
+    /// `0` turns rate limiting off.
+    pub rate_limit_per_minute: u32,
+    pub log_format: LogFormat,
 }
 
 impl Settings {
@@ -28,12 +42,123 @@ impl Settings {
             database_url: database_url.into(),
             workers: None,
             report_refresh: DEFAULT_REFRESH_EVERY,
+            rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+            log_format: LogFormat::Pretty,
         }
+    }
+
+    /// Each setting from the first layer that has it, else its default.
+    pub fn layered(layers: &[&SettingsLayer]) -> Self {
+        let pick = |get: &dyn Fn(&SettingsLayer) -> Option<_>| layers.iter().find_map(|l| get(l));
+        let defaults = Self::default();
+        Self {
+            bind: pick(&|l| l.bind.clone()).unwrap_or(defaults.bind),
+            database_url: pick(&|l| l.database_url.clone()).unwrap_or(defaults.database_url),
+            workers: layers.iter().find_map(|l| l.workers),
+            report_refresh: layers
+                .iter()
+                .find_map(|l| l.report_refresh_ms)
+                .map_or(defaults.report_refresh, Duration::from_millis),
+            rate_limit_per_minute: layers
+                .iter()
+                .find_map(|l| l.rate_limit_per_minute)
+                .unwrap_or(defaults.rate_limit_per_minute),
+            log_format: layers
+                .iter()
+                .find_map(|l| l.log_format)
+                .unwrap_or(defaults.log_format),
+        }
+    }
+
+    /// The settings as TOML, in the format of the config file, with the database password
+    /// masked.
+    pub fn to_masked_toml(&self) -> anyhow::Result<String> {
+        let layer = SettingsLayer {
+            bind: Some(self.bind.clone()),
+            database_url: Some(crate::db::redact(&self.database_url)),
+            workers: self.workers,
+            report_refresh_ms: Some(
+                u64::try_from(self.report_refresh.as_millis()).unwrap_or(u64::MAX),
+            ),
+            rate_limit_per_minute: Some(self.rate_limit_per_minute),
+            log_format: Some(self.log_format),
+        };
+        toml::to_string(&layer).context("serialising the configuration")
     }
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self::new(DEFAULT_BIND, DEFAULT_DATABASE_URL)
+    }
+}
+
+/// One layer of configuration: what the flags and environment set, or what a file sets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsLayer {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub workers: Option<usize>,
+    /// How stale a report may be, in milliseconds.
+    pub report_refresh_ms: Option<u64>,
+    pub rate_limit_per_minute: Option<u32>,
+    pub log_format: Option<LogFormat>,
+}
+
+impl SettingsLayer {
+    /// Reads a TOML config file; unknown keys are an error, so a typo is not ignored.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_first_layer_that_sets_a_value_wins_then_the_default() {
+        let flags = SettingsLayer {
+            bind: Some("0.0.0.0:9000".to_owned()),
+            ..SettingsLayer::default()
+        };
+        let file: SettingsLayer = toml::from_str(
+            "bind = \"127.0.0.1:1\"\ndatabase_url = \"postgres://app:pw@db/r\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let settings = Settings::layered(&[&flags, &file]);
+        assert_eq!(settings.bind, "0.0.0.0:9000");
+        assert_eq!(settings.database_url, "postgres://app:pw@db/r");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(
+            settings.rate_limit_per_minute,
+            DEFAULT_RATE_LIMIT_PER_MINUTE
+        );
+        assert_eq!(settings.workers, None);
+    }
+
+    #[test]
+    fn the_printed_configuration_masks_the_password_and_reads_back() {
+        let mut settings = Settings::new("127.0.0.1:8080", "postgres://app:s3cret@db/r");
+        settings.workers = Some(4);
+        let printed = settings.to_masked_toml().unwrap();
+        assert!(!printed.contains("s3cret"), "{printed}");
+        let read_back: SettingsLayer = toml::from_str(&printed).unwrap();
+        assert_eq!(
+            read_back.database_url.as_deref(),
+            Some("postgres://app:***@db/r")
+        );
+        assert_eq!(read_back.workers, Some(4));
+        assert_eq!(read_back.log_format, Some(LogFormat::Pretty));
+    }
+
+    #[test]
+    fn unknown_keys_in_a_file_are_an_error() {
+        assert!(toml::from_str::<SettingsLayer>("bnid = \"x\"").is_err());
     }
 }

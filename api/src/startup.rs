@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -12,11 +13,14 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::catalog::Catalog;
+use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
+use crate::rate_limit::RateLimits;
 use crate::report_snapshot::ReportSnapshot;
 use crate::routes;
 use crate::settings::Settings;
+use crate::{auth, metrics, rate_limit, request_id};
 
 /// What every handler can reach.
 #[derive(Debug)]
@@ -24,6 +28,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub catalog: Catalog,
     pub reports: ReportSnapshot,
+    pub metrics: Metrics,
+    pub rate_limits: RateLimits,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -47,6 +53,8 @@ impl Application {
             db,
             catalog: Catalog::default(),
             reports: ReportSnapshot::new(settings.report_refresh),
+            metrics: Metrics::new().context("setting up the metrics registry")?,
+            rate_limits: RateLimits::new(settings.rate_limit_per_minute),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?
@@ -98,8 +106,14 @@ fn app(
         }))
         .configure(routes::configure)
         .split_for_parts();
+    // The last `wrap` runs first: every request gets its id, is measured, then its caller is
+    // known, then it is rate-limited.
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .default_service(web::to(not_found))
+        .wrap(from_fn(rate_limit::limit))
+        .wrap(from_fn(auth::authenticate))
+        .wrap(from_fn(metrics::track))
+        .wrap(from_fn(request_id::assign))
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {

@@ -95,6 +95,8 @@ pub struct Snapshot {
     /// Gate id → its boolean column name.
     pub(crate) gates: Dictionary,
     firms: HashMap<u128, u32>,
+    /// Erased firms: rows of theirs read before the erasure committed are not taken in.
+    erased: HashSet<u128>,
     ids: HashSet<u128>,
     next_seq: i64,
     latest_submission: i64,
@@ -119,6 +121,7 @@ impl Snapshot {
             regions: Dictionary::default(),
             gates: Dictionary::default(),
             firms: HashMap::new(),
+            erased: HashSet::new(),
             ids: HashSet::new(),
             next_seq: 0,
             latest_submission: i64::MIN,
@@ -171,7 +174,7 @@ impl Snapshot {
     pub fn append(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
         let rows: Vec<ResponseRow> = rows
             .into_iter()
-            .filter(|row| self.ids.insert(row.id))
+            .filter(|row| !self.erased.contains(&row.firm) && self.ids.insert(row.id))
             .collect();
         if rows.is_empty() {
             return Ok(0);
@@ -276,6 +279,7 @@ impl Snapshot {
 
     /// Drops every response of these firms (erasure).
     pub fn remove_firms(&mut self, firms: &[u128]) -> PolarsResult<usize> {
+        self.erased.extend(firms.iter().copied());
         let codes: HashSet<u32> = firms
             .iter()
             .filter_map(|f| self.firms.get(f))

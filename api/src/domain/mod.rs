@@ -1,5 +1,6 @@
 //! Domain types parsed at the edge: invalid data never travels inward.
 
+pub mod api_key;
 pub mod firm;
 pub mod idempotency;
 pub mod submission;

@@ -13,6 +13,8 @@ use crate::problem::ApiError;
 
 /// A single submission body may be at most 64 KiB.
 pub const SINGLE_LIMIT: usize = 64 * 1024;
+/// An instrument definition may be at most 1 MiB.
+pub const DEFINITION_LIMIT: usize = 1024 * 1024;
 /// A batch body may be at most 4 MiB.
 pub const BATCH_LIMIT: usize = 4 * 1024 * 1024;
 
@@ -31,6 +33,17 @@ impl<const LIMIT: usize> FromRequest for Json<LIMIT> {
         let body = JsonBody::<Value>::new(req, payload, Some(&is_json), true).limit(LIMIT);
         Box::pin(async move { body.await.map(Json).map_err(json_error) })
     }
+}
+
+/// Reads a JSON body inside a handler, for routes that must decide who may call them (which
+/// can need a database lookup) before a malformed body is reported.
+pub async fn read<const LIMIT: usize>(
+    req: &HttpRequest,
+    payload: actix_web::web::Payload,
+) -> Result<Value, ApiError> {
+    Json::<LIMIT>::from_request(req, &mut payload.into_inner())
+        .await
+        .map(|json| json.0)
 }
 
 /// Maps actix's JSON extraction errors onto problem documents.

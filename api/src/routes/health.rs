@@ -9,7 +9,10 @@ use crate::problem::{ApiError, Problem};
 use crate::startup::AppState;
 
 pub fn configure(config: &mut ServiceConfig) {
-    config.service(healthz).service(readyz);
+    config
+        .service(healthz)
+        .service(readyz)
+        .service(super::metrics::metrics);
 }
 
 /// Probe result.

@@ -1,8 +1,12 @@
 //! HTTP routes. Each resource module registers its handlers with `configure`, so the
 //! OpenAPI description is collected from the same registration that serves requests.
 
+pub mod audit;
 pub mod body;
+pub mod firms;
 pub mod health;
+pub mod keys;
+pub mod metrics;
 pub mod populations;
 pub mod reports;
 pub mod responses;
@@ -18,6 +22,9 @@ pub fn configure(config: &mut ServiceConfig) {
             .configure(surveys::configure)
             .configure(responses::configure)
             .configure(reports::configure)
-            .configure(populations::configure),
+            .configure(populations::configure)
+            .configure(keys::configure)
+            .configure(firms::configure)
+            .configure(audit::configure),
     );
 }

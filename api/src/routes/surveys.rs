@@ -1,4 +1,8 @@
-//! Instrument definitions, for rendering forms.
+//! Instrument definitions, for rendering forms; new versions, for admins.
+
+pub mod create;
+pub mod publish;
+pub mod set_public;
 
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
@@ -16,7 +20,10 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(list_surveys)
         .service(get_survey)
-        .service(get_survey_version);
+        .service(get_survey_version)
+        .service(create::create_survey)
+        .service(publish::publish_survey)
+        .service(set_public::set_survey_public);
 }
 
 /// One released version of a survey.

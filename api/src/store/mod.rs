@@ -1,6 +1,9 @@
 //! The store: sea-orm entities and every query, in one place (no SQL in handlers).
 
+pub mod audit;
 pub mod entities;
+pub mod firms;
+pub mod keys;
 pub mod populations;
 pub mod report_rows;
 pub mod responses;

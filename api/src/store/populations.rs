@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
+use serde_json::json;
 
+use super::audit::{AuditContext, AuditStore, action};
 use super::entities::population;
 
 pub struct PopulationStore;
@@ -18,8 +20,8 @@ impl PopulationStore {
             .await
     }
 
-    pub async fn by_name(
-        db: &DatabaseConnection,
+    pub async fn by_name<C: ConnectionTrait>(
+        db: &C,
         name: &str,
     ) -> Result<Option<population::Model>, DbErr> {
         population::Entity::find()
@@ -28,19 +30,22 @@ impl PopulationStore {
             .await
     }
 
-    /// Creates or replaces the margins named `name`; `true` when created.
+    /// Creates or replaces the margins named `name`, audited in the same transaction;
+    /// `true` when created.
     pub async fn upsert(
         db: &DatabaseConnection,
         name: &str,
         margins: serde_json::Value,
         now: DateTime<Utc>,
+        context: &AuditContext,
     ) -> Result<(population::Model, bool), DbErr> {
-        match Self::by_name(db, name).await? {
+        let txn = db.begin().await?;
+        let saved = match Self::by_name(&txn, name).await? {
             Some(existing) => {
                 let mut active: population::ActiveModel = existing.into();
                 active.margins = Set(margins);
                 active.updated_at = Set(now);
-                Ok((active.update(db).await?, false))
+                (active.update(&txn).await?, false)
             }
             None => {
                 let created = population::ActiveModel {
@@ -50,10 +55,20 @@ impl PopulationStore {
                     updated_at: Set(now),
                     ..Default::default()
                 }
-                .insert(db)
+                .insert(&txn)
                 .await?;
-                Ok((created, true))
+                (created, true)
             }
-        }
+        };
+        AuditStore::record(
+            &txn,
+            context,
+            action::POPULATION_SAVE,
+            &format!("population:{name}"),
+            json!({"created": saved.1, "dimensions": saved.0.margins.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>())}),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(saved)
     }
 }

@@ -80,10 +80,13 @@ async fn a_mixed_batch_stores_the_valid_items_and_reports_each(app: TestApp) {
     );
 
     let stored: Value = app
-        .get(&format!(
-            "/api/v1/responses/{}",
-            body["results"][4]["id"].as_str().unwrap()
-        ))
+        .get_as(
+            &app.analyst_key,
+            &format!(
+                "/api/v1/responses/{}",
+                body["results"][4]["id"].as_str().unwrap()
+            ),
+        )
         .await
         .json()
         .await

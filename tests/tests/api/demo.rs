@@ -43,7 +43,7 @@ async fn the_same_seed_gives_the_same_data(app: TestApp) {
 
     // The data makes a real report: more than one tier occurs, and it is stored as imported.
     let report: Value = app
-        .get("/api/v1/reports/readiness?by=size_band")
+        .get_as(&app.analyst_key, "/api/v1/reports/readiness?by=size_band")
         .await
         .json()
         .await

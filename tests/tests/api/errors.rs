@@ -13,6 +13,7 @@ async fn malformed_json_is_400(app: TestApp) {
     let response = app
         .client
         .post(app.url("/api/v1/surveys/ai-readiness/responses"))
+        .bearer_auth(&app.collector_key)
         .header("content-type", "application/json")
         .body(r#"{"firm": {"ref": "acme"#)
         .send()
@@ -32,6 +33,7 @@ async fn a_body_that_is_not_json_is_415(app: TestApp) {
         let mut request = app
             .client
             .post(app.url("/api/v1/surveys/ai-readiness/responses"))
+            .bearer_auth(&app.collector_key)
             .body(body.clone());
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
@@ -45,6 +47,7 @@ async fn an_unknown_survey_is_404(app: TestApp) {
     let response = app
         .client
         .post(app.url("/api/v1/surveys/no-such-survey/responses"))
+        .bearer_auth(&app.collector_key)
         .json(&submission("acme", answers(&[])))
         .send()
         .await

@@ -4,12 +4,17 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use readiness_api::auth::{IssuedKey, issue_key};
+use readiness_api::domain::api_key::Role;
 use readiness_api::settings::Settings;
 use readiness_api::startup::Application;
+use readiness_api::store::audit::AuditContext;
 use readiness_api::store::entities::{firm, response};
+use readiness_api::store::keys::NewKey;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 pub const POSTGRES_ENV: &str = "READINESS_TEST_POSTGRES_URL";
 
@@ -24,6 +29,12 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// A key of each role, created through the store before the first request.
+    pub admin_key: String,
+    pub analyst_key: String,
+    pub collector_key: String,
+    /// The id of `admin_key`, as the audit log names it.
+    pub admin_key_id: Uuid,
     scratch: Option<PathBuf>,
 }
 
@@ -44,6 +55,14 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 /// Starts the server on port 0 with a fresh database. `None` for PostgreSQL when
 /// `READINESS_TEST_POSTGRES_URL` is not set (a notice is printed).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed by `configure` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let (database_url, scratch) = match backend {
         Backend::Sqlite => {
@@ -66,6 +85,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     settings.workers = Some(2);
     // Reports see every committed response at once.
     settings.report_refresh = std::time::Duration::ZERO;
+    configure(&mut settings);
     let app = Application::build(settings)
         .await
         .expect("build the application");
@@ -74,7 +94,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let db = Database::connect(&database_url)
         .await
         .expect("connect to the test database");
+    let admin = create_key(&db, "test-admin", Role::Admin).await;
+    let analyst = create_key(&db, "test-analyst", Role::Analyst).await;
+    let collector = create_key(&db, "test-collector", Role::Collector).await;
     Some(TestApp {
+        admin_key: admin.token,
+        admin_key_id: admin.key.id,
+        analyst_key: analyst.token,
+        collector_key: collector.token,
         address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -83,6 +110,21 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         db,
         scratch,
     })
+}
+
+/// Creates a key directly through the store, as `readiness keys create` does.
+pub async fn create_key(db: &DatabaseConnection, name: &str, role: Role) -> IssuedKey {
+    issue_key(
+        db,
+        NewKey {
+            name: name.to_owned(),
+            role,
+            expires_at: None,
+        },
+        &AuditContext::default(),
+    )
+    .await
+    .expect("create an API key")
 }
 
 /// Creates a new, empty database on the configured server and returns its URL. Databases
@@ -135,15 +177,49 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// GET without a key.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("GET")
     }
 
-    /// POSTs a submission to `ai-readiness`, with an optional Idempotency-Key.
+    /// GET with `Authorization: Bearer <key>`.
+    pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// POSTs a JSON body with `Authorization: Bearer <key>`.
+    pub async fn post_as(&self, key: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// DELETE with `Authorization: Bearer <key>`.
+    pub async fn delete_as(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("DELETE")
+    }
+
+    /// POSTs a submission to `ai-readiness` as the collector, with an optional
+    /// Idempotency-Key.
     pub async fn submit(&self, body: &Value, key: Option<&str>) -> reqwest::Response {
         let mut request = self
             .client
             .post(self.url("/api/v1/surveys/ai-readiness/responses"))
+            .bearer_auth(&self.collector_key)
             .json(body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
@@ -151,9 +227,11 @@ impl TestApp {
         request.send().await.expect("POST a response")
     }
 
+    /// POSTs a batch to `ai-readiness` as the collector.
     pub async fn submit_batch(&self, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/surveys/ai-readiness/responses/batch"))
+            .bearer_auth(&self.collector_key)
             .json(body)
             .send()
             .await

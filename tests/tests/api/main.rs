@@ -3,15 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
+mod auth;
 mod batch;
 mod demo;
+mod erasure;
 mod errors;
 mod health;
 mod helpers;
 mod idempotency;
+mod keys;
 mod openapi;
+mod operations;
 mod populations;
 mod reports;
 mod rubric;
 mod submit;
+mod survey_versions;
 mod surveys;

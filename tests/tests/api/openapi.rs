@@ -37,9 +37,34 @@ async fn the_committed_openapi_document_matches_the_served_one() {
         "/api/v1/surveys/{slug}/responses",
         "/api/v1/surveys/{slug}/responses/batch",
         "/api/v1/responses/{id}",
+        "/metrics",
+        "/api/v1/keys",
+        "/api/v1/keys/{id}",
+        "/api/v1/audit",
+        "/api/v1/firms/{ref}",
+        "/api/v1/surveys/{slug}/versions/{version}/publish",
     ] {
         assert!(served["paths"].get(path).is_some(), "{path} is described");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_declares_the_bearer_scheme() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let served: Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert_eq!(
+        served["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        served["paths"]["/api/v1/keys"]["get"]["security"],
+        serde_json::json!([{"bearer": []}])
+    );
+    assert_eq!(
+        served["paths"]["/api/v1/surveys/{slug}/responses"]["post"]["security"],
+        serde_json::json!([{"bearer": []}, {}]),
+        "a key is optional for a public survey"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,19 +1,18 @@
 //! Population margins and weighted reports.
 
+use readiness_api::store::entities::audit_event;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, answers, assert_problem, pointers};
 
 async fn post(app: &TestApp, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/populations"))
-        .json(body)
-        .send()
+    app.post_as(&app.admin_key, "/api/v1/populations", body)
         .await
-        .unwrap()
 }
 
 async fn margins_are_stored_listed_and_replaced(app: TestApp) {
+    let audited_before = audit_rows(&app).await;
     let body = json!({"name": "eu-2024", "margins": {"size_band": {"micro": 900, "small": 100}}});
     let created = post(&app, &body).await;
     assert_eq!(created.status().as_u16(), 201);
@@ -29,9 +28,27 @@ async fn margins_are_stored_listed_and_replaced(app: TestApp) {
     )
     .await;
     assert_eq!(replaced.status().as_u16(), 200);
-    let list: Value = app.get("/api/v1/populations").await.json().await.unwrap();
+    let list: Value = app
+        .get_as(&app.analyst_key, "/api/v1/populations")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["populations"].as_array().unwrap().len(), 1);
     assert_eq!(list["populations"][0]["margins"]["size_band"]["micro"], 1.0);
+    let events: Vec<audit_event::Model> = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("population.save"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2, "each save is audited");
+    assert_eq!(events[0].target, "population:eu-2024");
+    assert_eq!(events[0].actor, Some(app.admin_key_id));
+    assert_eq!(audit_rows(&app).await, audited_before + 2);
+}
+
+async fn audit_rows(app: &TestApp) -> u64 {
+    audit_event::Entity::find().count(&app.db).await.unwrap()
 }
 
 async fn invalid_margins_are_422_and_not_stored(app: TestApp) {
@@ -49,7 +66,12 @@ async fn invalid_margins_are_422_and_not_stored(app: TestApp) {
             "/name"
         ]
     );
-    let list: Value = app.get("/api/v1/populations").await.json().await.unwrap();
+    let list: Value = app
+        .get_as(&app.analyst_key, "/api/v1/populations")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["populations"], json!([]));
 }
 
@@ -81,7 +103,7 @@ async fn weighted_reports_rake_to_the_margins(app: TestApp) {
     );
 
     let body: Value = app
-        .get("/api/v1/reports/readiness?weights=even")
+        .get_as(&app.analyst_key, "/api/v1/reports/readiness?weights=even")
         .await
         .json()
         .await
@@ -111,15 +133,22 @@ async fn weighted_reports_rake_to_the_margins(app: TestApp) {
         201
     );
     let problem = assert_problem(
-        app.get("/api/v1/reports/readiness?weights=micro-only")
-            .await,
+        app.get_as(
+            &app.analyst_key,
+            "/api/v1/reports/readiness?weights=micro-only",
+        )
+        .await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/weights"]);
     let problem = assert_problem(
-        app.get("/api/v1/reports/readiness?weights=unknown").await,
+        app.get_as(
+            &app.analyst_key,
+            "/api/v1/reports/readiness?weights=unknown",
+        )
+        .await,
         422,
         "validation_failed",
     )

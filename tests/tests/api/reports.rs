@@ -34,7 +34,7 @@ async fn seed(app: &TestApp) {
 }
 
 async fn report(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
+    let response = app.get_as(&app.analyst_key, path).await;
     assert_eq!(response.status().as_u16(), 200, "{path}");
     response.json().await.unwrap()
 }
@@ -188,9 +188,25 @@ async fn new_submissions_reach_the_next_report(app: TestApp) {
     );
 }
 
+async fn erased_firms_leave_the_reports_at_once(app: TestApp) {
+    seed(&app).await;
+    assert_eq!(
+        report(&app, "/api/v1/reports/readiness?basis=all").await["overall"]["n"],
+        10
+    );
+    let erased = app.delete_as(&app.admin_key, "/api/v1/firms/s1").await;
+    assert_eq!(erased.status().as_u16(), 204);
+    let after = report(&app, "/api/v1/reports/readiness?basis=all").await;
+    assert_eq!(after["overall"]["n"], 8, "both of s1's responses are gone");
+    assert_eq!(counts(&after["overall"]), [4, 0, 3, 1]);
+}
+
 async fn unknown_parameters_and_values_are_422(app: TestApp) {
     let response = app
-        .get("/api/v1/reports/readiness?by=colour&basis=most&min_cell=2&from=yesterday&foo=1")
+        .get_as(
+            &app.analyst_key,
+            "/api/v1/reports/readiness?by=colour&basis=most&min_cell=2&from=yesterday&foo=1",
+        )
         .await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     let mut found = pointers(&problem);
@@ -206,28 +222,32 @@ async fn unknown_parameters_and_values_are_422(app: TestApp) {
         ]
     );
     let problem = assert_problem(
-        app.get("/api/v1/reports/trend?interval=week").await,
+        app.get_as(&app.analyst_key, "/api/v1/reports/trend?interval=week")
+            .await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/interval"]);
     let problem = assert_problem(
-        app.get("/api/v1/reports/blockers?survey=nope").await,
+        app.get_as(&app.analyst_key, "/api/v1/reports/blockers?survey=nope")
+            .await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/survey"]);
     let problem = assert_problem(
-        app.get("/api/v1/reports/readiness?version=7").await,
+        app.get_as(&app.analyst_key, "/api/v1/reports/readiness?version=7")
+            .await,
         422,
         "validation_failed",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/version"]);
     let problem = assert_problem(
-        app.get("/api/v1/reports/readiness?interval=month").await,
+        app.get_as(&app.analyst_key, "/api/v1/reports/readiness?interval=month")
+            .await,
         422,
         "validation_failed",
     )
@@ -253,6 +273,7 @@ crate::on_both_databases!(
     small_segments_are_suppressed_with_a_partner,
     trend_and_blockers_are_reported,
     new_submissions_reach_the_next_report,
+    erased_firms_leave_the_reports_at_once,
     unknown_parameters_and_values_are_422,
     an_empty_database_reports_everything_suppressed,
 );

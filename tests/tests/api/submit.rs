@@ -51,7 +51,7 @@ async fn a_submission_is_stored_with_its_segment_and_assessment(app: TestApp) {
     assert_eq!(firms[0].external_ref, "acme-001");
     assert_eq!(firms[0].id, row.firm_id);
 
-    let stored = app.get(&location).await;
+    let stored = app.get_as(&app.analyst_key, &location).await;
     assert_eq!(stored.status().as_u16(), 200);
     let stored: Value = stored.json().await.unwrap();
     for field in [
@@ -120,14 +120,18 @@ async fn submitted_at_defaults_to_now_and_may_not_lie_in_the_future(app: TestApp
 
 async fn unknown_response_ids_are_404(app: TestApp) {
     assert_problem(
-        app.get("/api/v1/responses/0192f0c1-0000-7000-8000-000000000000")
-            .await,
+        app.get_as(
+            &app.analyst_key,
+            "/api/v1/responses/0192f0c1-0000-7000-8000-000000000000",
+        )
+        .await,
         404,
         "not_found",
     )
     .await;
     assert_problem(
-        app.get("/api/v1/responses/not-a-uuid").await,
+        app.get_as(&app.analyst_key, "/api/v1/responses/not-a-uuid")
+            .await,
         404,
         "not_found",
     )

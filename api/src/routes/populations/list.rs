@@ -5,7 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::PopulationView;
-use crate::problem::ApiError;
+use crate::auth::{Authorized, ReadData};
+use crate::problem::{ApiError, Problem};
 use crate::startup::AppState;
 use crate::store::populations::PopulationStore;
 
@@ -15,9 +16,20 @@ pub struct PopulationList {
 }
 
 /// Every stored set of population margins, by name.
-#[utoipa::path(tag = "populations", responses((status = 200, body = PopulationList)))]
+#[utoipa::path(
+    tag = "populations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PopulationList),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/populations")]
-pub async fn list_populations(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_populations(
+    _caller: Authorized<ReadData>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let populations = PopulationStore::all(&state.db)
         .await?
         .into_iter()

@@ -8,8 +8,10 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::PopulationView;
+use crate::auth::{Administer, Authorized};
 use crate::domain::firm::{SIZE_BANDS, is_country_code};
 use crate::problem::{ApiError, Problem};
+use crate::request_id::RequestId;
 use crate::routes::body::{Json, SINGLE_LIMIT};
 use crate::startup::AppState;
 use crate::store::populations::PopulationStore;
@@ -28,11 +30,14 @@ pub struct SavePopulation {
 /// can be weighted to with `weights=<name>`. Saving an existing name replaces its margins.
 #[utoipa::path(
     tag = "populations",
+    security(("bearer" = [])),
     request_body(content = SavePopulation, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = PopulationView),
         (status = 200, description = "Replaced", body = PopulationView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not sent as application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
@@ -40,11 +45,15 @@ pub struct SavePopulation {
 )]
 #[post("/populations")]
 pub async fn save_population(
+    admin: Authorized<Administer>,
+    request_id: RequestId,
     state: web::Data<AppState>,
     body: Json<SINGLE_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, margins) = parse(&body.0).map_err(ApiError::validation)?;
-    let (saved, created) = PopulationStore::upsert(&state.db, &name, margins, Utc::now()).await?;
+    let context = admin.principal.audit_context(&request_id);
+    let (saved, created) =
+        PopulationStore::upsert(&state.db, &name, margins, Utc::now(), &context).await?;
     let view = PopulationView::try_from(saved)?;
     Ok(if created {
         HttpResponse::Created().json(view)

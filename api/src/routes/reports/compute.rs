@@ -104,20 +104,31 @@ async fn freshen(state: &web::Data<AppState>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Refreshes the snapshot, then runs `report` on it on the blocking pool.
-pub async fn run<T, F>(state: &web::Data<AppState>, report: F) -> Result<T, ApiError>
+/// Refreshes the snapshot, then runs `report` on it on the blocking pool; the computation
+/// time is recorded under `name` in the metrics.
+pub async fn run<T, F>(
+    state: &web::Data<AppState>,
+    name: &'static str,
+    report: F,
+) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Snapshot) -> Result<T, ReportError> + Send + 'static,
 {
     freshen(state).await?;
-    let state = state.clone();
-    web::block(move || {
-        let snapshot = state.reports.read()?;
-        report(&snapshot).map_err(report_error)
+    let worker = state.clone();
+    let (result, seconds) = web::block(move || {
+        let started = std::time::Instant::now();
+        let result = worker
+            .reports
+            .read()
+            .and_then(|snapshot| report(&snapshot).map_err(report_error));
+        (result, started.elapsed().as_secs_f64())
     })
     .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("report task failed: {e}")))?
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("report task failed: {e}")))?;
+    state.metrics.report_computed(name, seconds);
+    result
 }
 
 fn report_error(error: ReportError) -> ApiError {

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::compute::{resolve, run};
 use super::params::{ReportParams, ReportParamsDoc, TrendParamsDoc};
+use crate::auth::{Authorized, ReadData};
 use crate::problem::{ApiError, Problem};
 use crate::startup::AppState;
 
@@ -80,21 +81,25 @@ type Query = web::Query<Vec<(String, String)>>;
 /// intervals, overall and by segment. Small cells are suppressed.
 #[utoipa::path(
     tag = "reports",
+    security(("bearer" = [])),
     params(ReportParamsDoc),
     responses(
         (status = 200, body = ReadinessReport),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown parameter or value, every one named", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports/readiness")]
 pub async fn readiness_report(
+    _caller: Authorized<ReadData>,
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let params = ReportParams::parse(&query, false)?;
     let resolved = resolve(&state, &params).await?;
-    let readiness = run(&state, move |snapshot| {
+    let readiness = run(&state, "readiness", move |snapshot| {
         reports::readiness(
             snapshot,
             &resolved.entry.instrument,
@@ -114,22 +119,26 @@ pub async fn readiness_report(
 /// each period counts.
 #[utoipa::path(
     tag = "reports",
+    security(("bearer" = [])),
     params(ReportParamsDoc, TrendParamsDoc),
     responses(
         (status = 200, body = TrendReport),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown parameter or value, every one named", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports/trend")]
 pub async fn trend_report(
+    _caller: Authorized<ReadData>,
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let params = ReportParams::parse(&query, true)?;
     let resolved = resolve(&state, &params).await?;
     let interval = params.interval;
-    let periods = run(&state, move |snapshot| {
+    let periods = run(&state, "trend", move |snapshot| {
         reports::trend(
             snapshot,
             &resolved.entry.instrument,
@@ -150,21 +159,25 @@ pub async fn trend_report(
 /// failing each of its gates, sorted by share.
 #[utoipa::path(
     tag = "reports",
+    security(("bearer" = [])),
     params(ReportParamsDoc),
     responses(
         (status = 200, body = BlockersReport),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown parameter or value, every one named", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/reports/blockers")]
 pub async fn blockers_report(
+    _caller: Authorized<ReadData>,
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let params = ReportParams::parse(&query, false)?;
     let resolved = resolve(&state, &params).await?;
-    let tiers = run(&state, move |snapshot| {
+    let tiers = run(&state, "blockers", move |snapshot| {
         reports::blockers(
             snapshot,
             &resolved.entry.instrument,

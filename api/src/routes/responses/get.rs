@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;
 
 use super::{FirmView, StoredResponseView, assessment_view};
+use crate::auth::{Authorized, ReadData};
 use crate::problem::{ApiError, Problem};
 use crate::startup::AppState;
 use crate::store::responses::ResponseStore;
@@ -13,14 +14,18 @@ use crate::store::responses::ResponseStore;
 /// A stored response: the assessment it got, the firm as submitted, and its answers.
 #[utoipa::path(
     tag = "responses",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Response id")),
     responses(
         (status = 200, body = StoredResponseView),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No response with this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/responses/{id}")]
 pub async fn get_response(
+    _analyst: Authorized<ReadData>,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

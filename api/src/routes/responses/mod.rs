@@ -12,10 +12,11 @@ use readiness_analytics::assess;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::auth::{Caller, Permission, Submit};
 use crate::catalog::Entry;
 use crate::domain::{IdempotencyKey, Submission};
 use crate::problem::ApiError;
-use crate::store::entities::response;
+use crate::store::entities::{response, survey};
 use crate::store::responses::{NewResponse, Stored};
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -147,6 +148,21 @@ pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView,
             governance: row.score_governance,
         },
     })
+}
+
+/// The survey a caller may submit to: with a collector or admin key any published survey,
+/// otherwise only a public one. Without the right key, an unknown survey and a survey that is
+/// not public get the same `401` or `403`, so the reply does not tell which surveys exist.
+pub fn submission_target(
+    caller: &Caller,
+    slug: &str,
+    survey: Option<survey::Model>,
+) -> Result<survey::Model, ApiError> {
+    let allowed = caller.has_any(Submit::ROLES) || survey.as_ref().is_some_and(|s| s.public);
+    if !allowed {
+        return Err(caller.refusal());
+    }
+    survey.ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))
 }
 
 /// The `Idempotency-Key` header, if sent.

@@ -6,22 +6,31 @@ use chrono::Utc;
 
 use super::{
     AssessmentView, Source, SubmitResponse, assessment_view, idempotency_key_header, new_response,
+    submission_target,
 };
+use crate::auth::Caller;
 use crate::domain::submission::to_stored_precision;
 use crate::domain::{Submission, payload_hash};
 use crate::problem::{ApiError, Problem};
-use crate::routes::body::{Json, SINGLE_LIMIT};
+use crate::routes::body::{SINGLE_LIMIT, read};
 use crate::startup::AppState;
 use crate::store::responses::{Outcome, ResponseStore};
 use crate::store::surveys::SurveyQuery;
+
+/// The `source` label of single submissions in the metrics.
+const SOURCE: &str = "api";
 
 /// Submit one response to the latest published version of a survey.
 ///
 /// The firm gets its tier, the reasons (blockers) and its next step back at once. A `201` is
 /// sent only after the response is committed. Retrying with the same `Idempotency-Key` and
 /// the same body returns the original result with `200`.
+///
+/// Needs a collector or admin key, unless the survey is public; a key that is sent must be
+/// valid either way.
 #[utoipa::path(
     tag = "responses",
+    security(("bearer" = []), ()),
     params(
         ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–255 visible ASCII characters, unique per submission"),
@@ -33,6 +42,8 @@ use crate::store::surveys::SurveyQuery;
         (status = 200, description = "Replay of an earlier submission with the same Idempotency-Key and body", body = AssessmentView,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
         (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key, and the survey is not public", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither a collector nor an admin key, and the survey is not public", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A request with the same Idempotency-Key is still in progress", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
@@ -43,26 +54,37 @@ use crate::store::surveys::SurveyQuery;
 #[post("/surveys/{slug}/responses")]
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 pub async fn submit_response(
+    caller: Caller,
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    body: Json<SINGLE_LIMIT>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let survey = submission_target(
+        &caller,
+        &slug,
+        SurveyQuery::latest_published(&state.db, &slug).await?,
+    )?;
     let key = idempotency_key_header(&req)?;
-    let survey = SurveyQuery::latest_published(&state.db, &slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
+    let body = read::<SINGLE_LIMIT>(&req, payload).await?;
     let entry = state.catalog.entry(&survey)?;
     let now = to_stored_precision(Utc::now());
-    let submission = Submission::parse(&body.0, &entry.instrument, now, "", &[])
-        .map_err(ApiError::validation)?;
-    let idempotency = key.map(|key| (key, payload_hash(&slug, &body.0)));
+    let submission =
+        Submission::parse(&body, &entry.instrument, now, "", &[]).map_err(|problems| {
+            state.metrics.submissions(SOURCE, 0, 1);
+            ApiError::validation(problems)
+        })?;
+    let idempotency = key.map(|key| (key, payload_hash(&slug, &body)));
     let item = new_response(&entry, submission, Source::Api, idempotency, now);
 
     let outcome = ResponseStore::insert_all(&state.db, vec![item])
         .await?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("the store returned no outcome"))?;
+    let accepted = matches!(outcome, Outcome::Created(_) | Outcome::Replayed(_));
+    state
+        .metrics
+        .submissions(SOURCE, usize::from(accepted), usize::from(!accepted));
     match outcome {
         Outcome::Created(stored) => {
             let view = assessment_view(&stored, &entry)?;

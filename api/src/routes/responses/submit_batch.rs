@@ -1,15 +1,16 @@
 //! `POST /api/v1/surveys/{slug}/responses/batch`: up to 1,000 submissions, a result per item.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use readiness_analytics::FieldProblem;
 use serde_json::Value;
 
-use super::{BatchItemResult, BatchResult, Source, SubmitBatch, new_response};
+use super::{BatchItemResult, BatchResult, Source, SubmitBatch, new_response, submission_target};
+use crate::auth::Caller;
 use crate::domain::submission::to_stored_precision;
 use crate::domain::{IdempotencyKey, Submission, payload_hash};
 use crate::problem::{ApiError, FieldError, Problem};
-use crate::routes::body::{BATCH_LIMIT, Json};
+use crate::routes::body::{BATCH_LIMIT, read};
 use crate::startup::AppState;
 use crate::store::responses::{Outcome, ResponseStore};
 use crate::store::surveys::SurveyQuery;
@@ -20,13 +21,19 @@ pub const MAX_BATCH_ITEMS: usize = 1000;
 ///
 /// Valid items are stored even when others fail; each item gets its own result, in order.
 /// Items carry their own optional `idempotency_key`, so a retried batch stores nothing twice.
+///
+/// Needs a collector or admin key, unless the survey is public; a key that is sent must be
+/// valid either way.
 #[utoipa::path(
     tag = "responses",
+    security(("bearer" = []), ()),
     params(("slug" = String, Path, description = "Survey slug", example = "ai-readiness")),
     request_body(content = SubmitBatch, content_type = "application/json"),
     responses(
         (status = 200, description = "One result per item", body = BatchResult),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key, and the survey is not public", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key is neither a collector nor an admin key, and the survey is not public", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "More than 1,000 items or a body over 4 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not sent as application/json", body = Problem, content_type = "application/problem+json"),
@@ -36,14 +43,19 @@ pub const MAX_BATCH_ITEMS: usize = 1000;
 #[post("/surveys/{slug}/responses/batch")]
 #[tracing::instrument(skip_all, fields(slug = %slug))]
 pub async fn submit_batch(
+    caller: Caller,
     state: web::Data<AppState>,
+    req: HttpRequest,
     slug: web::Path<String>,
-    body: Json<BATCH_LIMIT>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let items = batch_items(&body.0)?;
-    let survey = SurveyQuery::latest_published(&state.db, &slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
+    let survey = submission_target(
+        &caller,
+        &slug,
+        SurveyQuery::latest_published(&state.db, &slug).await?,
+    )?;
+    let body = read::<BATCH_LIMIT>(&req, payload).await?;
+    let items = batch_items(&body)?;
     let entry = state.catalog.entry(&survey)?;
     let now = to_stored_precision(Utc::now());
 
@@ -102,10 +114,15 @@ pub async fn submit_batch(
     }
     let results: Vec<BatchItemResult> = results.into_iter().flatten().collect();
     let count = |status: u16| results.iter().filter(|r| r.status == status).count();
+    let (created, replayed) = (count(201), count(200));
+    let rejected = results.len() - created - replayed;
+    state
+        .metrics
+        .submissions("batch", created + replayed, rejected);
     Ok(HttpResponse::Ok().json(BatchResult {
-        created: count(201),
-        replayed: count(200),
-        rejected: results.len() - count(201) - count(200),
+        created,
+        replayed,
+        rejected,
         results,
     }))
 }

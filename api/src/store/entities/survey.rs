@@ -22,5 +22,6 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+pub const STATUS_DRAFT: &str = "draft";
 pub const STATUS_PUBLISHED: &str = "published";
 pub const STATUS_RETIRED: &str = "retired";

@@ -1,0 +1,180 @@
+//! Request ids, metrics and rate limits.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    Backend, FINE_TUNE, TestApp, answers, assert_problem, spawn_app_with, submission,
+};
+
+fn request_id(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn every_response_carries_a_request_id(app: TestApp) {
+    let generated = request_id(&app.get("/healthz").await);
+    assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+    assert_ne!(generated, request_id(&app.get("/healthz").await));
+
+    let send = |id: &'static str, path: &'static str| {
+        app.client
+            .get(app.url(path))
+            .header("X-Request-Id", id)
+            .send()
+    };
+    let echoed = send("client-abc.123:4", "/api/v1/surveys").await.unwrap();
+    assert_eq!(request_id(&echoed), "client-abc.123:4");
+    let refused = send("client-401", "/api/v1/keys").await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(request_id(&refused), "client-401");
+    let missing = send("client-404", "/nowhere").await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(request_id(&missing), "client-404");
+
+    let too_long: &'static str = "x".repeat(65).leak();
+    for insane in ["has space", "new\tline", too_long] {
+        let replaced = send(insane, "/healthz").await.unwrap();
+        assert!(
+            uuid::Uuid::parse_str(&request_id(&replaced)).is_ok(),
+            "{insane}"
+        );
+    }
+}
+
+fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .map(|value| value.parse().unwrap())
+}
+
+async fn metrics_count_requests_submissions_and_the_pool(app: TestApp) {
+    let stored: Value = app
+        .submit(&submission("m-1", answers(&[FINE_TUNE])), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut invalid = submission("m-2", answers(&[]));
+    invalid["answers"]["business_age"] = json!("ancient");
+    assert_eq!(app.submit(&invalid, None).await.status(), 422);
+    let batch = json!({"responses": [submission("m-3", answers(&[])), invalid]});
+    assert_eq!(app.submit_batch(&batch).await.status(), 200);
+    let path = format!("/api/v1/responses/{}", stored["id"].as_str().unwrap());
+    assert_eq!(app.get_as(&app.analyst_key, &path).await.status(), 200);
+    assert_eq!(app.get(&path).await.status(), 401);
+    assert_eq!(app.get("/no/such/route").await.status(), 404);
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    let requests = |method: &str, route: &str, status: u16| {
+        metric(
+            &text,
+            &format!(
+                "readiness_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"
+            ),
+        )
+    };
+    assert_eq!(
+        requests("POST", "/api/v1/surveys/{slug}/responses", 201),
+        Some(1.0)
+    );
+    assert_eq!(
+        requests("POST", "/api/v1/surveys/{slug}/responses", 422),
+        Some(1.0)
+    );
+    assert_eq!(
+        requests("POST", "/api/v1/surveys/{slug}/responses/batch", 200),
+        Some(1.0)
+    );
+    assert_eq!(requests("GET", "/api/v1/responses/{id}", 200), Some(1.0));
+    assert_eq!(requests("GET", "/api/v1/responses/{id}", 401), Some(1.0));
+    assert_eq!(requests("GET", "unmatched", 404), Some(1.0));
+    assert_eq!(
+        metric(
+            &text,
+            "readiness_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/responses/{id}\",status=\"200\"}"
+        ),
+        Some(1.0)
+    );
+    for (source, outcome, count) in [
+        ("api", "accepted", 1.0),
+        ("api", "rejected", 1.0),
+        ("batch", "accepted", 1.0),
+        ("batch", "rejected", 1.0),
+    ] {
+        assert_eq!(
+            metric(
+                &text,
+                &format!(
+                    "readiness_submissions_total{{outcome=\"{outcome}\",source=\"{source}\"}}"
+                )
+            ),
+            Some(count),
+            "{source} {outcome}"
+        );
+    }
+    let max = metric(&text, "readiness_db_pool_connections{state=\"max\"}").unwrap();
+    assert!([8.0, 16.0].contains(&max), "{max}");
+    let open = metric(&text, "readiness_db_pool_connections{state=\"open\"}").unwrap();
+    assert!(open >= 1.0 && open <= max, "{open}");
+    assert!(!text.contains("rdy_"), "no key is ever exposed");
+}
+
+async fn a_client_over_its_limit_gets_429_with_retry_after(app: TestApp) {
+    let path = "/api/v1/responses/0192f0c1-0000-7000-8000-000000000000";
+    for _ in 0..3 {
+        assert_eq!(app.get_as(&app.analyst_key, path).await.status(), 404);
+    }
+    let limited = app.get_as(&app.analyst_key, path).await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    assert_problem(limited, 429, "rate_limited").await;
+
+    // Another key has its own budget; so has a client without a key.
+    assert_eq!(app.get_as(&app.admin_key, path).await.status(), 404);
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/surveys").await.status(), 200);
+    }
+    assert_problem(app.get("/api/v1/surveys").await, 429, "rate_limited").await;
+    // Probes and metrics are never limited.
+    for probe in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(app.get(probe).await.status(), 200, "{probe}");
+    }
+}
+
+crate::on_both_databases!(
+    every_response_carries_a_request_id,
+    metrics_count_requests_submissions_and_the_pool,
+);
+
+mod limited {
+    use super::*;
+
+    async fn limited_app(backend: Backend) -> Option<TestApp> {
+        spawn_app_with(backend, |settings| settings.rate_limit_per_minute = 3).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_a_client_over_its_limit_gets_429_with_retry_after() {
+        let app = limited_app(Backend::Sqlite).await.unwrap();
+        a_client_over_its_limit_gets_429_with_retry_after(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_a_client_over_its_limit_gets_429_with_retry_after() {
+        if let Some(app) = limited_app(Backend::Postgres).await {
+            a_client_over_its_limit_gets_429_with_retry_after(app).await;
+        }
+    }
+}
