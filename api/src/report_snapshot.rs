@@ -92,6 +92,7 @@ impl ReportSnapshot {
             _ => (at, id),
         });
         let mut appended = 0;
+        let cold = !self.is_loaded();
         loop {
             let (rows, last) = ReportRowQuery::page_after(db, position, &versions).await?;
             let fresh: Vec<_> = {
@@ -105,9 +106,14 @@ impl ReportSnapshot {
                     .snapshot
                     .write()
                     .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?;
-                appended += snapshot
-                    .append(fresh)
-                    .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
+                // The first load sorts once at the end (nobody reads before it is done);
+                // later refreshes keep the rows in order page by page, as reports run beside them.
+                appended += if cold {
+                    snapshot.append_unsettled(fresh)
+                } else {
+                    snapshot.append(fresh)
+                }
+                .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
             }
             match last {
                 Some(last) => {
@@ -120,6 +126,11 @@ impl ReportSnapshot {
             }
         }
         if appended > 0 {
+            self.snapshot
+                .write()
+                .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?
+                .settle()
+                .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
             let snapshot = self.read()?;
             tracing::info!(
                 appended,

@@ -168,7 +168,7 @@ fn weighted_rows(
     partition: &[&str],
     margins: Option<&Margins>,
 ) -> Result<LazyFrame, ReportError> {
-    let rows = pipeline::counted_rows(snapshot, query, partition);
+    let rows = pipeline::counted_rows(snapshot, query, partition)?;
     let Some(margins) = margins else {
         return Ok(rows);
     };

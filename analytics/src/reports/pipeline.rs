@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::model::{Basis, ReportQuery, SegmentField};
-use super::snapshot::{Snapshot, columns};
+use super::snapshot::{MemoKey, Snapshot, columns};
 
 /// Column holding each row's raking weight.
 pub const WEIGHT: &str = "w";
@@ -39,23 +39,50 @@ pub fn in_window(from: Option<i64>, until: Option<i64>) -> Expr {
     }
 }
 
+/// How many recent "latest response" selections a snapshot keeps.
+const MEMO_ENTRIES: usize = 8;
+
 /// The rows a report counts: the chosen surveys and window, and with basis `latest` only each
 /// firm's latest response per `partition` (e.g. per period). The snapshot is kept sorted by
-/// submission time (ties in arrival order), so the last row of a firm is its latest.
-pub fn counted_rows(snapshot: &Snapshot, query: &ReportQuery, partition: &[&str]) -> LazyFrame {
+/// submission time (ties in arrival order), so the last row of a firm is its latest. The
+/// latest-response selection is the costly step, so it is kept per query until the rows change.
+pub fn counted_rows(
+    snapshot: &Snapshot,
+    query: &ReportQuery,
+    partition: &[&str],
+) -> PolarsResult<LazyFrame> {
     let rows = snapshot
         .frame()
         .clone()
         .lazy()
         .filter(of_surveys(&query.survey_ids).and(in_window(query.from, query.until)));
-    match query.basis {
-        Basis::All => rows,
-        Basis::Latest => {
-            let mut subset = vec![col(columns::FIRM)];
-            subset.extend(partition.iter().map(|c| col(*c)));
-            rows.unique_stable_generic(Some(subset), UniqueKeepStrategy::Last)
-        }
+    if query.basis == Basis::All {
+        return Ok(rows);
     }
+    let key = MemoKey {
+        survey_ids: query.survey_ids.clone(),
+        from: query.from,
+        until: query.until,
+        latest: true,
+        partition: partition.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    if let Ok(memo) = snapshot.memo.lock()
+        && let Some((_, rows)) = memo.iter().find(|(k, _)| *k == key)
+    {
+        return Ok(rows.clone().lazy());
+    }
+    let mut subset = vec![col(columns::FIRM)];
+    subset.extend(partition.iter().map(|c| col(*c)));
+    let latest = rows
+        .unique_stable_generic(Some(subset), UniqueKeepStrategy::Last)
+        .collect()?;
+    if let Ok(mut memo) = snapshot.memo.lock() {
+        if memo.len() >= MEMO_ENTRIES {
+            memo.remove(0);
+        }
+        memo.push((key, latest.clone()));
+    }
+    Ok(latest.lazy())
 }
 
 pub fn count() -> Expr {

@@ -85,7 +85,7 @@ impl Dictionary {
 }
 
 /// The snapshot: one frame plus the dictionaries that decode it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Snapshot {
     frame: DataFrame,
     pub(crate) industries: Dictionary,
@@ -100,6 +100,20 @@ pub struct Snapshot {
     ids: HashSet<u128>,
     next_seq: i64,
     latest_submission: i64,
+    /// Rows appended out of time order wait for [`Snapshot::settle`].
+    unsorted: bool,
+    /// Counted rows of recent queries; emptied whenever the rows change.
+    pub(crate) memo: std::sync::Mutex<Vec<(MemoKey, DataFrame)>>,
+}
+
+/// What the counted rows of a report depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MemoKey {
+    pub survey_ids: Vec<i32>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+    pub latest: bool,
+    pub partition: Vec<String>,
 }
 
 impl Default for Snapshot {
@@ -125,6 +139,8 @@ impl Snapshot {
             ids: HashSet::new(),
             next_seq: 0,
             latest_submission: i64::MIN,
+            unsorted: false,
+            memo: std::sync::Mutex::default(),
         }
     }
 
@@ -170,8 +186,28 @@ impl Snapshot {
             .sum::<usize>()
     }
 
-    /// Adds rows not seen before (by id); returns how many were added.
+    /// Adds rows not seen before (by id) and restores time order; returns how many were added.
     pub fn append(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
+        let added = self.append_unsettled(rows)?;
+        self.settle()?;
+        Ok(added)
+    }
+
+    /// Restores time order after [`Snapshot::append_unsettled`] (one sort for many appends).
+    pub fn settle(&mut self) -> PolarsResult<()> {
+        if self.unsorted {
+            let by_time = SortMultipleOptions::default().with_maintain_order(true);
+            self.frame = self.frame.sort([columns::SUBMITTED_AT], by_time)?;
+            self.frame.rechunk_mut_par();
+            self.unsorted = false;
+            self.forget_counted_rows();
+        }
+        Ok(())
+    }
+
+    /// Adds rows not seen before (by id) without restoring time order: call
+    /// [`Snapshot::settle`] before computing a report.
+    pub fn append_unsettled(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
         let rows: Vec<ResponseRow> = rows
             .into_iter()
             .filter(|row| !self.erased.contains(&row.firm) && self.ids.insert(row.id))
@@ -267,14 +303,19 @@ impl Snapshot {
                 }
             }
             self.frame.vstack_mut_owned(chunk)?;
-            if !in_order {
-                self.frame = self.frame.sort([columns::SUBMITTED_AT], by_time())?;
-            }
+            self.unsorted |= !in_order;
             if self.frame.first_col_n_chunks() > 32 {
                 self.frame.rechunk_mut_par();
             }
         }
+        self.forget_counted_rows();
         Ok(height)
+    }
+
+    fn forget_counted_rows(&self) {
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.clear();
+        }
     }
 
     /// Drops every response of these firms (erasure).
@@ -297,6 +338,7 @@ impl Snapshot {
             .collect();
         let before = self.frame.height();
         self.frame = self.frame.filter(&keep)?;
+        self.forget_counted_rows();
         Ok(before - self.frame.height())
     }
 }

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use readiness_analytics::reports::ResponseRow;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect,
+    DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -87,14 +87,13 @@ impl ReportRowQuery {
             .order_by_asc(response::Column::Id)
             .limit(PAGE);
         if let Some((at, id)) = after {
+            // A row-value comparison, so the (received_at, id) index serves the keyset.
             query = query.filter(
-                Condition::any()
-                    .add(response::Column::ReceivedAt.gt(at))
-                    .add(
-                        Condition::all()
-                            .add(response::Column::ReceivedAt.eq(at))
-                            .add(response::Column::Id.gt(id)),
-                    ),
+                Expr::tuple([
+                    Expr::col(response::Column::ReceivedAt),
+                    Expr::col(response::Column::Id),
+                ])
+                .gt(Expr::tuple([Expr::value(at), Expr::value(id)])),
             );
         }
         let rows = query.into_model::<SnapshotRow>().all(db).await?;
