@@ -93,8 +93,12 @@ impl ReportSnapshot {
         });
         let mut appended = 0;
         let cold = !self.is_loaded();
+        let (mut reading, mut appending) = (Duration::ZERO, Duration::ZERO);
         loop {
+            let read_started = Instant::now();
             let (rows, last) = ReportRowQuery::page_after(db, position, &versions).await?;
+            reading += read_started.elapsed();
+            let append_started = Instant::now();
             let fresh: Vec<_> = {
                 let snapshot = self.read()?;
                 rows.into_iter()
@@ -115,6 +119,7 @@ impl ReportSnapshot {
                 }
                 .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
             }
+            appending += append_started.elapsed();
             match last {
                 Some(last) => {
                     if state.watermark.is_none_or(|w| last > w) {
@@ -126,17 +131,22 @@ impl ReportSnapshot {
             }
         }
         if appended > 0 {
+            let sort_started = Instant::now();
             self.snapshot
                 .write()
                 .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?
                 .settle()
                 .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
+            let sorting = sort_started.elapsed();
             let snapshot = self.read()?;
             tracing::info!(
                 appended,
                 rows = snapshot.len(),
                 memory_bytes = snapshot.memory_bytes(),
                 took_ms = started.0.elapsed().as_millis() as u64,
+                reading_ms = reading.as_millis() as u64,
+                appending_ms = appending.as_millis() as u64,
+                sorting_ms = sorting.as_millis() as u64,
                 "report snapshot refreshed"
             );
         }
