@@ -119,36 +119,13 @@ impl ResponseStore {
         let txn = db.begin().await?;
         let mut firms: HashMap<&str, firm::ActiveModel> = HashMap::new();
         for item in &items {
-            let row = &item.row;
-            firms.insert(
-                item.firm_ref.as_str(),
-                firm::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    external_ref: Set(item.firm_ref.clone()),
-                    industry: Set(row.industry.clone()),
-                    size_band: Set(row.size_band.clone()),
-                    country: Set(row.country.clone()),
-                    region: Set(row.region.clone()),
-                    created_at: Set(row.received_at),
-                    updated_at: Set(row.received_at),
-                },
-            );
+            firms.insert(item.firm_ref.as_str(), firm_model(item));
         }
         let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
         let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
         for chunk in firm_rows.chunks(BULK_ROWS) {
             firm::Entity::insert_many(chunk.to_vec())
-                .on_conflict(
-                    OnConflict::column(firm::Column::ExternalRef)
-                        .update_columns([
-                            firm::Column::Industry,
-                            firm::Column::SizeBand,
-                            firm::Column::Country,
-                            firm::Column::Region,
-                            firm::Column::UpdatedAt,
-                        ])
-                        .to_owned(),
-                )
+                .on_conflict(firm_upsert())
                 .exec_without_returning(&txn)
                 .await?;
         }
@@ -247,13 +224,10 @@ fn compare(stored: &Stored, incoming: &response::Model) -> Outcome {
     }
 }
 
-/// Upserts the firm and inserts the response; `None` when the idempotency key is taken.
-async fn insert_one<C: ConnectionTrait>(
-    conn: &C,
-    item: &NewResponse,
-) -> Result<Option<response::Model>, DbErr> {
+/// The firm row an item creates, or whose attributes it updates.
+fn firm_model(item: &NewResponse) -> firm::ActiveModel {
     let row = &item.row;
-    let firm = firm::ActiveModel {
+    firm::ActiveModel {
         id: Set(Uuid::now_v7()),
         external_ref: Set(item.firm_ref.clone()),
         industry: Set(row.industry.clone()),
@@ -262,19 +236,30 @@ async fn insert_one<C: ConnectionTrait>(
         region: Set(row.region.clone()),
         created_at: Set(row.received_at),
         updated_at: Set(row.received_at),
-    };
-    firm::Entity::insert(firm)
-        .on_conflict(
-            OnConflict::column(firm::Column::ExternalRef)
-                .update_columns([
-                    firm::Column::Industry,
-                    firm::Column::SizeBand,
-                    firm::Column::Country,
-                    firm::Column::Region,
-                    firm::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
+    }
+}
+
+/// A firm answering again keeps its id; its attributes become the latest submitted.
+fn firm_upsert() -> OnConflict {
+    OnConflict::column(firm::Column::ExternalRef)
+        .update_columns([
+            firm::Column::Industry,
+            firm::Column::SizeBand,
+            firm::Column::Country,
+            firm::Column::Region,
+            firm::Column::UpdatedAt,
+        ])
+        .to_owned()
+}
+
+/// Upserts the firm and inserts the response; `None` when the idempotency key is taken.
+async fn insert_one<C: ConnectionTrait>(
+    conn: &C,
+    item: &NewResponse,
+) -> Result<Option<response::Model>, DbErr> {
+    let row = &item.row;
+    firm::Entity::insert(firm_model(item))
+        .on_conflict(firm_upsert())
         .exec_without_returning(conn)
         .await?;
     let firm_id: Uuid = firm::Entity::find()
