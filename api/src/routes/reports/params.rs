@@ -110,7 +110,7 @@ impl ReportParams {
             let known = COMMON.contains(&name.as_str()) || (with_interval && name == "interval");
             if !known {
                 problems.push(FieldProblem::new(query_pointer(name), "unknown parameter"));
-            } else if !seen.insert(name.as_str()) {
+            } else if name != "by" && !seen.insert(name.as_str()) {
                 problems.push(FieldProblem::new(
                     query_pointer(name),
                     "given more than once",
@@ -156,9 +156,9 @@ impl ReportParams {
             }
         };
         let mut by = Vec::new();
-        for part in get("by")
-            .unwrap_or_default()
-            .split(',')
+        let by_values = pairs.iter().filter(|(n, _)| n == "by").map(|(_, v)| v);
+        for part in by_values
+            .flat_map(|v| v.split(','))
             .filter(|p| !p.is_empty())
         {
             match SegmentField::parse(part) {
