@@ -24,6 +24,7 @@ pub struct ReportParamsDoc {
     #[param(default = "ai-readiness", example = "ai-readiness")]
     survey: Option<String>,
     /// Only this instrument version (default: every released version).
+    #[param(minimum = 1)]
     version: Option<i32>,
     /// First day included, on `submitted_at` (UTC).
     #[param(example = "2026-01-01")]
@@ -34,8 +35,9 @@ pub struct ReportParamsDoc {
     /// `latest`: each firm's latest response in the window; `all`: every response.
     #[param(inline)]
     basis: Option<BasisParam>,
-    /// Segment attributes, comma-separated; empty or absent = overall only.
-    #[param(style = Form, explode = false, inline)]
+    /// Segment attributes: repeated (`by=industry&by=size_band`) or comma-separated
+    /// (`by=industry,size_band`); absent = overall only.
+    #[param(inline)]
     by: Option<Vec<ByParam>>,
     /// Smallest published cell; at least 3.
     #[param(default = 5, minimum = 3)]
