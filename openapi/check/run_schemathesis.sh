@@ -27,7 +27,7 @@ schemathesis run "$root/openapi/openapi.json" \
   --seed "${SCHEMATHESIS_SEED:-20261128}" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" \
   --phases examples,coverage,fuzzing \
-  --workers 2 \
+  --workers 1 \
   --no-color \
   --report junit,ndjson \
   --report-dir "$report_dir" \
