@@ -1,9 +1,15 @@
 //! The OpenAPI document's fixed parts; paths and schemas are collected from the routes.
 
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, PathItem, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::problem::{FieldError, Problem};
+use crate::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
+use crate::rate_limit;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,4 +53,87 @@ impl Modify for BearerKeys {
             ),
         );
     }
+}
+
+/// Completes the document once every route is registered: the statuses that middleware can
+/// answer on any route are declared on every operation they apply to.
+pub fn complete(api: &mut utoipa::openapi::OpenApi) {
+    SharedProblems.modify(api);
+}
+
+/// Replies that do not come from a handler: the authentication middleware refuses a key that
+/// is sent but not valid on every route, the rate limiter answers `429` on every route but the
+/// probes, and any route can fail internally (without details).
+struct SharedProblems;
+
+impl Modify for SharedProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let limited = !rate_limit::EXEMPT.contains(&path.as_str());
+            for operation in operations(item) {
+                let responses = &mut operation.responses.responses;
+                responses.entry("401".to_owned()).or_insert_with(|| {
+                    problem(
+                        "The API key that was sent is malformed, unknown, revoked or expired \
+                         (a key that is sent must be valid even where none is needed)",
+                    )
+                    .into()
+                });
+                if limited {
+                    responses
+                        .entry("429".to_owned())
+                        .or_insert_with(|| rate_limited().into());
+                }
+                responses.entry("500".to_owned()).or_insert_with(|| {
+                    problem("An internal error; the details are logged, not sent").into()
+                });
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// A problem+json response with the [`Problem`] schema.
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
+        )
+        .build()
+}
+
+fn rate_limited() -> Response {
+    let mut response = problem(
+        "Too many requests from this key (or, without a key, this address); retry after \
+         `Retry-After` seconds",
+    );
+    response.headers.insert(
+        "Retry-After".to_owned(),
+        HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            ))
+            .description(Some("Seconds until a request is accepted again"))
+            .build()
+            .into(),
+    );
+    response
 }

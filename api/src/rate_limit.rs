@@ -16,7 +16,8 @@ use crate::auth::Caller;
 use crate::problem::ApiError;
 use crate::startup::AppState;
 
-const EXEMPT: &[&str] = &["/healthz", "/readyz", "/metrics"];
+/// Routes that are never limited: the probes and the metrics.
+pub const EXEMPT: &[&str] = &["/healthz", "/readyz", "/metrics"];
 /// Idle clients are forgotten once this many are tracked.
 const PRUNE_ABOVE: usize = 10_000;
 

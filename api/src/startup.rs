@@ -90,7 +90,7 @@ fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = App::new()
+    let (app, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(state)
@@ -106,6 +106,7 @@ fn app(
         }))
         .configure(routes::configure)
         .split_for_parts();
+    crate::openapi::complete(&mut api);
     // The last `wrap` runs first: every request gets its id, is measured, then its caller is
     // known, then it is rate-limited.
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
@@ -123,10 +124,11 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
 
 /// The OpenAPI document exactly as the server serves it at `/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    crate::openapi::complete(&mut api);
     api
 }

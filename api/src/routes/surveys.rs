@@ -79,7 +79,7 @@ fn survey_view(state: &AppState, model: &survey::Model) -> Result<SurveyView, Ap
 }
 
 /// List released survey versions.
-#[utoipa::path(tag = "surveys", responses((status = 200, body = SurveyList)))]
+#[utoipa::path(tag = "surveys", responses((status = 200, description = "Every released survey version", body = SurveyList)))]
 #[get("/surveys")]
 pub async fn list_surveys(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let surveys = SurveyQuery::released(&state.db).await?;
@@ -93,7 +93,7 @@ pub async fn list_surveys(state: web::Data<AppState>) -> Result<HttpResponse, Ap
     tag = "surveys",
     params(("slug" = String, Path, description = "Survey slug", example = "ai-readiness")),
     responses(
-        (status = 200, body = SurveyView),
+        (status = 200, description = "The latest published version with its definition", body = SurveyView),
         (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -116,7 +116,7 @@ pub async fn get_survey(
         ("version" = i32, Path, description = "Instrument version", example = 1),
     ),
     responses(
-        (status = 200, body = SurveyView),
+        (status = 200, description = "The version with its definition", body = SurveyView),
         (status = 404, description = "No released version with this number", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,6 +1,6 @@
 //! Firms: erasure on request.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ impl FirmStore {
         external_ref: &str,
         context: &AuditContext,
     ) -> Result<Option<(Uuid, u64)>, DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let Some(found) = firm::Entity::find()
             .filter(firm::Column::ExternalRef.eq(external_ref))
             .one(&txn)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -45,7 +45,7 @@ impl KeyStore {
             revoked_at: None,
             last_used_at: None,
         };
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         api_key::Entity::insert(model.clone().into_active_model())
             .exec_without_returning(&txn)
             .await?;
@@ -88,7 +88,7 @@ impl KeyStore {
         id: Uuid,
         context: &AuditContext,
     ) -> Result<Option<api_key::Model>, DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let Some(key) = api_key::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(None);
         };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -39,7 +39,7 @@ impl PopulationStore {
         now: DateTime<Utc>,
         context: &AuditContext,
     ) -> Result<(population::Model, bool), DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let saved = match Self::by_name(&txn, name).await? {
             Some(existing) => {
                 let mut active: population::ActiveModel = existing.into();

@@ -68,7 +68,7 @@ impl ResponseStore {
 
         let mut contested = Vec::new();
         if outcomes.iter().any(Option::is_none) {
-            let txn = db.begin().await?;
+            let txn = crate::db::begin_write(db).await?;
             for (index, item) in items.iter().enumerate() {
                 if outcomes[index].is_some() {
                     continue;
@@ -116,7 +116,7 @@ impl ResponseStore {
         db: &DatabaseConnection,
         items: Vec<NewResponse>,
     ) -> Result<u64, DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let mut firms: HashMap<&str, firm::ActiveModel> = HashMap::new();
         for item in &items {
             firms.insert(item.firm_ref.as_str(), firm_model(item));

@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, JsonValue as Json,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -120,7 +120,7 @@ impl SurveyStore {
         definition: Json,
         context: &AuditContext,
     ) -> Result<survey::Model, DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let draft = survey::ActiveModel {
             id: NotSet,
             slug: Set(slug.to_owned()),
@@ -154,7 +154,7 @@ impl SurveyStore {
         version: i32,
         context: &AuditContext,
     ) -> Result<Publish, DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let Some(found) = survey::Entity::find()
             .filter(survey::Column::Slug.eq(slug))
             .filter(survey::Column::Version.eq(version))
@@ -206,7 +206,7 @@ impl SurveyStore {
         public: bool,
         context: &AuditContext,
     ) -> Result<Option<survey::Model>, DbErr> {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let Some(found) = survey::Entity::find()
             .filter(survey::Column::Slug.eq(slug))
             .filter(survey::Column::Version.eq(version))

@@ -75,3 +75,107 @@ async fn swagger_ui_is_served_from_the_binary() {
     let html = response.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
 }
+
+/// The statuses a client must be ready for, declared on every operation with the problem
+/// schema and its content type; tags on every operation; a key required where one is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_declares_its_problems_tags_and_security() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let served: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let probes = ["/healthz", "/readyz", "/metrics"];
+    let submissions = [
+        "/api/v1/surveys/{slug}/responses",
+        "/api/v1/surveys/{slug}/responses/batch",
+    ];
+    let problem = serde_json::json!({
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    });
+    let mut operations = 0;
+    for (path, item) in served["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let name = format!("{} {path}", method.to_uppercase());
+            let tags = operation["tags"].as_array();
+            assert!(tags.is_some_and(|t| !t.is_empty()), "{name} has a tag");
+            let responses = operation["responses"].as_object().unwrap();
+            for (status, response) in responses {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{name} {status} is described"
+                );
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        response["content"], problem,
+                        "{name} {status} is a problem document"
+                    );
+                }
+            }
+            let mut expected = vec!["401", "500"];
+            if !probes.contains(&path.as_str()) {
+                expected.push("429");
+            }
+            for status in expected {
+                assert!(responses.contains_key(status), "{name} declares {status}");
+            }
+            let public_read = method == "get" && path.starts_with("/api/v1/surveys");
+            let security = &operation["security"];
+            if submissions.contains(&path.as_str()) {
+                assert_eq!(security, &serde_json::json!([{"bearer": []}, {}]), "{name}");
+            } else if path.starts_with("/api/v1/") && !public_read {
+                assert_eq!(security, &serde_json::json!([{"bearer": []}]), "{name}");
+                assert!(responses.contains_key("403"), "{name} declares 403");
+            } else {
+                assert!(security.is_null(), "{name} needs no key");
+            }
+        }
+    }
+    assert!(operations >= 22, "{operations} operations");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_value_sets_are_enums() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let served: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let schemas = &served["components"]["schemas"];
+    let strings = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .unwrap_or_else(|| panic!("an enum: {value}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        strings(&schemas["SizeBand"]["enum"]),
+        ["micro", "small", "medium", "large"]
+    );
+    assert_eq!(
+        strings(&schemas["Role"]["enum"]),
+        ["admin", "analyst", "collector"]
+    );
+    assert_eq!(
+        schemas["FirmView"]["properties"]["size_band"]["$ref"],
+        "#/components/schemas/SizeBand"
+    );
+    let trend = &served["paths"]["/api/v1/reports/trend"]["get"]["parameters"];
+    let parameter = |name: &str| {
+        trend
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("parameter {name}"))["schema"]
+            .clone()
+    };
+    assert_eq!(strings(&parameter("basis")["enum"]), ["latest", "all"]);
+    assert_eq!(
+        strings(&parameter("interval")["enum"]),
+        ["month", "quarter"]
+    );
+    assert_eq!(
+        strings(&parameter("by")["items"]["enum"]),
+        ["industry", "size_band", "country", "region", "version"]
+    );
+}

@@ -122,6 +122,25 @@ async fn small_segments_are_suppressed_with_a_partner(app: TestApp) {
     assert_eq!(segments[1]["suppressed"], true, "small: the partner");
 }
 
+/// `by` as generated clients send an array (the parameter repeated) and as people type it
+/// (a comma list) gives the same report.
+async fn by_may_be_repeated_or_a_comma_list(app: TestApp) {
+    seed(&app).await;
+    let repeated = report(&app, "/api/v1/reports/readiness?by=size_band&by=industry").await;
+    let listed = report(&app, "/api/v1/reports/readiness?by=size_band,industry").await;
+    assert_eq!(repeated["by"], json!(["size_band", "industry"]));
+    assert_eq!(repeated, listed);
+
+    let response = app
+        .get_as(
+            &app.analyst_key,
+            "/api/v1/reports/readiness?by=size_band&by=size_band",
+        )
+        .await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(pointers(&problem), ["/query/by"]);
+}
+
 async fn trend_and_blockers_are_reported(app: TestApp) {
     seed(&app).await;
     let trend = report(&app, "/api/v1/reports/trend?interval=month&min_cell=3").await;
@@ -271,6 +290,7 @@ async fn an_empty_database_reports_everything_suppressed(app: TestApp) {
 crate::on_both_databases!(
     the_readiness_report_counts_each_firms_latest_answer,
     small_segments_are_suppressed_with_a_partner,
+    by_may_be_repeated_or_a_comma_list,
     trend_and_blockers_are_reported,
     new_submissions_reach_the_next_report,
     erased_firms_leave_the_reports_at_once,

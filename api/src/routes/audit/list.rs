@@ -22,6 +22,7 @@ pub const MAX_LIMIT: u64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Events per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500, default = 50)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -64,7 +65,7 @@ pub struct AuditPage {
     security(("bearer" = [])),
     params(AuditQuery),
     responses(
-        (status = 200, body = AuditPage),
+        (status = 200, description = "A page of events, newest first", body = AuditPage),
         (status = 400, description = "A bad `limit`, `cursor`, `from` or `to`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),

@@ -13,7 +13,7 @@ use crate::store::keys::KeyStore;
     tag = "keys",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = KeyList),
+        (status = 200, description = "Every key, oldest first", body = KeyList),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is not an admin key", body = Problem, content_type = "application/problem+json"),
     )

@@ -20,7 +20,7 @@ pub struct PopulationList {
     tag = "populations",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = PopulationList),
+        (status = 200, description = "Every stored set of margins, by name", body = PopulationList),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
     )

@@ -24,6 +24,7 @@ pub struct ReportParamsDoc {
     #[param(default = "ai-readiness", example = "ai-readiness")]
     survey: Option<String>,
     /// Only this instrument version (default: every released version).
+    #[param(minimum = 1)]
     version: Option<i32>,
     /// First day included, on `submitted_at` (UTC).
     #[param(example = "2026-01-01")]
@@ -34,8 +35,9 @@ pub struct ReportParamsDoc {
     /// `latest`: each firm's latest response in the window; `all`: every response.
     #[param(inline)]
     basis: Option<BasisParam>,
-    /// Segment attributes, comma-separated; empty or absent = overall only.
-    #[param(style = Form, explode = false, inline)]
+    /// Segment attributes: repeated (`by=industry&by=size_band`) or comma-separated
+    /// (`by=industry,size_band`); absent = overall only.
+    #[param(inline)]
     by: Option<Vec<ByParam>>,
     /// Smallest published cell; at least 3.
     #[param(default = 5, minimum = 3)]
@@ -110,7 +112,7 @@ impl ReportParams {
             let known = COMMON.contains(&name.as_str()) || (with_interval && name == "interval");
             if !known {
                 problems.push(FieldProblem::new(query_pointer(name), "unknown parameter"));
-            } else if !seen.insert(name.as_str()) {
+            } else if name != "by" && !seen.insert(name.as_str()) {
                 problems.push(FieldProblem::new(
                     query_pointer(name),
                     "given more than once",
@@ -156,9 +158,9 @@ impl ReportParams {
             }
         };
         let mut by = Vec::new();
-        for part in get("by")
-            .unwrap_or_default()
-            .split(',')
+        let by_values = pairs.iter().filter(|(n, _)| n == "by").map(|(_, v)| v);
+        for part in by_values
+            .flat_map(|v| v.split(','))
             .filter(|p| !p.is_empty())
         {
             match SegmentField::parse(part) {

@@ -84,7 +84,7 @@ type Query = web::Query<Vec<(String, String)>>;
     security(("bearer" = [])),
     params(ReportParamsDoc),
     responses(
-        (status = 200, body = ReadinessReport),
+        (status = 200, description = "The readiness report", body = ReadinessReport),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
@@ -122,7 +122,7 @@ pub async fn readiness_report(
     security(("bearer" = [])),
     params(ReportParamsDoc, TrendParamsDoc),
     responses(
-        (status = 200, body = TrendReport),
+        (status = 200, description = "The trend report", body = TrendReport),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
@@ -162,7 +162,7 @@ pub async fn trend_report(
     security(("bearer" = [])),
     params(ReportParamsDoc),
     responses(
-        (status = 200, body = BlockersReport),
+        (status = 200, description = "The blockers report", body = BlockersReport),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),

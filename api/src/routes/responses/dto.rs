@@ -141,6 +141,7 @@ pub struct FirmView {
     #[serde(rename = "ref")]
     pub external_ref: String,
     pub industry: String,
+    #[schema(value_type = SizeBand)]
     pub size_band: String,
     pub country: String,
     pub region: Option<String>,

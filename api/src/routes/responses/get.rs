@@ -17,7 +17,7 @@ use crate::store::responses::ResponseStore;
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Response id")),
     responses(
-        (status = 200, body = StoredResponseView),
+        (status = 200, description = "The stored response", body = StoredResponseView),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key is neither an analyst nor an admin key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No response with this id", body = Problem, content_type = "application/problem+json"),

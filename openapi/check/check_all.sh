@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Every contract check, in the order CI runs them; fails on the first failing check.
+#
+#   1. openapi/openapi.json is valid OpenAPI 3.1 (openapi-spec-validator);
+#   2. schemathesis over every operation, on its own fresh server;
+#   3. on one more fresh server: Swagger UI in headless Chromium, then the generated
+#      TypeScript client (tsc --noEmit, then its flow) and the generated Python client (pytest).
+#
+# Installs what it needs idempotently: Debian's chromium if missing, the pinned Python tools
+# into a virtualenv (READINESS_VENV, default /var/tmp/readiness-venv), and the npm lock files
+# with `npm ci`. Needs a built server: READINESS_BIN, or the debug build in $CARGO_TARGET_DIR.
+# Artefacts (schemathesis reports, the server logs, the Swagger UI screenshot) go to
+# READINESS_CHECK_ARTEFACTS (default: a new temporary directory).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+artefacts="${READINESS_CHECK_ARTEFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/readiness-checks.XXXXXX")}"
+mkdir -p "$artefacts"
+
+part() { printf '\n-- %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+part "tools"
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+venv="${READINESS_VENV:-/var/tmp/readiness-venv}"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+export PATH="$venv/bin:$PATH"
+(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$root/openapi/clients/typescript" && npm ci --no-audit --no-fund --loglevel=error)
+
+part "openapi-spec-validator"
+openapi-spec-validator "$root/openapi/openapi.json"
+
+part "schemathesis"
+SCHEMATHESIS_REPORT_DIR="$artefacts/schemathesis" "$here/run_schemathesis.sh"
+
+# shellcheck source=server.sh
+. "$here/server.sh"
+start_server
+trap 'cp "$server_scratch/server.log" "$artefacts/clients-server.log" 2>/dev/null || true; stop_server' EXIT
+
+part "Swagger UI in headless Chromium"
+(cd "$here" && SCREENSHOT="$artefacts/swagger-ui.png" node swagger_ui.mjs)
+
+part "TypeScript client"
+(
+  cd "$root/openapi/clients/typescript"
+  npm run --silent generate
+  npx tsc --noEmit
+  npm run --silent flow
+)
+
+part "Python client"
+"$root/openapi/clients/python/generate.sh" >"$artefacts/python-generate.log" 2>&1 || {
+  cat "$artefacts/python-generate.log" >&2
+  exit 1
+}
+python -m pytest -q -p no:cacheprovider "$root/openapi/clients/python"
+
+part "contract checks passed; artefacts in $artefacts"

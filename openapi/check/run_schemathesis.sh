@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Property-based tests of every operation in openapi/openapi.json against a live server on a
+# fresh SQLite file: no server error, every status, content type and body as documented.
+#
+# The server keeps its rate limiter, with a limit high enough that the run is never limited
+# (the limiter itself is tested in the Rust suite). The main pass sends the admin key, which
+# may call every operation; shorter passes send no key, a collector key and an analyst key.
+#
+# Needs the Python tools of requirements.txt on PATH (see check_all.sh) and a built server
+# (READINESS_BIN, or the debug build). SCHEMATHESIS_MAX_EXAMPLES and SCHEMATHESIS_SEED
+# override the defaults.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+# shellcheck source=server.sh
+. "$here/server.sh"
+
+start_server --rate-limit-per-minute 1000000
+
+report_dir="${SCHEMATHESIS_REPORT_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/schemathesis.XXXXXX")}"
+mkdir -p "$report_dir"
+
+# One pass: NAME, examples per operation, then the key to send (none when empty).
+pass() {
+  local name="$1" examples="$2" key="$3"
+  local auth=()
+  [ -n "$key" ] && auth=(--header "Authorization: Bearer $key")
+  printf '\n--- schemathesis as %s, up to %s examples per operation\n' "$name" "$examples"
+  schemathesis run "$root/openapi/openapi.json" \
+    --url "$READINESS_URL" \
+    "${auth[@]}" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --seed "${SCHEMATHESIS_SEED:-20261128}" \
+    --max-examples "$examples" \
+    --phases examples,coverage,fuzzing \
+    --workers 1 \
+    --no-color \
+    --report junit,ndjson \
+    --report-dir "$report_dir/$name" \
+    --suppress-health-check too_slow,filter_too_much
+}
+
+# The admin key reaches every operation's logic; the other passes check the refusals (401
+# without a key, 403 with a key of too small a role) and what each role may do.
+status=0
+pass admin "${SCHEMATHESIS_MAX_EXAMPLES:-50}" "$READINESS_ADMIN_KEY" || status=1
+pass anonymous 10 "" || status=1
+pass collector 10 "$READINESS_COLLECTOR_KEY" || status=1
+pass analyst 10 "$READINESS_ANALYST_KEY" || status=1
+cp "$server_scratch/server.log" "$report_dir/server.log"
+echo "schemathesis reports and the server log: $report_dir"
+if [ "$status" -ne 0 ]; then
+  echo "schemathesis failed; the server's errors and warnings:" >&2
+  grep -E "\"level\":\"(ERROR|WARN)\"" "$server_scratch/server.log" | tail -n 20 >&2 || true
+fi
+exit "$status"
