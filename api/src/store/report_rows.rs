@@ -4,40 +4,88 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use readiness_analytics::reports::ResponseRow;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sqlx::{self, Row};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, QuerySelect};
 use uuid::Uuid;
 
-use super::entities::{response, survey};
+use super::entities::survey;
 
 /// Rows read per query while loading a snapshot.
 pub const PAGE: u64 = 50_000;
 
-#[derive(Debug, FromQueryResult)]
-struct SnapshotRow {
-    id: Uuid,
-    firm_id: Uuid,
-    survey_id: i32,
-    industry: String,
-    size_band: String,
-    country: String,
-    region: Option<String>,
-    tier_rank: i16,
-    ready_to_customise: bool,
-    blockers: serde_json::Value,
-    score_maturity: f64,
-    score_clarity: f64,
-    score_vendor_gap: f64,
-    score_capability: f64,
-    score_governance: f64,
-    submitted_at: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-}
-
 /// A position in receipt order.
 pub type Watermark = (DateTime<Utc>, Uuid);
+
+/// The report columns, in the order the decoder reads them.
+macro_rules! report_columns {
+    () => {
+        "SELECT id, firm_id, survey_id, industry, size_band, country, region, tier_rank, \
+         ready_to_customise, blockers, score_maturity, score_clarity, score_vendor_gap, \
+         score_capability, score_governance, submitted_at, received_at FROM responses "
+    };
+}
+
+const SQLITE_FIRST: &str = concat!(report_columns!(), "ORDER BY received_at, id LIMIT ?1");
+const SQLITE_AFTER: &str = concat!(
+    report_columns!(),
+    "WHERE (received_at, id) > (?1, ?2) ORDER BY received_at, id LIMIT ?3"
+);
+const POSTGRES_FIRST: &str = concat!(report_columns!(), "ORDER BY received_at, id LIMIT $1");
+const POSTGRES_AFTER: &str = concat!(
+    report_columns!(),
+    "WHERE (received_at, id) > ($1, $2) ORDER BY received_at, id LIMIT $3"
+);
+
+/// Runs a page query on a sqlx pool and decodes each row by position (one body for both
+/// backends: the row types differ, the code does not).
+macro_rules! fetch_page {
+    ($pool:expr, $first:expr, $after_sql:expr, $after:expr, $limit:expr, $versions:expr) => {{
+        let query = match $after {
+            Some((at, id)) => sqlx::query($after_sql).bind(at).bind(id),
+            None => sqlx::query($first),
+        };
+        let fetched = query
+            .bind($limit)
+            .fetch_all($pool)
+            .await
+            .map_err(|e| DbErr::Custom(format!("reading report rows: {e}")))?;
+        let decode = |e: sqlx::Error| DbErr::Custom(format!("decoding a report row: {e}"));
+        let mut last = None;
+        let mut rows = Vec::with_capacity(fetched.len());
+        for row in &fetched {
+            let id: Uuid = row.try_get(0).map_err(decode)?;
+            let firm: Uuid = row.try_get(1).map_err(decode)?;
+            let survey_id: i32 = row.try_get(2).map_err(decode)?;
+            let tier_rank: i16 = row.try_get(7).map_err(decode)?;
+            let blockers: sqlx::types::Json<Vec<String>> = row.try_get(9).map_err(decode)?;
+            let submitted_at: DateTime<Utc> = row.try_get(15).map_err(decode)?;
+            let received_at: DateTime<Utc> = row.try_get(16).map_err(decode)?;
+            last = Some((received_at, id));
+            rows.push(ResponseRow {
+                id: id.as_u128(),
+                firm: firm.as_u128(),
+                survey_id,
+                version: $versions.get(&survey_id).copied().unwrap_or_default(),
+                industry: row.try_get(3).map_err(decode)?,
+                size_band: row.try_get(4).map_err(decode)?,
+                country: row.try_get(5).map_err(decode)?,
+                region: row.try_get(6).map_err(decode)?,
+                submitted_at: submitted_at.timestamp_micros(),
+                tier_rank: u8::try_from(tier_rank).unwrap_or_default(),
+                ready_to_customise: row.try_get(8).map_err(decode)?,
+                blockers: blockers.0,
+                scores: [
+                    row.try_get(10).map_err(decode)?,
+                    row.try_get(11).map_err(decode)?,
+                    row.try_get(12).map_err(decode)?,
+                    row.try_get(13).map_err(decode)?,
+                    row.try_get(14).map_err(decode)?,
+                ],
+            });
+        }
+        (rows, last)
+    }};
+}
 
 pub struct ReportRowQuery;
 
@@ -55,73 +103,38 @@ impl ReportRowQuery {
             .collect())
     }
 
-    /// Up to [`PAGE`] responses received after `after`, in receipt order, and the position of
-    /// the last one.
+    /// Up to [`PAGE`] responses received after `after`, in receipt order (a row-value
+    /// comparison, so the `(received_at, id)` index serves the keyset), and the position of the
+    /// last one. Rows are decoded by position straight from the driver: this is the path a
+    /// cold report waits on, a million rows at a time.
     pub async fn page_after(
         db: &DatabaseConnection,
         after: Option<Watermark>,
         versions: &HashMap<i32, i32>,
     ) -> Result<(Vec<ResponseRow>, Option<Watermark>), DbErr> {
-        let mut query = response::Entity::find()
-            .select_only()
-            .columns([
-                response::Column::Id,
-                response::Column::FirmId,
-                response::Column::SurveyId,
-                response::Column::Industry,
-                response::Column::SizeBand,
-                response::Column::Country,
-                response::Column::Region,
-                response::Column::TierRank,
-                response::Column::ReadyToCustomise,
-                response::Column::Blockers,
-                response::Column::ScoreMaturity,
-                response::Column::ScoreClarity,
-                response::Column::ScoreVendorGap,
-                response::Column::ScoreCapability,
-                response::Column::ScoreGovernance,
-                response::Column::SubmittedAt,
-                response::Column::ReceivedAt,
-            ])
-            .order_by_asc(response::Column::ReceivedAt)
-            .order_by_asc(response::Column::Id)
-            .limit(PAGE);
-        if let Some((at, id)) = after {
-            // A row-value comparison, so the (received_at, id) index serves the keyset.
-            query = query.filter(
-                Expr::tuple([
-                    Expr::col(response::Column::ReceivedAt),
-                    Expr::col(response::Column::Id),
-                ])
-                .gt(Expr::tuple([Expr::value(at), Expr::value(id)])),
-            );
-        }
-        let rows = query.into_model::<SnapshotRow>().all(db).await?;
-        let last = rows.last().map(|r| (r.received_at, r.id));
-        let converted = rows
-            .into_iter()
-            .map(|r| ResponseRow {
-                id: r.id.as_u128(),
-                firm: r.firm_id.as_u128(),
-                survey_id: r.survey_id,
-                version: versions.get(&r.survey_id).copied().unwrap_or_default(),
-                industry: r.industry,
-                size_band: r.size_band,
-                country: r.country,
-                region: r.region,
-                submitted_at: r.submitted_at.timestamp_micros(),
-                tier_rank: u8::try_from(r.tier_rank).unwrap_or_default(),
-                ready_to_customise: r.ready_to_customise,
-                blockers: serde_json::from_value(r.blockers).unwrap_or_default(),
-                scores: [
-                    r.score_maturity,
-                    r.score_clarity,
-                    r.score_vendor_gap,
-                    r.score_capability,
-                    r.score_governance,
-                ],
-            })
-            .collect();
-        Ok((converted, last))
+        let limit = i64::try_from(PAGE).unwrap_or(i64::MAX);
+        Ok(match db.get_database_backend() {
+            DbBackend::Sqlite => fetch_page!(
+                db.get_sqlite_connection_pool(),
+                SQLITE_FIRST,
+                SQLITE_AFTER,
+                after,
+                limit,
+                versions
+            ),
+            DbBackend::Postgres => fetch_page!(
+                db.get_postgres_connection_pool(),
+                POSTGRES_FIRST,
+                POSTGRES_AFTER,
+                after,
+                limit,
+                versions
+            ),
+            other => {
+                return Err(DbErr::Custom(format!(
+                    "reports do not support the {other:?} backend"
+                )));
+            }
+        })
     }
 }
