@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::web;
 use chrono::{Days, NaiveDate};
 use readiness_analytics::FieldProblem;
-use readiness_analytics::reports::{Margins, ReportError, ReportQuery, Snapshot};
+use readiness_analytics::reports::{Interval, Margins, ReportError, ReportQuery, Snapshot};
 
 use super::params::{ReportParams, query_pointer};
 use crate::catalog::Entry;
@@ -21,9 +21,30 @@ pub struct Resolved {
     pub query: ReportQuery,
     pub entry: Arc<Entry>,
     pub margins: Option<Margins>,
+    /// Period length (trend only).
+    pub interval: Interval,
 }
 
-pub async fn resolve(state: &AppState, params: &ReportParams) -> Result<Resolved, ApiError> {
+/// Everything a report endpoint does before serialising: parse the parameters (`interval`
+/// admitted for the trend only), resolve them, and run `compute` on the snapshot.
+pub async fn report<T, F>(
+    state: &web::Data<AppState>,
+    query: &[(String, String)],
+    with_interval: bool,
+    name: &'static str,
+    compute: F,
+) -> Result<(ReportParams, T), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
+{
+    let params = ReportParams::parse(query, with_interval)?;
+    let resolved = resolve(state, &params).await?;
+    let result = run(state, name, move |snapshot| compute(snapshot, &resolved)).await?;
+    Ok((params, result))
+}
+
+async fn resolve(state: &AppState, params: &ReportParams) -> Result<Resolved, ApiError> {
     let versions = SurveyQuery::released_versions(&state.db, &params.survey).await?;
     if versions.is_empty() {
         return Err(ApiError::validation([FieldProblem::new(
@@ -79,6 +100,7 @@ pub async fn resolve(state: &AppState, params: &ReportParams) -> Result<Resolved
         },
         entry,
         margins,
+        interval: params.interval,
     })
 }
 
@@ -106,7 +128,7 @@ async fn freshen(state: &web::Data<AppState>) -> Result<(), ApiError> {
 
 /// Refreshes the snapshot, then runs `report` on it on the blocking pool; the computation
 /// time is recorded under `name` in the metrics.
-pub async fn run<T, F>(
+async fn run<T, F>(
     state: &web::Data<AppState>,
     name: &'static str,
     report: F,

@@ -9,7 +9,7 @@ use readiness_analytics::reports::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::compute::{resolve, run};
+use super::compute::report;
 use super::params::{ReportParams, ReportParamsDoc, TrendParamsDoc};
 use crate::auth::{Authorized, ReadData};
 use crate::problem::{ApiError, Problem};
@@ -97,15 +97,8 @@ pub async fn readiness_report(
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ReportParams::parse(&query, false)?;
-    let resolved = resolve(&state, &params).await?;
-    let readiness = run(&state, "readiness", move |snapshot| {
-        reports::readiness(
-            snapshot,
-            &resolved.entry.instrument,
-            &resolved.query,
-            resolved.margins.as_ref(),
-        )
+    let (params, readiness) = report(&state, &query, false, "readiness", |snapshot, r| {
+        reports::readiness(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(ReadinessReport {
@@ -135,22 +128,20 @@ pub async fn trend_report(
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ReportParams::parse(&query, true)?;
-    let resolved = resolve(&state, &params).await?;
-    let interval = params.interval;
-    let periods = run(&state, "trend", move |snapshot| {
+    let (params, periods) = report(&state, &query, true, "trend", |snapshot, r| {
+        let interval = r.interval;
         reports::trend(
             snapshot,
-            &resolved.entry.instrument,
-            &resolved.query,
+            &r.entry.instrument,
+            &r.query,
             interval,
-            resolved.margins.as_ref(),
+            r.margins.as_ref(),
         )
     })
     .await?;
     Ok(HttpResponse::Ok().json(TrendReport {
         scope: (&params).into(),
-        interval,
+        interval: params.interval,
         periods,
     }))
 }
@@ -175,15 +166,8 @@ pub async fn blockers_report(
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ReportParams::parse(&query, false)?;
-    let resolved = resolve(&state, &params).await?;
-    let tiers = run(&state, "blockers", move |snapshot| {
-        reports::blockers(
-            snapshot,
-            &resolved.entry.instrument,
-            &resolved.query,
-            resolved.margins.as_ref(),
-        )
+    let (params, tiers) = report(&state, &query, false, "blockers", |snapshot, r| {
+        reports::blockers(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(BlockersReport {
