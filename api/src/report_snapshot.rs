@@ -5,6 +5,8 @@
 //! short overlap so rows committed late by slow transactions are not missed. Erasure removes
 //! firms from it at once.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +17,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::problem::ApiError;
-use crate::store::report_rows::{ReportRowQuery, Watermark};
+use crate::store::report_rows::{ReportRowQuery, Watermark, sqlite_scan};
 
 /// How stale a report may be, by default, before the snapshot asks the database for new rows.
 pub const DEFAULT_REFRESH_EVERY: Duration = Duration::from_secs(1);
@@ -85,6 +87,22 @@ impl ReportSnapshot {
         }
         let started = (Instant::now(), chrono::Utc::now());
         let versions = ReportRowQuery::versions(db).await?;
+        if !self.is_loaded()
+            && let Some(path) = ReportRowQuery::sqlite_file(db)
+        {
+            match self.scan_sqlite(db, path, versions.clone()).await {
+                Ok(watermark) => {
+                    state.watermark = watermark;
+                    state.last_refresh = Some(started);
+                    self.loaded.store(true, Ordering::Release);
+                    return Ok(());
+                }
+                // Paging through the pool reads the same rows, only more slowly.
+                Err(e) => {
+                    tracing::warn!(error = %e, "scanning the SQLite file failed; paging instead")
+                }
+            }
+        }
         // Start after the last row seen, or earlier when the previous refresh began less than
         // OVERLAP after it: rows received then may have committed after that refresh read.
         let mut position = state.watermark.map(|(at, id)| match state.last_refresh {
@@ -96,28 +114,21 @@ impl ReportSnapshot {
         let (mut reading, mut appending) = (Duration::ZERO, Duration::ZERO);
         loop {
             let read_started = Instant::now();
-            let (rows, last) = ReportRowQuery::page_after(db, position, &versions).await?;
+            let (batch, last) = ReportRowQuery::page_after(db, position, &versions).await?;
             reading += read_started.elapsed();
             let append_started = Instant::now();
-            let fresh: Vec<_> = {
-                let snapshot = self.read()?;
-                rows.into_iter()
-                    .filter(|r| !snapshot.contains(r.id))
-                    .collect()
-            };
-            if !fresh.is_empty() {
-                let mut snapshot = self
-                    .snapshot
-                    .write()
-                    .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?;
+            if !batch.is_empty() {
+                let mut snapshot = self.write()?;
+                appended += snapshot
+                    .append_batch(batch)
+                    .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
                 // The first load sorts once at the end (nobody reads before it is done);
                 // later refreshes keep the rows in order page by page, as reports run beside them.
-                appended += if cold {
-                    snapshot.append_unsettled(fresh)
-                } else {
-                    snapshot.append(fresh)
+                if !cold {
+                    snapshot
+                        .settle()
+                        .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
                 }
-                .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
             }
             appending += append_started.elapsed();
             match last {
@@ -131,28 +142,74 @@ impl ReportSnapshot {
             }
         }
         if appended > 0 {
-            let sort_started = Instant::now();
-            self.snapshot
-                .write()
-                .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?
-                .settle()
-                .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
-            let sorting = sort_started.elapsed();
-            let snapshot = self.read()?;
-            tracing::info!(
-                appended,
-                rows = snapshot.len(),
-                memory_bytes = snapshot.memory_bytes(),
-                took_ms = started.0.elapsed().as_millis() as u64,
-                reading_ms = reading.as_millis() as u64,
-                appending_ms = appending.as_millis() as u64,
-                sorting_ms = sorting.as_millis() as u64,
-                "report snapshot refreshed"
-            );
+            self.settle_and_log(started.0, appended, reading, appending)?;
         }
         state.last_refresh = Some(started);
         self.loaded.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// The first load of a SQLite file: a parallel scan of the file on connections of its own
+    /// (see [`sqlite_scan`]). Returns the position to refresh from: the last receipt before the
+    /// scan began, so rows committed during it are read by the next refresh.
+    async fn scan_sqlite(
+        &self,
+        db: &DatabaseConnection,
+        path: PathBuf,
+        versions: HashMap<i32, i32>,
+    ) -> anyhow::Result<Option<Watermark>> {
+        let started = Instant::now();
+        let watermark = ReportRowQuery::latest(db).await?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        let batches =
+            tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, &versions, threads))
+                .await??;
+        let reading = started.elapsed();
+        let appending_started = Instant::now();
+        let mut appended = 0;
+        {
+            let mut snapshot = self.write()?;
+            for batch in batches {
+                appended += snapshot.append_batch(batch)?;
+            }
+        }
+        let appending = appending_started.elapsed();
+        self.settle_and_log(started, appended, reading, appending)?;
+        Ok(watermark)
+    }
+
+    /// Restores time order after appends and logs what the refresh took.
+    fn settle_and_log(
+        &self,
+        started: Instant,
+        appended: usize,
+        reading: Duration,
+        appending: Duration,
+    ) -> Result<(), ApiError> {
+        let sort_started = Instant::now();
+        self.write()?
+            .settle()
+            .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
+        let sorting = sort_started.elapsed();
+        let snapshot = self.read()?;
+        tracing::info!(
+            appended,
+            rows = snapshot.len(),
+            memory_bytes = snapshot.memory_bytes(),
+            took_ms = started.elapsed().as_millis() as u64,
+            reading_ms = reading.as_millis() as u64,
+            appending_ms = appending.as_millis() as u64,
+            sorting_ms = sorting.as_millis() as u64,
+            "report snapshot refreshed"
+        );
+        Ok(())
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Snapshot>, ApiError> {
+        Ok(self
+            .snapshot
+            .write()
+            .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?)
     }
 
     /// Read access for computing a report.
@@ -164,11 +221,7 @@ impl ReportSnapshot {
 
     /// Drops an erased firm's responses.
     pub fn erase_firm(&self, firm: Uuid) -> Result<(), ApiError> {
-        let mut snapshot = self
-            .snapshot
-            .write()
-            .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?;
-        snapshot
+        self.write()?
             .remove_firms(&[firm.as_u128()])
             .map_err(|e| anyhow::anyhow!("erasing from the report snapshot: {e}"))?;
         Ok(())

@@ -1,6 +1,7 @@
 //! Aggregated reports over scored responses, as Polars lazy pipelines over an in-memory
 //! columnar snapshot.
 
+mod batch;
 mod calendar;
 mod compute;
 mod model;
@@ -11,6 +12,7 @@ pub mod stats;
 mod suppression;
 mod weighting;
 
+pub use batch::{BadBlockers, Blockers, RowBatch, RowRef};
 pub use compute::{Margins, ReportError, blockers, readiness, trend};
 pub use model::*;
 pub use reference::{ReferenceFigure, reference_figures};

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use super::calendar::{month_index, quarter_index};
+use super::batch::{IdMap, IdSet, RowBatch};
 
 /// One scored response, as the store hands it over.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +57,7 @@ pub(crate) mod columns {
 /// String values ↔ dense integer codes.
 #[derive(Debug, Clone, Default)]
 pub struct Dictionary {
-    values: Vec<String>,
+    pub(crate) values: Vec<String>,
     codes: HashMap<String, i32>,
 }
 
@@ -94,10 +94,10 @@ pub struct Snapshot {
     pub(crate) regions: Dictionary,
     /// Gate id → its boolean column name.
     pub(crate) gates: Dictionary,
-    firms: HashMap<u128, u32>,
+    firms: IdMap<u32>,
     /// Erased firms: rows of theirs read before the erasure committed are not taken in.
     erased: HashSet<u128>,
-    ids: HashSet<u128>,
+    ids: IdSet,
     next_seq: i64,
     latest_submission: i64,
     /// Rows appended out of time order wait for [`Snapshot::settle`].
@@ -134,9 +134,9 @@ impl Snapshot {
             countries: Dictionary::default(),
             regions: Dictionary::default(),
             gates: Dictionary::default(),
-            firms: HashMap::new(),
+            firms: IdMap::default(),
             erased: HashSet::new(),
-            ids: HashSet::new(),
+            ids: IdSet::default(),
             next_seq: 0,
             latest_submission: i64::MIN,
             unsorted: false,
@@ -208,89 +208,125 @@ impl Snapshot {
     /// Adds rows not seen before (by id) without restoring time order: call
     /// [`Snapshot::settle`] before computing a report.
     pub fn append_unsettled(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
-        let rows: Vec<ResponseRow> = rows
-            .into_iter()
-            .filter(|row| !self.erased.contains(&row.firm) && self.ids.insert(row.id))
+        self.append_batch(RowBatch::from_rows(&rows))
+    }
+
+    /// Adds a batch's rows not seen before (by id) and not of an erased firm, without
+    /// restoring time order: call [`Snapshot::settle`] before computing a report.
+    pub fn append_batch(&mut self, batch: RowBatch) -> PolarsResult<usize> {
+        self.ids.reserve(batch.len());
+        let keep: Vec<bool> = batch
+            .ids
+            .iter()
+            .zip(&batch.firms)
+            .map(|(id, firm)| !self.erased.contains(firm) && self.ids.insert(*id))
             .collect();
-        if rows.is_empty() {
+        let height = keep.iter().filter(|k| **k).count();
+        if height == 0 {
             return Ok(0);
         }
-        let height = rows.len();
-        let mut firm = Vec::with_capacity(height);
-        let mut seq = Vec::with_capacity(height);
-        let mut survey = Vec::with_capacity(height);
-        let mut version = Vec::with_capacity(height);
-        let mut industry = Vec::with_capacity(height);
-        let mut size_band = Vec::with_capacity(height);
-        let mut country = Vec::with_capacity(height);
-        let mut region = Vec::with_capacity(height);
-        let mut submitted_at: Vec<i64> = Vec::with_capacity(height);
-        let mut month = Vec::with_capacity(height);
-        let mut quarter = Vec::with_capacity(height);
-        let mut tier_rank = Vec::with_capacity(height);
-        let mut ready = Vec::with_capacity(height);
-        let mut scores: [Vec<f64>; 5] = Default::default();
-        let mut failed: Vec<Vec<i32>> = Vec::with_capacity(height);
-        for row in &rows {
-            let next_firm = u32::try_from(self.firms.len()).unwrap_or(u32::MAX);
-            firm.push(*self.firms.entry(row.firm).or_insert(next_firm));
-            seq.push(self.next_seq);
-            self.next_seq += 1;
-            survey.push(row.survey_id);
-            version.push(row.version);
-            industry.push(self.industries.code(&row.industry));
-            size_band.push(self.size_bands.code(&row.size_band));
-            country.push(self.countries.code(&row.country));
-            region.push(
-                row.region
-                    .as_deref()
-                    .map_or(NO_REGION, |r| self.regions.code(r)),
-            );
-            submitted_at.push(row.submitted_at);
-            month.push(month_index(row.submitted_at));
-            quarter.push(quarter_index(row.submitted_at));
-            tier_rank.push(i32::from(row.tier_rank));
-            ready.push(row.ready_to_customise);
-            for (column, value) in scores.iter_mut().zip(row.scores) {
-                column.push(value);
+        let all = height == batch.len();
+        // The batch's own codes → the snapshot's.
+        let industries = translate(&batch.industries, &mut self.industries);
+        let size_bands = translate(&batch.size_bands, &mut self.size_bands);
+        let countries = translate(&batch.countries, &mut self.countries);
+        let regions = translate(&batch.regions, &mut self.regions);
+        let sets: Vec<Vec<i32>> = batch
+            .blocker_sets
+            .iter()
+            .map(|gates| gates.iter().map(|g| self.gates.code(g)).collect())
+            .collect();
+        let kept = |column: &[i32], codes: &[i32]| -> Vec<i32> {
+            column
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| all || **k)
+                .map(|(c, _)| {
+                    usize::try_from(*c)
+                        .ok()
+                        .and_then(|c| codes.get(c))
+                        .copied()
+                        .unwrap_or(NO_REGION)
+                })
+                .collect()
+        };
+        fn select<T: Copy>(column: &[T], keep: &[bool], all: bool) -> Vec<T> {
+            if all {
+                return column.to_vec();
             }
-            failed.push(row.blockers.iter().map(|g| self.gates.code(g)).collect());
+            column
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| *v)
+                .collect()
         }
+        self.firms.reserve(height);
+        let mut firm = Vec::with_capacity(height);
+        for (id, _) in batch.firms.iter().zip(&keep).filter(|(_, k)| all || **k) {
+            let next_firm = u32::try_from(self.firms.len()).unwrap_or(u32::MAX);
+            firm.push(*self.firms.entry(*id).or_insert(next_firm));
+        }
+        let first_seq = self.next_seq;
+        self.next_seq += i64::try_from(height).unwrap_or(i64::MAX);
+        let seq: Vec<i64> = (first_seq..self.next_seq).collect();
+        let submitted_at = select(&batch.submitted_at, &keep, all);
+        let blocker_set = select(&batch.blocker_set, &keep, all);
         let earliest = submitted_at.iter().copied().min().unwrap_or(i64::MAX);
         let latest = submitted_at.iter().copied().max().unwrap_or(i64::MIN);
         let mut new_columns = vec![
             Column::new(columns::FIRM.into(), firm),
             Column::new(columns::SEQ.into(), seq),
-            Column::new(columns::SURVEY.into(), survey),
-            Column::new(columns::VERSION.into(), version),
-            Column::new(columns::INDUSTRY.into(), industry),
-            Column::new(columns::SIZE_BAND.into(), size_band),
-            Column::new(columns::COUNTRY.into(), country),
-            Column::new(columns::REGION.into(), region),
+            Column::new(columns::SURVEY.into(), select(&batch.survey, &keep, all)),
+            Column::new(columns::VERSION.into(), select(&batch.version, &keep, all)),
+            Column::new(columns::INDUSTRY.into(), kept(&batch.industry, &industries)),
+            Column::new(
+                columns::SIZE_BAND.into(),
+                kept(&batch.size_band, &size_bands),
+            ),
+            Column::new(columns::COUNTRY.into(), kept(&batch.country, &countries)),
+            Column::new(columns::REGION.into(), kept(&batch.region, &regions)),
             Column::new(columns::SUBMITTED_AT.into(), submitted_at),
-            Column::new(columns::MONTH.into(), month),
-            Column::new(columns::QUARTER.into(), quarter),
-            Column::new(columns::TIER_RANK.into(), tier_rank),
-            Column::new(columns::READY.into(), ready),
+            Column::new(columns::MONTH.into(), select(&batch.month, &keep, all)),
+            Column::new(columns::QUARTER.into(), select(&batch.quarter, &keep, all)),
+            Column::new(
+                columns::TIER_RANK.into(),
+                select(&batch.tier_rank, &keep, all),
+            ),
+            Column::new(columns::READY.into(), select(&batch.ready, &keep, all)),
         ];
-        for (name, values) in columns::SCORES.iter().zip(scores) {
-            new_columns.push(Column::new((*name).into(), values));
+        for (name, values) in columns::SCORES.iter().zip(&batch.scores) {
+            new_columns.push(Column::new((*name).into(), select(values, &keep, all)));
         }
         let gate_count = self.gates.values.len();
         for code in 0..gate_count {
             let code = i32::try_from(code).unwrap_or(i32::MAX);
-            let values: Vec<bool> = failed.iter().map(|f| f.contains(&code)).collect();
+            // Per distinct blocker list, whether it holds this gate; then per row.
+            let in_set: Vec<bool> = sets.iter().map(|set| set.contains(&code)).collect();
+            let values: Vec<bool> = blocker_set
+                .iter()
+                .map(|set| {
+                    usize::try_from(*set)
+                        .ok()
+                        .and_then(|s| in_set.get(s))
+                        .copied()
+                        .unwrap_or(false)
+                })
+                .collect();
             new_columns.push(Column::new(gate_column_name(code).into(), values));
         }
-        // Rows stay sorted by submission time, ties in arrival order: a firm's last row is
-        // its latest response.
-        let by_time = || SortMultipleOptions::default().with_maintain_order(true);
-        let chunk =
-            DataFrame::new(height, new_columns)?.sort([columns::SUBMITTED_AT], by_time())?;
+        let mut chunk = DataFrame::new(height, new_columns)?;
         let in_order = earliest >= self.latest_submission;
+        let sorted = submitted_at_sorted(&chunk)?;
         self.latest_submission = self.latest_submission.max(latest);
 
         if self.frame.height() == 0 {
+            if !sorted {
+                // Rows stay sorted by submission time, ties in arrival order: a firm's last
+                // row is its latest response.
+                let by_time = SortMultipleOptions::default().with_maintain_order(true);
+                chunk = chunk.sort([columns::SUBMITTED_AT], by_time)?;
+            }
             self.frame = chunk;
         } else {
             // Gates first seen in this chunk: earlier rows did not fail them.
@@ -303,7 +339,7 @@ impl Snapshot {
                 }
             }
             self.frame.vstack_mut_owned(chunk)?;
-            self.unsorted |= !in_order;
+            self.unsorted |= !(in_order && sorted);
             if self.frame.first_col_n_chunks() > 32 {
                 self.frame.rechunk_mut_par();
             }
@@ -365,6 +401,24 @@ fn empty_frame() -> DataFrame {
         empty.push(Column::new(name.into(), Vec::<f64>::new()));
     }
     DataFrame::new(0, empty).unwrap_or_else(|_| DataFrame::empty())
+}
+
+/// Each code of a batch dictionary → the code of the same value in the snapshot's.
+fn translate(batch: &Dictionary, snapshot: &mut Dictionary) -> Vec<i32> {
+    batch.values.iter().map(|v| snapshot.code(v)).collect()
+}
+
+/// Whether the chunk's submission times never decrease.
+fn submitted_at_sorted(chunk: &DataFrame) -> PolarsResult<bool> {
+    let times = chunk.column(columns::SUBMITTED_AT)?.i64()?;
+    let mut previous = i64::MIN;
+    for time in times.into_no_null_iter() {
+        if time < previous {
+            return Ok(false);
+        }
+        previous = time;
+    }
+    Ok(true)
 }
 
 fn gate_column_name(code: i32) -> String {

@@ -1,22 +1,29 @@
 //! Reading scored responses in the shape report snapshots take them.
+//!
+//! Two paths: keyset pages in receipt order through the pool (incremental refreshes, and
+//! every load on PostgreSQL), and for the first load of a SQLite file a parallel scan by
+//! rowid range on read-only connections of its own (see [`sqlite_scan`]).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use readiness_analytics::reports::ResponseRow;
+use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
 use sea_orm::sqlx::{self, Row};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, QuerySelect};
 use uuid::Uuid;
 
 use super::entities::survey;
 
-/// Rows read per query while loading a snapshot.
+pub mod sqlite_scan;
+
+/// Rows read per query while paging.
 pub const PAGE: u64 = 50_000;
 
 /// A position in receipt order.
 pub type Watermark = (DateTime<Utc>, Uuid);
 
-/// The report columns, in the order the decoder reads them.
+/// The report columns, in the order the decoders read them (the SQLite scan too).
 macro_rules! report_columns {
     () => {
         "SELECT id, firm_id, survey_id, industry, size_band, country, region, tier_rank, \
@@ -24,6 +31,7 @@ macro_rules! report_columns {
          score_capability, score_governance, submitted_at, received_at FROM responses "
     };
 }
+pub(crate) use report_columns;
 
 const SQLITE_FIRST: &str = concat!(report_columns!(), "ORDER BY received_at, id LIMIT ?1");
 const SQLITE_AFTER: &str = concat!(
@@ -35,9 +43,12 @@ const POSTGRES_AFTER: &str = concat!(
     report_columns!(),
     "WHERE (received_at, id) > ($1, $2) ORDER BY received_at, id LIMIT $3"
 );
+const LATEST: &str =
+    "SELECT received_at, id FROM responses ORDER BY received_at DESC, id DESC LIMIT 1";
 
-/// Runs a page query on a sqlx pool and decodes each row by position (one body for both
-/// backends: the row types differ, the code does not).
+/// Runs a page query on a sqlx pool and decodes each row by position into a batch (one
+/// body for both backends: the row types differ, the code does not). Strings are looked up
+/// while borrowed; only the last row's receipt time is decoded, for the watermark.
 macro_rules! fetch_page {
     ($pool:expr, $first:expr, $after_sql:expr, $after:expr, $limit:expr, $versions:expr) => {{
         let query = match $after {
@@ -50,8 +61,7 @@ macro_rules! fetch_page {
             .await
             .map_err(|e| DbErr::Custom(format!("reading report rows: {e}")))?;
         let decode = |e: sqlx::Error| DbErr::Custom(format!("decoding a report row: {e}"));
-        let mut last = None;
-        let mut rows = Vec::with_capacity(fetched.len());
+        let mut batch = RowBatch::with_capacity(fetched.len());
         for row in &fetched {
             let id: Uuid = row.try_get(0).map_err(decode)?;
             let firm: Uuid = row.try_get(1).map_err(decode)?;
@@ -59,31 +69,40 @@ macro_rules! fetch_page {
             let tier_rank: i16 = row.try_get(7).map_err(decode)?;
             let blockers: sqlx::types::Json<Vec<String>> = row.try_get(9).map_err(decode)?;
             let submitted_at: DateTime<Utc> = row.try_get(15).map_err(decode)?;
-            let received_at: DateTime<Utc> = row.try_get(16).map_err(decode)?;
-            last = Some((received_at, id));
-            rows.push(ResponseRow {
-                id: id.as_u128(),
-                firm: firm.as_u128(),
-                survey_id,
-                version: $versions.get(&survey_id).copied().unwrap_or_default(),
-                industry: row.try_get(3).map_err(decode)?,
-                size_band: row.try_get(4).map_err(decode)?,
-                country: row.try_get(5).map_err(decode)?,
-                region: row.try_get(6).map_err(decode)?,
-                submitted_at: submitted_at.timestamp_micros(),
-                tier_rank: u8::try_from(tier_rank).unwrap_or_default(),
-                ready_to_customise: row.try_get(8).map_err(decode)?,
-                blockers: blockers.0,
-                scores: [
-                    row.try_get(10).map_err(decode)?,
-                    row.try_get(11).map_err(decode)?,
-                    row.try_get(12).map_err(decode)?,
-                    row.try_get(13).map_err(decode)?,
-                    row.try_get(14).map_err(decode)?,
-                ],
-            });
+            batch
+                .push(
+                    RowRef {
+                        id: id.as_u128(),
+                        firm: firm.as_u128(),
+                        survey_id,
+                        version: $versions.get(&survey_id).copied().unwrap_or_default(),
+                        industry: row.try_get(3).map_err(decode)?,
+                        size_band: row.try_get(4).map_err(decode)?,
+                        country: row.try_get(5).map_err(decode)?,
+                        region: row.try_get(6).map_err(decode)?,
+                        submitted_at: submitted_at.timestamp_micros(),
+                        tier_rank: u8::try_from(tier_rank).unwrap_or_default(),
+                        ready_to_customise: row.try_get(8).map_err(decode)?,
+                        scores: [
+                            row.try_get(10).map_err(decode)?,
+                            row.try_get(11).map_err(decode)?,
+                            row.try_get(12).map_err(decode)?,
+                            row.try_get(13).map_err(decode)?,
+                            row.try_get(14).map_err(decode)?,
+                        ],
+                    },
+                    Blockers::List(&blockers.0),
+                )
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
         }
-        (rows, last)
+        let last = match fetched.last() {
+            Some(row) => Some((
+                row.try_get::<DateTime<Utc>, _>(16).map_err(decode)?,
+                row.try_get::<Uuid, _>(0).map_err(decode)?,
+            )),
+            None => None,
+        };
+        (batch, last)
     }};
 }
 
@@ -103,15 +122,40 @@ impl ReportRowQuery {
             .collect())
     }
 
+    /// The position of the last response received, if any.
+    pub async fn latest(db: &DatabaseConnection) -> Result<Option<Watermark>, DbErr> {
+        let read = |e: sqlx::Error| DbErr::Custom(format!("reading the latest receipt: {e}"));
+        match db.get_database_backend() {
+            DbBackend::Sqlite => sqlx::query_as(LATEST)
+                .fetch_optional(db.get_sqlite_connection_pool())
+                .await
+                .map_err(read),
+            DbBackend::Postgres => sqlx::query_as(LATEST)
+                .fetch_optional(db.get_postgres_connection_pool())
+                .await
+                .map_err(read),
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// The database file behind a SQLite connection, when there is one on disk.
+    pub fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+        if db.get_database_backend() != DbBackend::Sqlite {
+            return None;
+        }
+        let options = db.get_sqlite_connection_pool().connect_options();
+        let path = options.get_filename();
+        path.is_file().then(|| path.to_path_buf())
+    }
+
     /// Up to [`PAGE`] responses received after `after`, in receipt order (a row-value
     /// comparison, so the `(received_at, id)` index serves the keyset), and the position of the
-    /// last one. Rows are decoded by position straight from the driver: this is the path a
-    /// cold report waits on, a million rows at a time.
+    /// last one.
     pub async fn page_after(
         db: &DatabaseConnection,
         after: Option<Watermark>,
         versions: &HashMap<i32, i32>,
-    ) -> Result<(Vec<ResponseRow>, Option<Watermark>), DbErr> {
+    ) -> Result<(RowBatch, Option<Watermark>), DbErr> {
         let limit = i64::try_from(PAGE).unwrap_or(i64::MAX);
         Ok(match db.get_database_backend() {
             DbBackend::Sqlite => fetch_page!(
@@ -130,11 +174,11 @@ impl ReportRowQuery {
                 limit,
                 versions
             ),
-            other => {
-                return Err(DbErr::Custom(format!(
-                    "reports do not support the {other:?} backend"
-                )));
-            }
+            other => return Err(unsupported(other)),
         })
     }
+}
+
+fn unsupported(backend: DbBackend) -> DbErr {
+    DbErr::Custom(format!("reports do not support the {backend:?} backend"))
 }

@@ -9,7 +9,7 @@ use readiness_api::store::keys::{KeyStore, NewKey};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{FINE_TUNE, TestApp, answers, assert_problem, create_key, submission};
+use crate::helpers::{FINE_TUNE, Reply, TestApp, answers, assert_problem, create_key, submission};
 
 /// The callers of the matrix, in the order of each route's expectations.
 const CALLERS: [&str; 8] = [
@@ -75,7 +75,7 @@ const PUBLIC: [u16; 8] = [200, 401, 401, 401, 401, 200, 200, 200];
 const ADMIN_ONLY: [u16; 8] = [401, 401, 401, 401, 401, 403, 403, 200];
 const READ: [u16; 8] = [401, 401, 401, 401, 401, 403, 200, 200];
 
-async fn send(app: &TestApp, case: &Case, header: Option<&str>) -> reqwest::Response {
+async fn send(app: &TestApp, case: &Case, header: Option<&str>) -> Reply {
     let mut request = app.client.request(case.method.clone(), app.url(&case.path));
     if let Some(header) = header {
         request = request.header("Authorization", header);
@@ -83,7 +83,7 @@ async fn send(app: &TestApp, case: &Case, header: Option<&str>) -> reqwest::Resp
     if let Some(body) = &case.body {
         request = request.json(body);
     }
-    request.send().await.unwrap()
+    app.send(request).await
 }
 
 fn new_definition(slug: &str) -> Value {
@@ -318,32 +318,33 @@ async fn refusals_do_not_tell_whether_a_resource_exists(app: TestApp) {
 
 async fn a_public_survey_takes_submissions_without_a_key(app: TestApp) {
     let set_public = |public: bool| {
-        app.client
-            .patch(app.url("/api/v1/surveys/ai-readiness/versions/1"))
-            .bearer_auth(&app.admin_key)
-            .json(&json!({"public": public}))
-            .send()
+        app.send(
+            app.client
+                .patch(app.url("/api/v1/surveys/ai-readiness/versions/1"))
+                .bearer_auth(&app.admin_key)
+                .json(&json!({"public": public})),
+        )
     };
-    let response = set_public(true).await.unwrap();
+    let response = set_public(true).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["public"], true);
 
     let path = "/api/v1/surveys/ai-readiness/responses";
     let anonymous = app
-        .client
-        .post(app.url(path))
-        .json(&submission("walk-in", answers(&[])))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url(path))
+                .json(&submission("walk-in", answers(&[]))),
+        )
+        .await;
     assert_eq!(anonymous.status(), 201);
     let batch = app
-        .client
-        .post(app.url(&format!("{path}/batch")))
-        .json(&json!({"responses": [submission("walk-in-2", answers(&[]))]}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url(&format!("{path}/batch")))
+                .json(&json!({"responses": [submission("walk-in-2", answers(&[]))]})),
+        )
+        .await;
     assert_eq!(batch.status(), 200);
     let analyst = app
         .post_as(
@@ -361,14 +362,14 @@ async fn a_public_survey_takes_submissions_without_a_key(app: TestApp) {
     assert_problem(refused, 401, "unauthorized").await;
     assert_eq!(app.response_rows().await, 3);
 
-    assert_eq!(set_public(false).await.unwrap().status(), 200);
+    assert_eq!(set_public(false).await.status(), 200);
     let closed = app
-        .client
-        .post(app.url(path))
-        .json(&submission("walk-in-5", answers(&[])))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url(path))
+                .json(&submission("walk-in-5", answers(&[]))),
+        )
+        .await;
     assert_problem(closed, 401, "unauthorized").await;
     assert_eq!(app.response_rows().await, 3);
 }
@@ -391,12 +392,12 @@ async fn the_challenge_tells_a_missing_key_from_an_invalid_one(app: TestApp) {
         format!("Bearer {}x", app.admin_key),
     ] {
         let response = app
-            .client
-            .get(app.url("/api/v1/keys"))
-            .header("Authorization", header.as_str())
-            .send()
-            .await
-            .unwrap();
+            .send(
+                app.client
+                    .get(app.url("/api/v1/keys"))
+                    .header("Authorization", header.as_str()),
+            )
+            .await;
         assert_eq!(
             response.headers()["www-authenticate"],
             r#"Bearer realm="readiness", error="invalid_token""#,
@@ -410,12 +411,12 @@ async fn the_challenge_tells_a_missing_key_from_an_invalid_one(app: TestApp) {
     }
     // The scheme is case-insensitive.
     let lower = app
-        .client
-        .get(app.url("/api/v1/keys"))
-        .header("Authorization", format!("bearer {}", app.admin_key))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .get(app.url("/api/v1/keys"))
+                .header("Authorization", format!("bearer {}", app.admin_key)),
+        )
+        .await;
     assert_eq!(lower.status(), 200);
 }
 

@@ -26,13 +26,13 @@ async fn erasing_a_firm_removes_it_and_all_its_responses(app: TestApp) {
         .id;
 
     let erased = app
-        .client
-        .delete(app.url("/api/v1/firms/gone"))
-        .bearer_auth(&app.admin_key)
-        .header("X-Request-Id", "erase-gone")
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .delete(app.url("/api/v1/firms/gone"))
+                .bearer_auth(&app.admin_key)
+                .header("X-Request-Id", "erase-gone"),
+        )
+        .await;
     assert_eq!(erased.status(), 204);
 
     let firms: Vec<String> = firm::Entity::find()

@@ -11,14 +11,14 @@ async fn assert_nothing_stored(app: &TestApp) {
 
 async fn malformed_json_is_400(app: TestApp) {
     let response = app
-        .client
-        .post(app.url("/api/v1/surveys/ai-readiness/responses"))
-        .bearer_auth(&app.collector_key)
-        .header("content-type", "application/json")
-        .body(r#"{"firm": {"ref": "acme"#)
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url("/api/v1/surveys/ai-readiness/responses"))
+                .bearer_auth(&app.collector_key)
+                .header("content-type", "application/json")
+                .body(r#"{"firm": {"ref": "acme"#),
+        )
+        .await;
     assert_problem(response, 400, "malformed_json").await;
     assert_nothing_stored(&app).await;
 }
@@ -38,20 +38,20 @@ async fn a_body_that_is_not_json_is_415(app: TestApp) {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        assert_problem(request.send().await.unwrap(), 415, "unsupported_media_type").await;
+        assert_problem(app.send(request).await, 415, "unsupported_media_type").await;
     }
     assert_nothing_stored(&app).await;
 }
 
 async fn an_unknown_survey_is_404(app: TestApp) {
     let response = app
-        .client
-        .post(app.url("/api/v1/surveys/no-such-survey/responses"))
-        .bearer_auth(&app.collector_key)
-        .json(&submission("acme", answers(&[])))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url("/api/v1/surveys/no-such-survey/responses"))
+                .bearer_auth(&app.collector_key)
+                .json(&submission("acme", answers(&[]))),
+        )
+        .await;
     assert_problem(response, 404, "not_found").await;
     assert_nothing_stored(&app).await;
 }

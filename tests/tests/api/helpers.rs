@@ -177,45 +177,42 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Sends a request and checks the response against the OpenAPI document
+    /// (see [`crate::contract`]).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = request.build().expect("build a request");
+        let method = request.method().as_str().to_owned();
+        let path = request.url().path().to_owned();
+        let response = self.client.execute(request).await.expect("send a request");
+        Reply::checked(&method, &path, response).await
+    }
+
     /// GET without a key.
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path))).await
     }
 
     /// GET with `Authorization: Bearer <key>`.
-    pub async fn get_as(&self, key: &str, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(key)
-            .send()
+    pub async fn get_as(&self, key: &str, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path)).bearer_auth(key))
             .await
-            .expect("GET")
     }
 
     /// POSTs a JSON body with `Authorization: Bearer <key>`.
-    pub async fn post_as(&self, key: &str, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(key)
-            .json(body)
-            .send()
+    pub async fn post_as(&self, key: &str, path: &str, body: &Value) -> Reply {
+        self.send(self.client.post(self.url(path)).bearer_auth(key).json(body))
             .await
-            .expect("POST")
     }
 
     /// DELETE with `Authorization: Bearer <key>`.
-    pub async fn delete_as(&self, key: &str, path: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(key)
-            .send()
+    pub async fn delete_as(&self, key: &str, path: &str) -> Reply {
+        self.send(self.client.delete(self.url(path)).bearer_auth(key))
             .await
-            .expect("DELETE")
     }
 
     /// POSTs a submission to `ai-readiness` as the collector, with an optional
     /// Idempotency-Key.
-    pub async fn submit(&self, body: &Value, key: Option<&str>) -> reqwest::Response {
+    pub async fn submit(&self, body: &Value, key: Option<&str>) -> Reply {
         let mut request = self
             .client
             .post(self.url("/api/v1/surveys/ai-readiness/responses"))
@@ -224,18 +221,18 @@ impl TestApp {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        request.send().await.expect("POST a response")
+        self.send(request).await
     }
 
     /// POSTs a batch to `ai-readiness` as the collector.
-    pub async fn submit_batch(&self, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/v1/surveys/ai-readiness/responses/batch"))
-            .bearer_auth(&self.collector_key)
-            .json(body)
-            .send()
-            .await
-            .expect("POST a batch")
+    pub async fn submit_batch(&self, body: &Value) -> Reply {
+        self.send(
+            self.client
+                .post(self.url("/api/v1/surveys/ai-readiness/responses/batch"))
+                .bearer_auth(&self.collector_key)
+                .json(body),
+        )
+        .await
     }
 
     pub async fn response_rows(&self) -> u64 {
@@ -250,6 +247,52 @@ impl TestApp {
             .count(&self.db)
             .await
             .expect("count firms")
+    }
+}
+
+/// A response read in full and checked against the OpenAPI document, with the parts of
+/// `reqwest::Response` the tests use.
+#[derive(Debug)]
+pub struct Reply {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    pub async fn checked(method: &str, path: &str, response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .expect("read a response body")
+            .to_vec();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        crate::contract::check(method, path, status.as_u16(), content_type, &body);
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn status(&self) -> reqwest::StatusCode {
+        self.status
+    }
+
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        serde_json::from_slice(&self.body)
+    }
+
+    pub async fn text(self) -> Result<String, std::string::FromUtf8Error> {
+        String::from_utf8(self.body)
     }
 }
 
@@ -321,7 +364,7 @@ pub fn submission(firm_ref: &str, answers: Value) -> Value {
 }
 
 /// Asserts a problem+json reply with this status and code; returns the document.
-pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+pub async fn assert_problem(response: Reply, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status");
     let content_type = response
         .headers()

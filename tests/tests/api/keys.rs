@@ -7,17 +7,14 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, answers, assert_problem, pointers, submission};
 
 async fn an_admin_creates_a_key_that_is_shown_once_and_stored_as_a_hash(app: TestApp) {
-    let response = app
-        .client
+    let response = app.send(app.client
         .post(app.url("/api/v1/keys"))
         .bearer_auth(&app.admin_key)
         .header("X-Request-Id", "create-key-1")
         .json(
             &json!({"name": "crm-sync", "role": "collector", "expires_at": "2099-01-01T00:00:00Z"}),
-        )
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     let token = created["token"].as_str().unwrap().to_owned();

@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod batch;
+mod contract;
 mod demo;
 mod erasure;
 mod errors;

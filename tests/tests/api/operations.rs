@@ -3,10 +3,10 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, FINE_TUNE, TestApp, answers, assert_problem, spawn_app_with, submission,
+    Backend, FINE_TUNE, Reply, TestApp, answers, assert_problem, spawn_app_with, submission,
 };
 
-fn request_id(response: &reqwest::Response) -> String {
+fn request_id(response: &Reply) -> String {
     response.headers()["x-request-id"]
         .to_str()
         .unwrap()
@@ -19,23 +19,20 @@ async fn every_response_carries_a_request_id(app: TestApp) {
     assert_ne!(generated, request_id(&app.get("/healthz").await));
 
     let send = |id: &'static str, path: &'static str| {
-        app.client
-            .get(app.url(path))
-            .header("X-Request-Id", id)
-            .send()
+        app.send(app.client.get(app.url(path)).header("X-Request-Id", id))
     };
-    let echoed = send("client-abc.123:4", "/api/v1/surveys").await.unwrap();
+    let echoed = send("client-abc.123:4", "/api/v1/surveys").await;
     assert_eq!(request_id(&echoed), "client-abc.123:4");
-    let refused = send("client-401", "/api/v1/keys").await.unwrap();
+    let refused = send("client-401", "/api/v1/keys").await;
     assert_eq!(refused.status(), 401);
     assert_eq!(request_id(&refused), "client-401");
-    let missing = send("client-404", "/nowhere").await.unwrap();
+    let missing = send("client-404", "/nowhere").await;
     assert_eq!(missing.status(), 404);
     assert_eq!(request_id(&missing), "client-404");
 
     let too_long: &'static str = "x".repeat(65).leak();
     for insane in ["has space", "new\tline", too_long] {
-        let replaced = send(insane, "/healthz").await.unwrap();
+        let replaced = send(insane, "/healthz").await;
         assert!(
             uuid::Uuid::parse_str(&request_id(&replaced)).is_ok(),
             "{insane}"

@@ -4,9 +4,9 @@ use readiness_api::store::entities::audit_event;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, answers, assert_problem, pointers};
+use crate::helpers::{Reply, TestApp, answers, assert_problem, pointers};
 
-async fn post(app: &TestApp, body: &Value) -> reqwest::Response {
+async fn post(app: &TestApp, body: &Value) -> Reply {
     app.post_as(&app.admin_key, "/api/v1/populations", body)
         .await
 }
