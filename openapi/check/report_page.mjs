@@ -18,11 +18,21 @@ const screenshot = process.env.SCREENSHOT ?? "report.png";
 const query = "by=size_band";
 
 const analyst = { Authorization: `Bearer ${key}` };
+// Reports may be up to a refresh interval stale: wait until the demo firms are counted and
+// two reports in a row agree, so the page and the JSON report see the same rows.
+const minimumFirms = Number(process.env.MINIMUM_FIRMS ?? 5000);
+let report = null;
+for (let attempt = 0; attempt < 100; attempt += 1) {
+  const latest = await (await fetch(`${base}/api/v1/reports/readiness?${query}`, { headers: analyst })).json();
+  if (report && latest.overall.n >= minimumFirms && latest.overall.n === report.overall.n) break;
+  report = latest;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+assert.ok(report.overall.n >= minimumFirms, `the report counts the demo firms: ${report.overall.n}`);
 const shared = await fetch(`${base}/api/v1/reports/share?${query}`, { method: "POST", headers: analyst });
 assert.equal(shared.status, 201, "POST /api/v1/reports/share");
 const { url } = await shared.json();
 assert.match(url, /^\/api\/v1\/reports\/shared\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-const report = await (await fetch(`${base}/api/v1/reports/readiness?${query}`, { headers: analyst })).json();
 const expectedShare = `${(report.overall.ready_to_customise.share * 100).toFixed(1)} %`;
 
 const browser = await chromium.launch({

@@ -204,7 +204,7 @@ pub fn trend(points: &[TrendPoint]) -> anyhow::Result<String> {
         .iter()
         .filter_map(|p| p.value.map(|v| v.high))
         .fold(0.0f64, f64::max);
-    let top = ((highest * 1.15) / 0.05).ceil().max(2.0) * 0.05;
+    let top = ((highest * 1.15) / 0.05).ceil().max(1.0) * 0.05;
     let top = top.min(1.0);
     svg(
         "trend",

@@ -75,7 +75,7 @@ pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -254,14 +254,14 @@ impl Page<'_> {
     fn head(&mut self) {
         let input = self.input;
         let title = format!("AI readiness report: {}", input.params.survey);
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"referrer\" content=\"no-referrer\">\n\
              <meta name=\"robots\" content=\"noindex\">\n\
              <link rel=\"icon\" href=\"data:,\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n\
-             </head>\n<body>\n",
+             </head>\n<body>",
             escape(&title)
         );
     }
@@ -314,11 +314,11 @@ impl Page<'_> {
             }
         };
         let scope = self.scope();
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<header class=\"top\">\n<div>\n<h1>Should firms customise their own AI model yet?</h1>\n\
              <p class=\"scope\">{scope}</p>\n</div>\n<div class=\"meta\">{access}\
-             <p class=\"generated\">Generated {}</p></div>\n</header>\n",
+             <p class=\"generated\">Generated {}</p></div>\n</header>",
             input.generated_at.format("%Y-%m-%d %H:%M UTC")
         );
     }
@@ -332,32 +332,32 @@ impl Page<'_> {
         match (&overall.ready_to_customise, overall.n) {
             (Some(ready), Some(n)) if !overall.suppressed => {
                 let stay = 1.0 - ready.share;
-                let _ = write!(
+                let _ = writeln!(
                     self.out,
                     "<div class=\"kpi ready\"><span class=\"label\">Ready to customise a model</span>\
                      <strong data-figure=\"ready\" data-share=\"{}\">{}</strong>\
                      <span class=\"ci\" data-figure=\"ready-ci\">{}</span>\
-                     <span class=\"sub\">fine-tuning or an own model · {} {units}</span></div>\n",
+                     <span class=\"sub\">fine-tuning or an own model · {} {units}</span></div>",
                     ready.share,
                     percent(ready.share),
                     interval(ready.ci_low, ready.ci_high),
                     thousands(ready.count),
                 );
                 // The complement of a Wilson interval is the Wilson interval of the complement.
-                let _ = write!(
+                let _ = writeln!(
                     self.out,
                     "<div class=\"kpi stay\"><span class=\"label\">Stay on vendor models</span>\
                      <strong data-figure=\"stay\">{}</strong><span class=\"ci\">{}</span>\
-                     <span class=\"sub\">prompting, then a knowledge base · {} {units}</span></div>\n",
+                     <span class=\"sub\">prompting, then a knowledge base · {} {units}</span></div>",
                     percent(stay),
                     interval(1.0 - ready.ci_high, 1.0 - ready.ci_low),
                     thousands(n.saturating_sub(ready.count)),
                 );
-                let _ = write!(
+                let _ = writeln!(
                     self.out,
                     "<div class=\"kpi sample\"><span class=\"label\">Sample</span>\
                      <strong data-figure=\"n\">{}</strong><span class=\"sub\">{units}</span>\
-                     <span class=\"sub\">cells under {min_cell} {units} are suppressed</span></div>\n",
+                     <span class=\"sub\">cells under {min_cell} {units} are suppressed</span></div>",
                     thousands(n)
                 );
                 if let Some(reference) = reference_figures()
@@ -365,13 +365,13 @@ impl Page<'_> {
                     .filter(|f| f.measure.to_lowercase().contains("customised"))
                     .max_by_key(|f| f.year)
                 {
-                    let _ = write!(
+                    let _ = writeln!(
                         self.out,
                         "<div class=\"kpi reference\"><span class=\"label\">For reference</span>\
-                         <strong>{}</strong><span class=\"sub\">{}: {} ({} {})</span></div>\n",
+                         <strong>{}</strong><span class=\"sub\">{}: {} ({} {})</span></div>",
                         percent(reference.share),
                         escape(&reference.population),
-                        escape(&reference.measure.to_lowercase()),
+                        escape(&reference.measure),
                         escape(&reference.source),
                         reference.year
                     );
@@ -379,10 +379,10 @@ impl Page<'_> {
                 let verdict = verdict(ready.share, ready.count, units);
                 let _ = writeln!(self.out, "<p class=\"verdict\">{verdict}</p>");
                 if let Some(weighted) = &overall.weighted {
-                    let _ = write!(
+                    let _ = writeln!(
                         self.out,
                         "<p class=\"weighted\">Weighted to <code>{}</code> (effective sample size \
-                         {:.0}): {} ready to customise, {}.</p>\n",
+                         {:.0}): {} ready to customise, {}.</p>",
                         escape(input.params.weights.as_deref().unwrap_or_default()),
                         weighted.n_eff,
                         percent(weighted.ready_to_customise.share),
@@ -394,10 +394,10 @@ impl Page<'_> {
                 }
             }
             _ => {
-                let _ = write!(
+                let _ = writeln!(
                     self.out,
                     "<p class=\"verdict suppressed\" data-figure=\"ready\">The sample has fewer \
-                     than {min_cell} {units}, so every figure is suppressed.</p>\n"
+                     than {min_cell} {units}, so every figure is suppressed.</p>"
                 );
             }
         }
@@ -417,12 +417,12 @@ impl Page<'_> {
         } else {
             format!("?{}", query.join("&"))
         };
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<footer>Readiness {} · every figure is the one the JSON reports publish with these \
              parameters (<code>GET /api/v1/reports/readiness{}</code>, <code>/trend</code>, \
              <code>/blockers</code>) · shares with 95 % Wilson score intervals.</footer>\n\
-             </body>\n</html>\n",
+             </body>\n</html>",
             env!("CARGO_PKG_VERSION"),
             escape(&query)
         );

@@ -64,10 +64,10 @@ impl Page<'_> {
         self.legend(&colors);
         self.w(&chart);
         if readiness.segments.len() > MAX_CHART_SEGMENTS {
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
                 "<p class=\"note\">The chart shows the first {MAX_CHART_SEGMENTS} of {} segments; \
-                 the table lists them all.</p>\n",
+                 the table lists them all.</p>",
                 readiness.segments.len()
             );
         } else if by.is_empty() {
@@ -103,9 +103,9 @@ impl Page<'_> {
                     for tier in tiers {
                         let _ = write!(self.out, "<td>{}</td>", percent(tier.estimate.share));
                     }
-                    let _ = write!(
+                    let _ = writeln!(
                         self.out,
-                        "<td>{}</td><td>{:.1}–{:.1} %</td></tr>\n",
+                        "<td>{}</td><td>{:.1}–{:.1} %</td></tr>",
                         percent(ready.share),
                         ready.ci_low * 100.0,
                         ready.ci_high * 100.0
@@ -119,9 +119,9 @@ impl Page<'_> {
     }
 
     pub(super) fn suppressed_row(&mut self, label: &str, columns: usize) {
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<tr class=\"suppressed\" data-suppressed=\"true\"><th>{}</th><td colspan=\"{columns}\">suppressed</td></tr>\n",
+            "<tr class=\"suppressed\" data-suppressed=\"true\"><th>{}</th><td colspan=\"{columns}\">suppressed</td></tr>",
             escape(label)
         );
     }
@@ -159,21 +159,21 @@ impl Page<'_> {
             Basis::Latest => format!("each firm’s latest response in the {period}"),
             Basis::All => format!("every response in the {period}"),
         };
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<p class=\"note\"><span class=\"key line\"></span>share ready to customise per {period} \
              ({within}); <span class=\"key band\"></span>its 95 % Wilson interval; \
              <span class=\"key gap\"></span>{period}s with fewer than {min_cell} {units}, \
-             suppressed.</p>\n"
+             suppressed.</p>"
         );
         self.w("<details><summary>Figures by period</summary>\n<table class=\"figures\">\n<thead><tr><th>Period</th><th>n</th><th>Ready to customise</th><th>95 % CI</th></tr></thead>\n<tbody>\n");
         for p in trend {
             let cell = &p.readiness.overall;
             match (&cell.ready_to_customise, cell.n) {
                 (Some(ready), Some(n)) if !cell.suppressed => {
-                    let _ = write!(
+                    let _ = writeln!(
                         self.out,
-                        "<tr><th>{}</th><td>{}</td><td>{}</td><td>{:.1}–{:.1} %</td></tr>\n",
+                        "<tr><th>{}</th><td>{}</td><td>{}</td><td>{:.1}–{:.1} %</td></tr>",
                         escape(&p.period),
                         thousands(n),
                         percent(ready.share),
@@ -205,9 +205,9 @@ impl Page<'_> {
                 .and_then(|i| tiers.get(i))
                 .map(|t| t.label.as_str())
                 .unwrap_or_default();
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
-                "<div class=\"blocker-tier\">\n<h3>From T{} to T{}: {}</h3>\n",
+                "<div class=\"blocker-tier\">\n<h3>From T{} to T{}: {}</h3>",
                 rank - 1,
                 rank,
                 escape(&blockers.label)
@@ -237,19 +237,19 @@ impl Page<'_> {
                         },
                         560,
                     )?;
-                    let _ = write!(
+                    let _ = writeln!(
                         self.out,
                         "<div class=\"split\"><div>{chart}</div><div>\n<p class=\"note\">{} {units} \
                          at T{}: {}</p>\n<table class=\"figures\"><thead><tr><th>Gate</th><th>Failing</th>\
-                         <th>95 % CI</th><th>{units}</th></tr></thead><tbody>\n",
+                         <th>95 % CI</th><th>{units}</th></tr></thead><tbody>",
                         thousands(n),
                         rank - 1,
                         escape(below)
                     );
                     for gate in gates {
-                        let _ = write!(
+                        let _ = writeln!(
                             self.out,
-                            "<tr><th title=\"{}\">{}</th><td>{}</td><td>{:.1}–{:.1} %</td><td>{}</td></tr>\n",
+                            "<tr><th title=\"{}\">{}</th><td>{}</td><td>{:.1}–{:.1} %</td><td>{}</td></tr>",
                             escape(&gate.gate),
                             escape(&gate.reason),
                             percent(gate.estimate.share),
@@ -261,10 +261,10 @@ impl Page<'_> {
                     self.w("</tbody></table></div></div>\n");
                 }
                 _ => {
-                    let _ = write!(
+                    let _ = writeln!(
                         self.out,
                         "<p class=\"suppressed\" data-suppressed=\"true\">Suppressed: fewer than \
-                         {min_cell} {units} at T{} ({}).</p>\n",
+                         {min_cell} {units} at T{} ({}).</p>",
                         rank - 1,
                         escape(below)
                     );
@@ -401,9 +401,9 @@ impl Page<'_> {
                 side by side, not as the same quantity.</p>\n<table class=\"figures sources\"><thead><tr>\
                 <th>Source</th><th>Year</th><th>Population</th><th>Measure</th><th>Share</th></tr></thead><tbody>\n");
         for figure in figures {
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
-                "<tr><th><a href=\"{}\" rel=\"noreferrer\">{}</a></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><th><a href=\"{}\" rel=\"noreferrer\">{}</a></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&figure.url),
                 escape(&figure.source),
                 figure.year,
@@ -429,7 +429,7 @@ impl Page<'_> {
             _ => format!("fewer than {min_cell} {units} (suppressed)"),
         };
         let scope = self.scope();
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<section id=\"disclosure\" class=\"card\">\n<h2>Sample and disclosure control</h2>\n\
              <p>Sample: {sample}. {scope}.</p>\n\
@@ -438,7 +438,7 @@ impl Page<'_> {
              breakdown (of the report, of a period, or of a tier’s blockers) is suppressed, the \
              smallest other one is suppressed too, so the hidden one cannot be recovered by \
              subtracting from the total; when the whole sample is below {min_cell}, everything \
-             is.</p>\n<h3>Suppressed on this page</h3>\n<ul class=\"suppressed-list\">\n"
+             is.</p>\n<h3>Suppressed on this page</h3>\n<ul class=\"suppressed-list\">"
         );
         let hidden: Vec<String> = models
             .readiness
