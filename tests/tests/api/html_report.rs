@@ -192,6 +192,26 @@ async fn the_page_shows_the_figures_of_the_json_reports(app: TestApp) {
     assert!(!page.contains("<script"));
     assert!(!page.contains(" src="));
     assert!(!page.contains("@import") && !page.contains("url("));
+
+    // Weighted, the headline also gives the weighted share.
+    let margins = json!({"name": "eu", "margins": {"size_band": {"micro": 900, "small": 100}}});
+    let saved = app
+        .post_as(&app.admin_key, "/api/v1/populations", &margins)
+        .await;
+    assert_eq!(saved.status(), 201);
+    let weighted = json_report(&app, "/api/v1/reports/readiness?weights=eu").await;
+    let weighted = &weighted["overall"]["weighted"];
+    let page = html(
+        app.get_as(&app.analyst_key, &format!("{PAGE}?weights=eu"))
+            .await,
+    )
+    .await;
+    let line = format!(
+        "Weighted to <code>eu</code> (effective sample size {:.0}): {} ready to customise",
+        weighted["n_eff"].as_f64().unwrap(),
+        percent(&weighted["ready_to_customise"]["share"])
+    );
+    assert!(page.contains(&line), "{line}");
 }
 
 async fn suppressed_cells_show_no_figures(app: TestApp) {
