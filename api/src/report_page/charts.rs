@@ -111,8 +111,12 @@ fn percent(value: f64) -> String {
 }
 
 /// Horizontal stacked bars of tier shares, one bar per segment (first on top); a suppressed
-/// segment is a grey bar that says so, with no figures.
-pub fn stacked_tiers(bars: &[StackedBar], colors: &[RGBColor]) -> anyhow::Result<String> {
+/// segment is a grey bar that says so, with no figures. `width` is 560 (half the page) or more.
+pub fn stacked_tiers(
+    bars: &[StackedBar],
+    colors: &[RGBColor],
+    width: u32,
+) -> anyhow::Result<String> {
     let rows = bars.len().max(1);
     let height = 50 + 34 * rows as u32;
     let labels = label_area(
@@ -122,7 +126,7 @@ pub fn stacked_tiers(bars: &[StackedBar], colors: &[RGBColor]) -> anyhow::Result
     svg(
         "tiers",
         "Share of firms at each tier, by segment",
-        (560, height),
+        (width, height),
         |root| {
             let mut chart = ChartBuilder::on(root)
                 .margin_top(8)

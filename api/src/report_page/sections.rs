@@ -13,6 +13,8 @@ use super::page::{Page, escape, hex, percent, segment_label, share_of, thousands
 
 /// Segments drawn in the tier chart; the table below it lists every one.
 const MAX_CHART_SEGMENTS: usize = 30;
+/// Above this many bars the tier chart spans the page.
+const WIDE_FROM_BARS: usize = 12;
 /// Gates drawn per tier in the blockers charts; the table lists every one.
 const MAX_CHART_GATES: usize = 6;
 const SCORE_COLOR: RGBColor = RGBColor(0x31, 0x82, 0xbd);
@@ -59,8 +61,14 @@ impl Page<'_> {
                     shares: tier_shares(&segment.cell),
                 }),
         );
-        let chart = charts::stacked_tiers(&bars, &colors)?;
-        self.w("<section id=\"tiers\" class=\"card\">\n<h2>Tiers by segment</h2>\n");
+        // Many segments take the page's whole width, beside nothing.
+        let wide = bars.len() > WIDE_FROM_BARS;
+        let chart = charts::stacked_tiers(&bars, &colors, if wide { 1140 } else { 560 })?;
+        self.w(if wide {
+            "<section id=\"tiers\" class=\"card wide\">\n<h2>Tiers by segment</h2>\n"
+        } else {
+            "<section id=\"tiers\" class=\"card\">\n<h2>Tiers by segment</h2>\n"
+        });
         self.legend(&colors);
         self.w(&chart);
         if readiness.segments.len() > MAX_CHART_SEGMENTS {
