@@ -258,7 +258,7 @@ impl UsageError {
                         } else {
                             name
                         };
-                        format!("--{name} {}", e.message)
+                        format!("--{name}: {}", e.message)
                     })
                     .collect::<Vec<_>>()
                     .join("; "),

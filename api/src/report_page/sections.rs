@@ -48,7 +48,7 @@ impl Page<'_> {
                 .map(|tiers| tiers.iter().map(|t| t.estimate.share).collect())
         };
         let mut bars = vec![StackedBar {
-            label: "All firms".to_owned(),
+            label: format!("All {}", self.units),
             shares: tier_shares(&readiness.overall),
         }];
         bars.extend(
@@ -91,7 +91,7 @@ impl Page<'_> {
         }
         self.w("<th>Ready to customise</th><th>95 % CI</th></tr></thead>\n<tbody>\n");
         let rows: Vec<(String, Cell)> =
-            std::iter::once(("All firms".to_owned(), readiness.overall.clone()))
+            std::iter::once((format!("All {}", self.units), readiness.overall.clone()))
                 .chain(
                     readiness
                         .segments
