@@ -382,7 +382,8 @@ impl Page<'_> {
                     let _ = writeln!(
                         self.out,
                         "<p class=\"weighted\">Weighted to <code>{}</code> (effective sample size \
-                         {:.0}): {} ready to customise, {}.</p>",
+                         {:.0}): {} ready to customise, {}. The charts and tables below show \
+                         the unweighted sample.</p>",
                         escape(input.params.weights.as_deref().unwrap_or_default()),
                         weighted.n_eff,
                         percent(weighted.ready_to_customise.share),
