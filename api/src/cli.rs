@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 use crate::auth::issue_key;
 use crate::domain::api_key::{Role, valid_name};
+use crate::problem::ApiError;
+use crate::routes::reports::params::{DEFAULT_SURVEY, ReportParams};
 use crate::settings::{Settings, SettingsLayer};
 use crate::startup::{Application, openapi_document};
 use crate::store::audit::AuditContext;
@@ -23,7 +25,7 @@ use crate::telemetry::{self, LogFormat};
     name = "readiness",
     version,
     about = "Readiness: AI-adoption readiness surveys, scored and reported",
-    after_help = "Exit codes: 0 success, 1 failure, 2 usage error."
+    after_help = "Exit codes: 0 success, 1 failure, 2 usage error (including invalid report parameters)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,6 +55,11 @@ enum Command {
         after_help = "Examples:\n  readiness demo\n  readiness demo --firms 200000 --responses-per-firm 5 --seed 7"
     )]
     Demo(DemoArgs),
+    /// Write the analyst report page (HTML with charts, self-contained) from the database.
+    #[command(
+        after_help = "The page is the one GET /api/v1/reports/readiness.html serves for the same parameters.\n\nExamples:\n  readiness report --html report.html\n  readiness report --html report.html --by size_band --from 2026-01-01 --to 2026-12-31\n  readiness report --html - --by industry,size_band --min-cell 10 --interval quarter > report.html\n\nExit codes: 0 written, 1 failure (database, file), 2 usage error (including parameters the\nreport refuses, e.g. an unknown survey or population margins)."
+    )]
+    Report(ReportArgs),
     /// Create, list and revoke API keys (migrations are applied first).
     #[command(
         subcommand,
@@ -132,6 +139,136 @@ struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+struct ReportArgs {
+    /// Write the HTML page to this file (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    html: PathBuf,
+    /// Survey slug.
+    #[arg(long, default_value = DEFAULT_SURVEY)]
+    survey: String,
+    /// Only this instrument version [default: every released version]
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    survey_version: Option<i32>,
+    /// First day included, on submitted_at (UTC), e.g. 2026-01-01.
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// Last day included, on submitted_at (UTC).
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    /// `latest`: each firm's latest response in the window; `all`: every response.
+    #[arg(long, value_enum, default_value_t = BasisArg::Latest)]
+    basis: BasisArg,
+    /// Segment attributes, comma-separated or repeated [default: overall only]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    by: Vec<ByArg>,
+    /// Smallest published cell.
+    #[arg(long, default_value_t = crate::routes::reports::params::DEFAULT_MIN_CELL,
+          value_parser = clap::value_parser!(u64).range(crate::routes::reports::params::LOWEST_MIN_CELL..))]
+    min_cell: u64,
+    /// Name of stored population margins to rake the sample to.
+    #[arg(long)]
+    weights: Option<String>,
+    /// Period length of the trend.
+    #[arg(long, value_enum, default_value_t = IntervalArg::Month)]
+    interval: IntervalArg,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum BasisArg {
+    Latest,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ByArg {
+    Industry,
+    #[value(name = "size_band")]
+    SizeBand,
+    Country,
+    Region,
+    Version,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum IntervalArg {
+    Month,
+    Quarter,
+}
+
+impl ReportArgs {
+    /// The flags as report query pairs, checked exactly as the HTTP report checks them.
+    fn params(&self) -> Result<ReportParams, UsageError> {
+        let mut pairs = vec![("survey".to_owned(), self.survey.clone())];
+        let mut push = |name: &str, value: String| pairs.push((name.to_owned(), value));
+        if let Some(version) = self.survey_version {
+            push("version", version.to_string());
+        }
+        if let Some(from) = self.from {
+            push("from", from.to_string());
+        }
+        if let Some(to) = self.to {
+            push("to", to.to_string());
+        }
+        let basis = match self.basis {
+            BasisArg::Latest => "latest",
+            BasisArg::All => "all",
+        };
+        push("basis", basis.to_owned());
+        for field in &self.by {
+            let key = match field {
+                ByArg::Industry => "industry",
+                ByArg::SizeBand => "size_band",
+                ByArg::Country => "country",
+                ByArg::Region => "region",
+                ByArg::Version => "version",
+            };
+            push("by", key.to_owned());
+        }
+        push("min_cell", self.min_cell.to_string());
+        if let Some(weights) = &self.weights {
+            push("weights", weights.clone());
+        }
+        let interval = match self.interval {
+            IntervalArg::Month => "month",
+            IntervalArg::Quarter => "quarter",
+        };
+        push("interval", interval.to_owned());
+        ReportParams::parse(&pairs, true).map_err(UsageError::from_api)
+    }
+}
+
+/// A command line the verb refuses; exits with status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+impl UsageError {
+    /// Names report parameter problems by their flags (`/query/min_cell` → `--min-cell`).
+    fn from_api(error: ApiError) -> Self {
+        match error {
+            ApiError::Validation(errors) => Self(
+                errors
+                    .iter()
+                    .map(|e| {
+                        let name = e.pointer.trim_start_matches("/query/").replace('_', "-");
+                        let name = if name == "version" {
+                            "survey-version".to_owned()
+                        } else {
+                            name
+                        };
+                        format!("--{name}: {}", e.message)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            other => Self(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
 struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, env = "READINESS_BIND")]
@@ -152,6 +289,11 @@ struct ServeArgs {
     /// [default: 600]
     #[arg(long, env = "READINESS_RATE_LIMIT_PER_MINUTE")]
     rate_limit_per_minute: Option<u32>,
+    /// Secret share links are signed with, at least 32 bytes; prefer the environment variable
+    /// to the flag [default: random per process: links die on restart and do not open on
+    /// other replicas]
+    #[arg(long, env = "READINESS_SHARE_SECRET", hide_env_values = true)]
+    share_secret: Option<String>,
 }
 
 impl ServeArgs {
@@ -164,6 +306,7 @@ impl ServeArgs {
             report_refresh_ms: self.report_refresh_ms,
             rate_limit_per_minute: self.rate_limit_per_minute,
             log_format: self.log_format,
+            share_secret: self.share_secret.clone(),
         };
         let file = file_layer(self.database.config.as_deref())?;
         Ok(Settings::layered(&[&flags, &file]))
@@ -176,7 +319,23 @@ fn file_layer(path: Option<&std::path::Path>) -> anyhow::Result<SettingsLayer> {
 
 /// Parses the command line and runs the verb; errors are one line on standard error.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    run_from(std::env::args_os())
+}
+
+/// Like [`run`], with the arguments given (the first is the program name). It builds its own
+/// runtime, so call it from a thread that is not inside one.
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -191,7 +350,11 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            if error.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -219,6 +382,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => demo(args).await,
+        Command::Report(args) => report(args).await,
         Command::Keys(command) => keys(command).await,
         Command::Openapi { output } => {
             let json = openapi_document()
@@ -250,6 +414,32 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         args.seed,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+async fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let params = args.params()?;
+    let db = migrated(&args.database).await?;
+    let page = crate::report_page::offline(&db, &params)
+        .await
+        .map_err(|error| match error {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
+            refused => UsageError::from_api(refused).into(),
+        })?;
+    if args.html.as_os_str() == "-" {
+        use std::io::Write as _;
+        std::io::stdout()
+            .write_all(page.as_bytes())
+            .context("writing the page to standard output")?;
+    } else {
+        std::fs::write(&args.html, &page)
+            .with_context(|| format!("cannot write {}", args.html.display()))?;
+        eprintln!(
+            "wrote the report page to {} ({} bytes)",
+            args.html.display(),
+            page.len()
+        );
+    }
     Ok(())
 }
 

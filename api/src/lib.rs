@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod rate_limit;
+pub mod report_page;
 pub mod report_snapshot;
 pub mod request_id;
 pub mod routes;

@@ -18,6 +18,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://readiness.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The default rate limit per key and per client address.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
+/// What `readiness config` prints instead of a secret.
+const MASK: &str = "***";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -33,6 +35,9 @@ pub struct Settings {
     /// `0` turns rate limiting off.
     pub rate_limit_per_minute: u32,
     pub log_format: LogFormat,
+    /// The secret share links are signed with (at least 32 bytes); `None` = a random one per
+    /// process, so links stop working on restart and on other replicas.
+    pub share_secret: Option<String>,
 }
 
 impl Settings {
@@ -44,6 +49,7 @@ impl Settings {
             report_refresh: DEFAULT_REFRESH_EVERY,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             log_format: LogFormat::Pretty,
+            share_secret: None,
         }
     }
 
@@ -67,11 +73,12 @@ impl Settings {
                 .iter()
                 .find_map(|l| l.log_format)
                 .unwrap_or(defaults.log_format),
+            share_secret: pick(&|l| l.share_secret.clone()),
         }
     }
 
     /// The settings as TOML, in the format of the config file, with the database password
-    /// masked.
+    /// and the share secret masked.
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
         let layer = SettingsLayer {
             bind: Some(self.bind.clone()),
@@ -82,6 +89,7 @@ impl Settings {
             ),
             rate_limit_per_minute: Some(self.rate_limit_per_minute),
             log_format: Some(self.log_format),
+            share_secret: self.share_secret.as_ref().map(|_| MASK.to_owned()),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -104,6 +112,8 @@ pub struct SettingsLayer {
     pub report_refresh_ms: Option<u64>,
     pub rate_limit_per_minute: Option<u32>,
     pub log_format: Option<LogFormat>,
+    /// The secret share links are signed with.
+    pub share_secret: Option<String>,
 }
 
 impl SettingsLayer {
@@ -146,8 +156,11 @@ mod tests {
     fn the_printed_configuration_masks_the_password_and_reads_back() {
         let mut settings = Settings::new("127.0.0.1:8080", "postgres://app:s3cret@db/r");
         settings.workers = Some(4);
+        settings.share_secret = Some("a share secret of at least 32 bytes".to_owned());
         let printed = settings.to_masked_toml().unwrap();
         assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(!printed.contains("share secret of"), "{printed}");
+        assert!(printed.contains("share_secret = \"***\""), "{printed}");
         let read_back: SettingsLayer = toml::from_str(&printed).unwrap();
         assert_eq!(
             read_back.database_url.as_deref(),

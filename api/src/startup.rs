@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::catalog::Catalog;
+use crate::domain::share_token::ShareSigner;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub reports: ReportSnapshot,
     pub metrics: Metrics,
     pub rate_limits: RateLimits,
+    /// Signs and checks share links to report pages.
+    pub share: ShareSigner,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -49,12 +52,14 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let share = share_signer(settings.share_secret.as_deref())?;
         let state = web::Data::new(AppState {
             db,
             catalog: Catalog::default(),
             reports: ReportSnapshot::new(settings.report_refresh),
             metrics: Metrics::new().context("setting up the metrics registry")?,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),
+            share,
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?
@@ -75,6 +80,21 @@ impl Application {
     /// Serves until SIGINT/SIGTERM; in-flight requests are finished first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The configured share secret, or a random one with a warning.
+fn share_signer(secret: Option<&str>) -> anyhow::Result<ShareSigner> {
+    match secret {
+        Some(secret) => ShareSigner::new(secret.as_bytes()).context("invalid share_secret"),
+        None => {
+            tracing::warn!(
+                "share_secret is not set (READINESS_SHARE_SECRET); share links are signed with a \
+                 random secret, stop working when this process stops, and do not open on other \
+                 replicas"
+            );
+            ShareSigner::random().context("generating a share secret")
+        }
     }
 }
 

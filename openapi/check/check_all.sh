@@ -4,12 +4,14 @@
 #   1. openapi/openapi.json is valid OpenAPI 3.1 (openapi-spec-validator);
 #   2. schemathesis over every operation, on its own fresh server;
 #   3. on one more fresh server: Swagger UI in headless Chromium, then the generated
-#      TypeScript client (tsc --noEmit, then its flow) and the generated Python client (pytest).
+#      TypeScript client (tsc --noEmit, then its flow) and the generated Python client (pytest),
+#      then, after `readiness demo --firms 5000`, the HTML report page in headless Chromium
+#      through a share link (screenshot `report.png`).
 #
 # Installs what it needs idempotently: Debian's chromium if missing, the pinned Python tools
 # into a virtualenv (READINESS_VENV, default /var/tmp/readiness-venv), and the npm lock files
 # with `npm ci`. Needs a built server: READINESS_BIN, or the debug build in $CARGO_TARGET_DIR.
-# Artefacts (schemathesis reports, the server logs, the Swagger UI screenshot) go to
+# Artefacts (schemathesis reports, the server logs, the Swagger UI and report screenshots) go to
 # READINESS_CHECK_ARTEFACTS (default: a new temporary directory).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -59,5 +61,10 @@ part "Python client"
   exit 1
 }
 python -m pytest -q -p no:cacheprovider "$root/openapi/clients/python"
+
+part "Report page in headless Chromium"
+bin="${READINESS_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/readiness}"
+"$bin" demo --firms 5000 --database-url "sqlite://$server_scratch/readiness.db?mode=rwc" 2>/dev/null
+(cd "$here" && SCREENSHOT="$artefacts/report.png" node report_page.mjs)
 
 part "contract checks passed; artefacts in $artefacts"

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod firm;
 pub mod idempotency;
+pub mod share_token;
 pub mod submission;
 
 pub use firm::FirmProfile;

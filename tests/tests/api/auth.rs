@@ -117,6 +117,18 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
         .await;
     assert_eq!(draft.status(), 201);
 
+    let share: Value = app
+        .client
+        .post(app.url("/api/v1/reports/share?by=size_band"))
+        .bearer_auth(&app.analyst_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shared_url = share["url"].as_str().unwrap().to_owned();
+
     let single = submission("m-single", answers(&[]));
     let batch = json!({"responses": [submission("m-batch", answers(&[]))]});
     let cases = [
@@ -202,6 +214,19 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
             READ,
         ),
         case(Method::GET, "/api/v1/reports/blockers", None, READ),
+        case(
+            Method::GET,
+            "/api/v1/reports/readiness.html?by=size_band",
+            None,
+            READ,
+        ),
+        case(
+            Method::POST,
+            "/api/v1/reports/share?interval=quarter",
+            None,
+            [401, 401, 401, 401, 401, 403, 201, 201],
+        ),
+        case(Method::GET, &shared_url, None, PUBLIC),
         case(Method::GET, "/api/v1/populations", None, READ),
         case(
             Method::POST,

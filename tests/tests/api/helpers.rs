@@ -27,6 +27,8 @@ pub enum Backend {
 /// A running server and a direct connection to its database.
 pub struct TestApp {
     pub address: String,
+    /// The server's database, as `--database-url` names it.
+    pub database_url: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     /// A key of each role, created through the store before the first request.
@@ -103,6 +105,7 @@ pub async fn spawn_app_with(
         analyst_key: analyst.token,
         collector_key: collector.token,
         address,
+        database_url,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

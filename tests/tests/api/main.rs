@@ -12,6 +12,7 @@ mod erasure;
 mod errors;
 mod health;
 mod helpers;
+mod html_report;
 mod idempotency;
 mod keys;
 mod openapi;

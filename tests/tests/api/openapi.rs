@@ -43,6 +43,9 @@ async fn the_committed_openapi_document_matches_the_served_one() {
         "/api/v1/audit",
         "/api/v1/firms/{ref}",
         "/api/v1/surveys/{slug}/versions/{version}/publish",
+        "/api/v1/reports/readiness.html",
+        "/api/v1/reports/share",
+        "/api/v1/reports/shared/{token}",
     ] {
         assert!(served["paths"].get(path).is_some(), "{path} is described");
     }
@@ -119,7 +122,10 @@ async fn every_operation_declares_its_problems_tags_and_security() {
             for status in expected {
                 assert!(responses.contains_key(status), "{name} declares {status}");
             }
-            let public_read = method == "get" && path.starts_with("/api/v1/surveys");
+            // Survey definitions are public; a share link is its own credential.
+            let public_read = method == "get"
+                && (path.starts_with("/api/v1/surveys")
+                    || path == "/api/v1/reports/shared/{token}");
             let security = &operation["security"];
             if submissions.contains(&path.as_str()) {
                 assert_eq!(security, &serde_json::json!([{"bearer": []}, {}]), "{name}");

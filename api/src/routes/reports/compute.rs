@@ -9,8 +9,10 @@ use chrono::{Days, NaiveDate};
 use readiness_analytics::FieldProblem;
 use readiness_analytics::reports::{Interval, Margins, ReportError, ReportQuery, Snapshot};
 
+use sea_orm::DatabaseConnection;
+
 use super::params::{ReportParams, query_pointer};
-use crate::catalog::Entry;
+use crate::catalog::{Catalog, Entry};
 use crate::problem::ApiError;
 use crate::startup::AppState;
 use crate::store::populations::PopulationStore;
@@ -39,13 +41,32 @@ where
     F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
 {
     let params = ReportParams::parse(query, with_interval)?;
-    let resolved = resolve(state, &params).await?;
-    let result = run(state, name, move |snapshot| compute(snapshot, &resolved)).await?;
+    let result = report_with(state, &params, name, compute).await?;
     Ok((params, result))
 }
 
-async fn resolve(state: &AppState, params: &ReportParams) -> Result<Resolved, ApiError> {
-    let versions = SurveyQuery::released_versions(&state.db, &params.survey).await?;
+/// Resolves parsed parameters and runs `compute` on the snapshot.
+pub async fn report_with<T, F>(
+    state: &web::Data<AppState>,
+    params: &ReportParams,
+    name: &'static str,
+    compute: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
+{
+    let resolved = resolve(&state.db, &state.catalog, params).await?;
+    run(state, name, move |snapshot| compute(snapshot, &resolved)).await
+}
+
+/// Looks up what the parameters name: the survey versions and the population margins.
+pub async fn resolve(
+    db: &DatabaseConnection,
+    catalog: &Catalog,
+    params: &ReportParams,
+) -> Result<Resolved, ApiError> {
+    let versions = SurveyQuery::released_versions(db, &params.survey).await?;
     if versions.is_empty() {
         return Err(ApiError::validation([FieldProblem::new(
             query_pointer("survey"),
@@ -66,18 +87,16 @@ async fn resolve(state: &AppState, params: &ReportParams) -> Result<Resolved, Ap
             ),
         )]));
     };
-    let entry = state.catalog.entry(newest)?;
+    let entry = catalog.entry(newest)?;
     let margins = match &params.weights {
         None => None,
         Some(name) => {
-            let population = PopulationStore::by_name(&state.db, name)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::validation([FieldProblem::new(
-                        query_pointer("weights"),
-                        format!("no population margins named `{name}`"),
-                    )])
-                })?;
+            let population = PopulationStore::by_name(db, name).await?.ok_or_else(|| {
+                ApiError::validation([FieldProblem::new(
+                    query_pointer("weights"),
+                    format!("no population margins named `{name}`"),
+                )])
+            })?;
             Some(
                 serde_json::from_value::<BTreeMap<String, BTreeMap<String, f64>>>(
                     population.margins,
@@ -153,7 +172,7 @@ where
     result
 }
 
-fn report_error(error: ReportError) -> ApiError {
+pub fn report_error(error: ReportError) -> ApiError {
     match error {
         ReportError::Weighting(e) => {
             ApiError::validation([FieldProblem::new(query_pointer("weights"), e.to_string())])

@@ -104,6 +104,42 @@ pub fn query_pointer(name: &str) -> String {
 }
 
 impl ReportParams {
+    /// The parameters as query pairs that parse back to `self`, defaults left out (`interval`
+    /// only when `with_interval`).
+    pub fn to_pairs(&self, with_interval: bool) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        let mut push = |name: &str, value: String| pairs.push((name.to_owned(), value));
+        if self.survey != DEFAULT_SURVEY {
+            push("survey", self.survey.clone());
+        }
+        if let Some(version) = self.version {
+            push("version", version.to_string());
+        }
+        if let Some(from) = self.from {
+            push("from", from.to_string());
+        }
+        if let Some(to) = self.to {
+            push("to", to.to_string());
+        }
+        if self.basis == Basis::All {
+            push("basis", "all".to_owned());
+        }
+        if !self.by.is_empty() {
+            let by: Vec<&str> = self.by.iter().map(|f| f.key()).collect();
+            push("by", by.join(","));
+        }
+        if self.min_cell != DEFAULT_MIN_CELL {
+            push("min_cell", self.min_cell.to_string());
+        }
+        if let Some(weights) = &self.weights {
+            push("weights", weights.clone());
+        }
+        if with_interval && self.interval == Interval::Quarter {
+            push("interval", "quarter".to_owned());
+        }
+        pairs
+    }
+
     /// Parses the raw query pairs; `with_interval` admits `interval` (trend).
     pub fn parse(pairs: &[(String, String)], with_interval: bool) -> Result<Self, ApiError> {
         let mut problems = Vec::new();
