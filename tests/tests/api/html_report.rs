@@ -6,7 +6,8 @@ use readiness_api::domain::share_token::ShareSigner;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, FINE_TUNE, OWN_MODEL_EXTRA, TestApp, answers, assert_problem, pointers, spawn_app_with,
+    Backend, FINE_TUNE, OWN_MODEL_EXTRA, Reply, TestApp, answers, assert_problem, pointers,
+    spawn_app_with,
 };
 
 const PAGE: &str = "/api/v1/reports/readiness.html";
@@ -83,7 +84,7 @@ async fn json_report(app: &TestApp, path: &str) -> Value {
 }
 
 /// Asserts a 200 HTML page with the page's headers and returns it.
-async fn html(response: reqwest::Response) -> String {
+async fn html(response: Reply) -> String {
     assert_eq!(response.status(), 200);
     let headers = response.headers();
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
@@ -282,12 +283,12 @@ async fn the_page_needs_an_analyst_and_checks_its_parameters(app: TestApp) {
 
 async fn create_share(app: &TestApp, query: &str) -> Value {
     let response = app
-        .client
-        .post(app.url(&format!("{SHARE}{query}")))
-        .bearer_auth(&app.analyst_key)
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url(&format!("{SHARE}{query}")))
+                .bearer_auth(&app.analyst_key),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
@@ -345,18 +346,18 @@ async fn a_share_link_opens_the_page_without_a_key(app: TestApp) {
 
 async fn share_links_are_checked_and_refused_alike(app: TestApp) {
     assert_problem(
-        app.client.post(app.url(SHARE)).send().await.unwrap(),
+        app.send(app.client.post(app.url(SHARE))).await,
         401,
         "unauthorized",
     )
     .await;
     let collector = app
-        .client
-        .post(app.url(SHARE))
-        .bearer_auth(&app.collector_key)
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .post(app.url(SHARE))
+                .bearer_auth(&app.collector_key),
+        )
+        .await;
     assert_problem(collector, 403, "forbidden").await;
     for (query, expected) in [
         (
@@ -369,12 +370,12 @@ async fn share_links_are_checked_and_refused_alike(app: TestApp) {
         ("?survey=missing", vec!["/query/survey"]),
     ] {
         let response = app
-            .client
-            .post(app.url(&format!("{SHARE}{query}")))
-            .bearer_auth(&app.analyst_key)
-            .send()
-            .await
-            .unwrap();
+            .send(
+                app.client
+                    .post(app.url(&format!("{SHARE}{query}")))
+                    .bearer_auth(&app.analyst_key),
+            )
+            .await;
         let problem = assert_problem(response, 422, "validation_failed").await;
         assert_eq!(pointers(&problem), expected, "{query}");
     }
@@ -410,12 +411,12 @@ async fn share_links_are_checked_and_refused_alike(app: TestApp) {
     );
     // A key that is sent must still be valid.
     let unknown = app
-        .client
-        .get(app.url(link["url"].as_str().unwrap()))
-        .bearer_auth("rdy_not-a-key")
-        .send()
-        .await
-        .unwrap();
+        .send(
+            app.client
+                .get(app.url(link["url"].as_str().unwrap()))
+                .bearer_auth("rdy_not-a-key"),
+        )
+        .await;
     assert_problem(unknown, 401, "unauthorized").await;
 }
 
