@@ -33,6 +33,9 @@ pub struct Settings {
     /// `0` turns rate limiting off.
     pub rate_limit_per_minute: u32,
     pub log_format: LogFormat,
+    /// The key that pseudonymises firm references in exports; `None` = the key the server
+    /// generated and keeps in the database.
+    pub pseudonym_key: Option<Secret>,
 }
 
 impl Settings {
@@ -44,6 +47,7 @@ impl Settings {
             report_refresh: DEFAULT_REFRESH_EVERY,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             log_format: LogFormat::Pretty,
+            pseudonym_key: None,
         }
     }
 
@@ -67,11 +71,12 @@ impl Settings {
                 .iter()
                 .find_map(|l| l.log_format)
                 .unwrap_or(defaults.log_format),
+            pseudonym_key: layers.iter().find_map(|l| l.pseudonym_key.clone()),
         }
     }
 
     /// The settings as TOML, in the format of the config file, with the database password
-    /// masked.
+    /// and the pseudonym key masked.
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
         let layer = SettingsLayer {
             bind: Some(self.bind.clone()),
@@ -82,6 +87,7 @@ impl Settings {
             ),
             rate_limit_per_minute: Some(self.rate_limit_per_minute),
             log_format: Some(self.log_format),
+            pseudonym_key: self.pseudonym_key.as_ref().map(|_| Secret(MASK.to_owned())),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -104,6 +110,31 @@ pub struct SettingsLayer {
     pub report_refresh_ms: Option<u64>,
     pub rate_limit_per_minute: Option<u32>,
     pub log_format: Option<LogFormat>,
+    pub pseudonym_key: Option<Secret>,
+}
+
+/// What a masked secret prints as.
+const MASK: &str = "***";
+
+/// A secret setting: its `Debug` never shows it, and `readiness config` prints it masked.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({MASK})")
+    }
 }
 
 impl SettingsLayer {
@@ -146,8 +177,11 @@ mod tests {
     fn the_printed_configuration_masks_the_password_and_reads_back() {
         let mut settings = Settings::new("127.0.0.1:8080", "postgres://app:s3cret@db/r");
         settings.workers = Some(4);
+        settings.pseudonym_key = Some(Secret::new("k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y"));
         let printed = settings.to_masked_toml().unwrap();
         assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(!printed.contains("k3y"), "{printed}");
+        assert!(!format!("{settings:?}").contains("k3y"));
         let read_back: SettingsLayer = toml::from_str(&printed).unwrap();
         assert_eq!(
             read_back.database_url.as_deref(),
@@ -155,6 +189,18 @@ mod tests {
         );
         assert_eq!(read_back.workers, Some(4));
         assert_eq!(read_back.log_format, Some(LogFormat::Pretty));
+        assert_eq!(read_back.pseudonym_key, Some(Secret::new("***")));
+    }
+
+    #[test]
+    fn the_pseudonym_key_comes_from_the_first_layer_that_sets_it() {
+        let file: SettingsLayer = toml::from_str("pseudonym_key = \"from-the-file\"\n").unwrap();
+        let settings = Settings::layered(&[&SettingsLayer::default(), &file]);
+        assert_eq!(
+            settings.pseudonym_key.as_ref().map(Secret::expose),
+            Some("from-the-file")
+        );
+        assert_eq!(Settings::layered(&[]).pseudonym_key, None);
     }
 
     #[test]

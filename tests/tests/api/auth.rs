@@ -202,6 +202,12 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
             READ,
         ),
         case(Method::GET, "/api/v1/reports/blockers", None, READ),
+        case(
+            Method::GET,
+            "/api/v1/exports/responses?format=ndjson",
+            None,
+            READ,
+        ),
         case(Method::GET, "/api/v1/populations", None, READ),
         case(
             Method::POST,

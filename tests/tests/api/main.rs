@@ -9,6 +9,7 @@ mod batch;
 mod demo;
 mod erasure;
 mod errors;
+mod exports;
 mod health;
 mod helpers;
 mod idempotency;
