@@ -18,8 +18,8 @@ use crate::routes::reports::params::{BasisParam, DEFAULT_SURVEY, query_pointer};
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ExportParamsDoc {
-    /// File format.
-    #[param(inline, default = "csv")]
+    /// File format (default `csv`).
+    #[param(inline)]
     format: Option<FormatParam>,
     /// Survey slug.
     #[param(default = "ai-readiness", example = "ai-readiness")]

@@ -14,6 +14,11 @@ use crate::problem::{ApiError, Problem};
 use crate::routes::reports::params::query_pointer;
 use crate::startup::AppState;
 
+/// A Parquet file (binary).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ParquetFile(#[allow(dead_code)] Vec<u8>);
+
 /// Export responses: one row per response with the firm's segment attributes, one column per
 /// question (`answer_<key>`), the tier, the blockers (`;`-separated in CSV) and the dimension
 /// scores, in the order the responses were received.
@@ -30,7 +35,7 @@ use crate::startup::AppState;
             ("Content-Disposition" = String, description = "`attachment; filename=\"responses-<survey>-<UTC time>.<format>\"`"),
         ), content(
             (String = "text/csv", example = "response_id,survey,version,firm_ref,industry,size_band,country,region,submitted_at,received_at,answer_business_age,…,tier,tier_rank,ready_to_customise,blockers,score_maturity,…\n"),
-            ([u8] = "application/vnd.apache.parquet"),
+            (ParquetFile = "application/vnd.apache.parquet"),
             (String = "application/x-ndjson"),
         )),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
