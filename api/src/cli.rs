@@ -379,10 +379,10 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
                 args.output.display()
             ))
         })?;
-    if let (Some(from), Some(to)) = (args.from, args.to) {
-        if from > to {
-            return Err(usage("--to lies before --from"));
-        }
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        return Err(usage("--to lies before --from"));
     }
     let flags = SettingsLayer {
         pseudonym_key: args.pseudonym.pseudonym_key.clone().map(Secret::new),
