@@ -4,7 +4,7 @@
 //! instrument version, `submitted_at`) and scored by the rubric again; the tier, blockers and
 //! scores in the file are derived columns and are not read. The exported `response_id` becomes
 //! the stored id, so importing a file twice stores nothing twice. A row that fails goes to
-//! the rejects file with its line number and every reason.
+//! the rejects file with its line number and the reasons.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
