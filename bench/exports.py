@@ -10,6 +10,7 @@ use. As a baseline measured in the same run, Python's sqlite3 and csv modules wr
 CSV (same rows, same columns) from the same database.
 
 Usage: python3 bench/exports.py [--firms 200000] [--responses-per-firm 5]
+(READINESS_BIN=path/to/readiness skips the release build and runs that binary.)
 """
 
 import argparse
@@ -27,7 +28,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BINARY = os.path.join(TARGET, "release", "readiness")
+BINARY = os.environ.get("READINESS_BIN", os.path.join(TARGET, "release", "readiness"))
 EXPORT = "/api/v1/exports/responses?format="
 LIMIT_MB = 300
 
@@ -135,7 +136,8 @@ def main():
     parser.add_argument("--data", default=os.path.join(ROOT, "bench", ".data"))
     args = parser.parse_args()
 
-    run(["cargo", "build", "--release", "-q", "-p", "readiness-api"], cwd=ROOT)
+    if "READINESS_BIN" not in os.environ:
+        run(["cargo", "build", "--release", "-q", "-p", "readiness-api"], cwd=ROOT)
     os.makedirs(args.data, exist_ok=True)
     database = os.path.join(args.data, f"reports-{args.firms}x{args.responses_per_firm}-{args.seed}.db")
     url = f"sqlite://{database}?mode=rwc"

@@ -102,8 +102,11 @@ fn page_statement(
         .map(i32::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    // `+survey_id` keeps the planners off the (survey_id, submitted_at) index for the outer
+    // query: with it, SQLite sorts every matching row for each page instead of walking the
+    // (received_at, id) index from the keyset position.
     let window = |alias: &str, params: &mut Params| {
-        let mut sql = format!("{alias}.survey_id IN ({surveys})");
+        let mut sql = format!("+{alias}.survey_id IN ({surveys})");
         if let Some(from) = filter.from {
             sql += &format!(" AND {alias}.submitted_at >= {}", params.bind(from));
         }
