@@ -634,7 +634,55 @@ async fn import_rejects_bad_rows_with_their_line_and_reason(app: TestApp) {
     assert!(rejects.contains("a different response with this id is already stored"));
 }
 
+/// More rows than one page holds, all received at the same instant (as demo data is), so
+/// the keyset walks pages by id.
+async fn an_export_of_many_pages_has_every_row_once(app: TestApp) {
+    let stored = readiness_api::demo::fill(&app.db, 1_300, 2, 7, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(stored, 2_600);
+    assert!(stored > readiness_api::export::PAGE_ROWS);
+    let ids = |rows: Vec<Map<String, Value>>| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["response_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ndjson = ids(parse_ndjson(
+        &export_bytes(&app, "format=ndjson", "application/x-ndjson").await,
+    ));
+    let mut sorted = ndjson.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 2_600, "every response once");
+    assert_eq!(ndjson, sorted, "in receipt order, ties by id");
+
+    let (_, csv_rows) =
+        parse_csv(&export_bytes(&app, "format=csv", "text/csv; charset=utf-8").await);
+    let csv_ids: Vec<String> = csv_rows.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(csv_ids, ndjson);
+    let parquet = ids(parse_parquet(
+        export_bytes(&app, "format=parquet", "application/vnd.apache.parquet").await,
+    ));
+    assert_eq!(parquet, ndjson);
+
+    let latest = parse_ndjson(
+        &export_bytes(&app, "format=ndjson&basis=latest", "application/x-ndjson").await,
+    );
+    let mut firms: Vec<&str> = latest
+        .iter()
+        .map(|r| r["firm_ref"].as_str().unwrap())
+        .collect();
+    firms.sort_unstable();
+    firms.dedup();
+    assert_eq!(
+        (latest.len(), firms.len()),
+        (1_300, 1_300),
+        "one row per firm"
+    );
+}
+
 crate::on_both_databases!(
+    an_export_of_many_pages_has_every_row_once,
     csv_holds_one_row_per_response_with_every_column,
     ndjson_and_parquet_hold_the_same_rows_with_types,
     filters_select_versions_windows_and_each_firms_latest_response,
