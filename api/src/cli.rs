@@ -10,11 +10,16 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use chrono::NaiveDate;
+
 use crate::auth::issue_key;
+use crate::catalog::Catalog;
 use crate::domain::api_key::{Role, valid_name};
+use crate::export::import::ImportFormat;
+use crate::export::{ExportFormat, ExportRequest, PlanError, Pseudonymiser};
 use crate::problem::ApiError;
 use crate::routes::reports::params::{DEFAULT_SURVEY, ReportParams};
-use crate::settings::{Settings, SettingsLayer};
+use crate::settings::{Secret, Settings, SettingsLayer};
 use crate::startup::{Application, openapi_document};
 use crate::store::audit::AuditContext;
 use crate::store::keys::{KeyStore, NewKey};
@@ -40,7 +45,7 @@ enum Command {
     )]
     Serve(ServeArgs),
     /// Print the effective configuration (flags > environment > config file > defaults),
-    /// with the database password masked, in the config file's format.
+    /// with the database password and the secrets masked, in the config file's format.
     #[command(
         after_help = "Example:\n  READINESS_BIND=0.0.0.0:8080 readiness config --config readiness.toml"
     )]
@@ -66,6 +71,18 @@ enum Command {
         after_help = "Examples:\n  readiness keys create --role admin --name ops\n  readiness keys list\n  readiness keys revoke 0192f0c1-0000-7000-8000-000000000000"
     )]
     Keys(KeysCommand),
+    /// Export responses to a CSV, Parquet or NDJSON file (the same rows and columns as
+    /// `GET /api/v1/exports/responses`).
+    #[command(
+        after_help = "The format follows the file's extension (.csv, .parquet, .ndjson or .jsonl) unless --format is given.\n\nExamples:\n  readiness export --output responses.csv\n  readiness export --output responses.parquet --from 2026-01-01 --to 2026-06-30 --basis latest\n  READINESS_PSEUDONYM_KEY=... readiness export --output shared.ndjson --pseudonymise\n\nExit codes: 0 written, 1 failure (no partial file is left), 2 usage error."
+    )]
+    Export(Box<ExportArgs>),
+    /// Import an export (CSV or NDJSON): each row is validated and scored like a submission,
+    /// good rows are stored once, and rejected rows go to a rejects file with the reason.
+    #[command(
+        after_help = "Rows are identified by their response_id, so importing a file again stores nothing twice. The tier, blockers and scores in the file are recomputed, not read.\n\nExamples:\n  readiness import responses.csv\n  readiness import export.jsonl --format ndjson --rejects /tmp/rejects.csv --database-url postgres://app@db/readiness\n\nExit codes: 0 every row stored or already present, 1 a row was rejected (the others are stored) or the import failed, 2 usage error."
+    )]
+    Import(ImportArgs),
     /// Print the OpenAPI document (or write it to a file).
     #[command(after_help = "Example:\n  readiness openapi --output openapi/openapi.json")]
     Openapi {
@@ -78,6 +95,9 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Create a key and print it. The key is shown only now; only its hash is stored.
+    #[command(
+        after_help = "Examples:\n  readiness keys create --role admin --name ops\n  readiness keys create --role analyst --name dashboard --expires-in-days 90"
+    )]
     Create {
         /// What the key is for (1–100 characters).
         #[arg(long)]
@@ -91,11 +111,17 @@ enum KeysCommand {
         database: DatabaseArgs,
     },
     /// List keys (never their secrets).
+    #[command(
+        after_help = "Example:\n  readiness keys list --database-url postgres://app@db/readiness"
+    )]
     List {
         #[command(flatten)]
         database: DatabaseArgs,
     },
     /// Revoke a key by id; it stops working at once.
+    #[command(
+        after_help = "Example:\n  readiness keys revoke 0192f0c1-0000-7000-8000-000000000000"
+    )]
     Revoke {
         id: Uuid,
         #[command(flatten)]
@@ -121,6 +147,53 @@ impl DatabaseArgs {
         };
         Ok(Settings::layered(&[&flags, &file_layer(self.config.as_deref())?]).database_url)
     }
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The file to write.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// File format [default: from the output's extension]
+    #[arg(long, value_enum)]
+    format: Option<ExportFormat>,
+    /// Survey slug.
+    #[arg(long, default_value = DEFAULT_SURVEY)]
+    survey: String,
+    /// Only this instrument version [default: every released version]
+    #[arg(long = "survey-version", value_parser = clap::value_parser!(i32).range(1..))]
+    version: Option<i32>,
+    /// First day included, on `submitted_at` (UTC), e.g. 2026-01-01.
+    #[arg(long)]
+    from: Option<NaiveDate>,
+    /// Last day included, on `submitted_at` (UTC).
+    #[arg(long)]
+    to: Option<NaiveDate>,
+    /// `all`: every response; `latest`: each firm's latest response in the window.
+    #[arg(long, value_enum, default_value_t = BasisArg::All)]
+    basis: BasisArg,
+    /// Replace firm references by their keyed hash (HMAC-SHA256).
+    #[arg(long)]
+    pseudonymise: bool,
+    #[command(flatten)]
+    pseudonym: PseudonymArgs,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The file to read: an export as CSV or NDJSON.
+    file: PathBuf,
+    /// File format [default: from the file's extension: .csv, .ndjson or .jsonl]
+    #[arg(long, value_enum)]
+    format: Option<ImportFormat>,
+    /// Where rejected rows are written, with their line number and reason
+    /// [default: FILE.rejects.csv]
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -175,7 +248,7 @@ struct ReportArgs {
     database: DatabaseArgs,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum BasisArg {
     Latest,
     All,
@@ -294,6 +367,16 @@ struct ServeArgs {
     /// other replicas]
     #[arg(long, env = "READINESS_SHARE_SECRET", hide_env_values = true)]
     share_secret: Option<String>,
+    #[command(flatten)]
+    pseudonym: PseudonymArgs,
+}
+
+#[derive(Debug, Args)]
+struct PseudonymArgs {
+    /// Key (at least 32 characters) that pseudonymises firm references in exports; prefer the
+    /// environment variable to the flag [default: a key generated once and kept in the database]
+    #[arg(long, env = "READINESS_PSEUDONYM_KEY", hide_env_values = true)]
+    pseudonym_key: Option<String>,
 }
 
 impl ServeArgs {
@@ -306,7 +389,8 @@ impl ServeArgs {
             report_refresh_ms: self.report_refresh_ms,
             rate_limit_per_minute: self.rate_limit_per_minute,
             log_format: self.log_format,
-            share_secret: self.share_secret.clone(),
+            share_secret: self.share_secret.clone().map(Secret::new),
+            pseudonym_key: self.pseudonym.pseudonym_key.clone().map(Secret::new),
         };
         let file = file_layer(self.database.config.as_deref())?;
         Ok(Settings::layered(&[&flags, &file]))
@@ -348,13 +432,13 @@ where
     };
     match runtime.block_on(execute(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<UsageError>() => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
-            if error.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::FAILURE
         }
     }
 }
@@ -383,6 +467,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo(args).await,
         Command::Report(args) => report(args).await,
+        Command::Export(args) => export(*args).await,
+        Command::Import(args) => import(args).await,
         Command::Keys(command) => keys(command).await,
         Command::Openapi { output } => {
             let json = openapi_document()
@@ -440,6 +526,166 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
             page.len()
         );
     }
+    Ok(())
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// An error of the shared server code as one line for the terminal (internal errors keep
+/// their cause, which the server would only log).
+fn one_line(error: ApiError) -> anyhow::Error {
+    match error {
+        ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let format = args
+        .format
+        .or_else(|| ExportFormat::from_path(&args.output))
+        .ok_or_else(|| {
+            usage(format!(
+                "cannot tell the format from `{}`; name a .csv, .parquet or .ndjson file or give --format",
+                args.output.display()
+            ))
+        })?;
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        return Err(usage("--to lies before --from"));
+    }
+    let flags = SettingsLayer {
+        pseudonym_key: args.pseudonym.pseudonym_key.clone().map(Secret::new),
+        ..SettingsLayer::default()
+    };
+    let settings = Settings::layered(&[&flags, &file_layer(args.database.config.as_deref())?]);
+    let db = migrated(&args.database).await?;
+    let request = ExportRequest {
+        survey: args.survey.clone(),
+        version: args.version,
+        from: args.from,
+        to: args.to,
+        latest_only: args.basis == BasisArg::Latest,
+    };
+    let plan = crate::export::plan(&db, &Catalog::default(), &request)
+        .await
+        .map_err(|error| match error {
+            PlanError::Parameter { name, message } => anyhow::anyhow!("--{name}: {message}"),
+            PlanError::Failed(error) => one_line(error),
+        })?;
+    let pseudonymiser = if args.pseudonymise {
+        Some(Pseudonymiser::resolve(&db, settings.pseudonym_key.as_ref()).await?)
+    } else {
+        None
+    };
+    let written = write_export(db, plan, format, pseudonymiser, &args.output).await;
+    match written {
+        Ok((rows, bytes)) => {
+            println!(
+                "exported {rows} responses ({bytes} bytes) to {}",
+                args.output.display()
+            );
+            Ok(())
+        }
+        Err(error) => {
+            let _ = std::fs::remove_file(&args.output);
+            Err(error)
+        }
+    }
+}
+
+/// Streams the export into `path`; returns the rows and bytes written.
+async fn write_export(
+    db: DatabaseConnection,
+    plan: crate::export::ExportPlan,
+    format: ExportFormat,
+    pseudonymiser: Option<Pseudonymiser>,
+    path: &std::path::Path,
+) -> anyhow::Result<(u64, u64)> {
+    use std::io::Write;
+
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(crate::export::CHANNEL_PAGES);
+    let producer = tokio::spawn(crate::export::stream(
+        db,
+        plan,
+        format,
+        pseudonymiser,
+        sender,
+    ));
+    let mut bytes = 0;
+    while let Some(chunk) = receiver.recv().await {
+        let Ok(chunk) = chunk else { break };
+        out.write_all(&chunk)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        bytes += chunk.len() as u64;
+    }
+    let rows = producer.await.context("the export task failed")??;
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok((rows, bytes))
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+
+    let format = args
+        .format
+        .or_else(|| ImportFormat::from_path(&args.file))
+        .ok_or_else(|| {
+            usage(format!(
+                "cannot tell the format from `{}`; name a .csv, .ndjson or .jsonl file or give --format",
+                args.file.display()
+            ))
+        })?;
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
+        let mut name = args.file.clone().into_os_string();
+        name.push(".rejects.csv");
+        PathBuf::from(name)
+    });
+    let input = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or_default();
+    let db = migrated(&args.database).await?;
+    let rejects = std::fs::File::create(&rejects_path)
+        .with_context(|| format!("cannot create {}", rejects_path.display()))?;
+
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(size);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} read, {elapsed} elapsed, about {eta} left",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let summary = crate::export::import::import(
+        &db,
+        std::io::BufReader::new(input),
+        format,
+        std::io::BufWriter::new(rejects),
+        |bytes| bar.set_position(bytes),
+    )
+    .await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    println!(
+        "read {} rows: {} stored, {} already present, {} rejected",
+        summary.read, summary.stored, summary.already_present, summary.rejected
+    );
+    anyhow::ensure!(
+        summary.rejected == 0,
+        "{} rows were rejected; the reasons are in {}",
+        summary.rejected,
+        rejects_path.display()
+    );
     Ok(())
 }
 

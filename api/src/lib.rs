@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -24,6 +24,7 @@ use crate::rate_limit;
         (name = "surveys", description = "Instrument definitions, to render forms"),
         (name = "responses", description = "Submitting and reading responses"),
         (name = "reports", description = "Aggregated readiness, trends and blockers for analysts"),
+        (name = "exports", description = "Streamed exports of raw responses (CSV, Parquet, NDJSON) for analysts"),
         (name = "populations", description = "Population margins that reports can be weighted to"),
         (name = "keys", description = "API keys (admin)"),
         (name = "firms", description = "Erasure of a firm's data (admin)"),

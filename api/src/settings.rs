@@ -37,7 +37,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The secret share links are signed with (at least 32 bytes); `None` = a random one per
     /// process, so links stop working on restart and on other replicas.
-    pub share_secret: Option<String>,
+    pub share_secret: Option<Secret>,
+    /// The key that pseudonymises firm references in exports; `None` = the key the server
+    /// generated and keeps in the database.
+    pub pseudonym_key: Option<Secret>,
 }
 
 impl Settings {
@@ -50,6 +53,7 @@ impl Settings {
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             log_format: LogFormat::Pretty,
             share_secret: None,
+            pseudonym_key: None,
         }
     }
 
@@ -73,12 +77,13 @@ impl Settings {
                 .iter()
                 .find_map(|l| l.log_format)
                 .unwrap_or(defaults.log_format),
-            share_secret: pick(&|l| l.share_secret.clone()),
+            share_secret: layers.iter().find_map(|l| l.share_secret.clone()),
+            pseudonym_key: layers.iter().find_map(|l| l.pseudonym_key.clone()),
         }
     }
 
     /// The settings as TOML, in the format of the config file, with the database password
-    /// and the share secret masked.
+    /// and the secrets (share secret, pseudonym key) masked.
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
         let layer = SettingsLayer {
             bind: Some(self.bind.clone()),
@@ -89,7 +94,8 @@ impl Settings {
             ),
             rate_limit_per_minute: Some(self.rate_limit_per_minute),
             log_format: Some(self.log_format),
-            share_secret: self.share_secret.as_ref().map(|_| MASK.to_owned()),
+            share_secret: self.share_secret.as_ref().map(|_| Secret(MASK.to_owned())),
+            pseudonym_key: self.pseudonym_key.as_ref().map(|_| Secret(MASK.to_owned())),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -113,7 +119,29 @@ pub struct SettingsLayer {
     pub rate_limit_per_minute: Option<u32>,
     pub log_format: Option<LogFormat>,
     /// The secret share links are signed with.
-    pub share_secret: Option<String>,
+    pub share_secret: Option<Secret>,
+    pub pseudonym_key: Option<Secret>,
+}
+
+/// A secret setting: its `Debug` never shows it, and `readiness config` prints it masked.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({MASK})")
+    }
 }
 
 impl SettingsLayer {
@@ -156,11 +184,15 @@ mod tests {
     fn the_printed_configuration_masks_the_password_and_reads_back() {
         let mut settings = Settings::new("127.0.0.1:8080", "postgres://app:s3cret@db/r");
         settings.workers = Some(4);
-        settings.share_secret = Some("a share secret of at least 32 bytes".to_owned());
+        settings.share_secret = Some(Secret::new("a share secret of at least 32 bytes"));
+        settings.pseudonym_key = Some(Secret::new("k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y-k3y"));
         let printed = settings.to_masked_toml().unwrap();
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(!printed.contains("share secret of"), "{printed}");
         assert!(printed.contains("share_secret = \"***\""), "{printed}");
+        assert!(!printed.contains("k3y"), "{printed}");
+        assert!(!format!("{settings:?}").contains("k3y"));
+        assert!(!format!("{settings:?}").contains("share secret of"));
         let read_back: SettingsLayer = toml::from_str(&printed).unwrap();
         assert_eq!(
             read_back.database_url.as_deref(),
@@ -168,6 +200,18 @@ mod tests {
         );
         assert_eq!(read_back.workers, Some(4));
         assert_eq!(read_back.log_format, Some(LogFormat::Pretty));
+        assert_eq!(read_back.pseudonym_key, Some(Secret::new("***")));
+    }
+
+    #[test]
+    fn the_pseudonym_key_comes_from_the_first_layer_that_sets_it() {
+        let file: SettingsLayer = toml::from_str("pseudonym_key = \"from-the-file\"\n").unwrap();
+        let settings = Settings::layered(&[&SettingsLayer::default(), &file]);
+        assert_eq!(
+            settings.pseudonym_key.as_ref().map(Secret::expose),
+            Some("from-the-file")
+        );
+        assert_eq!(Settings::layered(&[]).pseudonym_key, None);
     }
 
     #[test]

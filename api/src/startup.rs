@@ -8,19 +8,21 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
+use tokio::sync::OnceCell;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::catalog::Catalog;
 use crate::domain::share_token::ShareSigner;
+use crate::export::Pseudonymiser;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
 use crate::rate_limit::RateLimits;
 use crate::report_snapshot::ReportSnapshot;
 use crate::routes;
-use crate::settings::Settings;
+use crate::settings::{Secret, Settings};
 use crate::{auth, metrics, rate_limit, request_id};
 
 /// What every handler can reach.
@@ -33,6 +35,10 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     /// Signs and checks share links to report pages.
     pub share: ShareSigner,
+    /// The configured pseudonym key; `None` = the key kept in the database.
+    pub pseudonym_key: Option<Secret>,
+    /// Built on the first pseudonymised export.
+    pub pseudonymiser: OnceCell<Pseudonymiser>,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -45,6 +51,9 @@ impl Application {
     /// Connects to the database, applies pending migrations and binds the listener (port 0
     /// picks a free port; [`Application::port`] tells which).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if let Some(key) = &settings.pseudonym_key {
+            crate::export::pseudonym::check_configured(key)?;
+        }
         let db = crate::db::connect(&settings.database_url).await?;
         Migrator::up(&db, None)
             .await
@@ -52,7 +61,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let share = share_signer(settings.share_secret.as_deref())?;
+        let share = share_signer(settings.share_secret.as_ref().map(Secret::expose))?;
         let state = web::Data::new(AppState {
             db,
             catalog: Catalog::default(),
@@ -60,6 +69,8 @@ impl Application {
             metrics: Metrics::new().context("setting up the metrics registry")?,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),
             share,
+            pseudonym_key: settings.pseudonym_key.clone(),
+            pseudonymiser: OnceCell::new(),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?

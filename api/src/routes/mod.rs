@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod body;
+pub mod exports;
 pub mod firms;
 pub mod health;
 pub mod keys;
@@ -22,6 +23,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .configure(surveys::configure)
             .configure(responses::configure)
             .configure(reports::configure)
+            .configure(exports::configure)
             .configure(populations::configure)
             .configure(keys::configure)
             .configure(firms::configure)

@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod entities;
+pub mod export_rows;
 pub mod firms;
 pub mod keys;
 pub mod populations;
 pub mod report_rows;
 pub mod responses;
+pub mod secrets;
 pub mod surveys;

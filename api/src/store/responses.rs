@@ -111,7 +111,8 @@ impl ResponseStore {
     }
 
     /// Stores many new responses at once (imports, demo data), with multi-row inserts in one
-    /// transaction. Rows without idempotency keys only; returns the number stored.
+    /// transaction. Rows without idempotency keys only. A row whose id is already stored is
+    /// skipped (a concurrent import of the same file); returns the number stored.
     pub async fn insert_bulk(
         db: &DatabaseConnection,
         items: Vec<NewResponse>,
@@ -155,14 +156,36 @@ impl ResponseStore {
                 .reset_all())
             })
             .collect::<Result<Vec<_>, DbErr>>()?;
-        let stored = rows.len() as u64;
+        let mut stored = 0;
         for chunk in rows.chunks(BULK_ROWS) {
-            response::Entity::insert_many(chunk.to_vec())
+            let inserted = response::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing_on([response::Column::Id])
                 .exec_without_returning(&txn)
                 .await?;
+            if let TryInsertResult::Inserted(count) = inserted {
+                stored += count;
+            }
         }
         txn.commit().await?;
         Ok(stored)
+    }
+
+    /// The stored responses among `ids`, by id.
+    pub async fn by_ids(
+        db: &DatabaseConnection,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Stored>, DbErr> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let rows = response::Entity::find()
+                .filter(response::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?;
+            for stored in with_firm_refs(db, rows).await? {
+                found.insert(stored.row.id, stored);
+            }
+        }
+        Ok(found)
     }
 
     pub async fn by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Stored>, DbErr> {

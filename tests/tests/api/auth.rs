@@ -227,6 +227,12 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
             [401, 401, 401, 401, 401, 403, 201, 201],
         ),
         case(Method::GET, &shared_url, None, PUBLIC),
+        case(
+            Method::GET,
+            "/api/v1/exports/responses?format=ndjson",
+            None,
+            READ,
+        ),
         case(Method::GET, "/api/v1/populations", None, READ),
         case(
             Method::POST,

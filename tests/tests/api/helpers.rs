@@ -297,6 +297,10 @@ impl Reply {
     pub async fn text(self) -> Result<String, std::string::FromUtf8Error> {
         String::from_utf8(self.body)
     }
+
+    pub async fn bytes(self) -> Result<Vec<u8>, std::convert::Infallible> {
+        Ok(self.body)
+    }
 }
 
 /// The lowest option of every question of `ai-readiness` v1.

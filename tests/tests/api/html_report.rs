@@ -424,7 +424,7 @@ const SECRET: &str = "a share secret for the tests, 32+ bytes";
 
 async fn an_expired_link_is_gone(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |settings| {
-        settings.share_secret = Some(SECRET.to_owned());
+        settings.share_secret = Some(readiness_api::settings::Secret::new(SECRET));
     })
     .await
     else {

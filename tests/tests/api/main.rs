@@ -10,6 +10,7 @@ mod contract;
 mod demo;
 mod erasure;
 mod errors;
+mod exports;
 mod health;
 mod helpers;
 mod html_report;

@@ -37,6 +37,7 @@ async fn the_committed_openapi_document_matches_the_served_one() {
         "/api/v1/surveys/{slug}/responses",
         "/api/v1/surveys/{slug}/responses/batch",
         "/api/v1/responses/{id}",
+        "/api/v1/exports/responses",
         "/metrics",
         "/api/v1/keys",
         "/api/v1/keys/{id}",

@@ -5,4 +5,5 @@ pub mod audit_event;
 pub mod firm;
 pub mod population;
 pub mod response;
+pub mod server_secret;
 pub mod survey;

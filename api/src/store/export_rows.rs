@@ -1,0 +1,172 @@
+//! Reading responses for an export: keyset pages in receipt order, with the firm's reference.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
+use uuid::Uuid;
+
+/// Which responses an export holds.
+#[derive(Debug, Clone)]
+pub struct ExportFilter {
+    /// Survey versions (row ids of `surveys`); never empty.
+    pub survey_ids: Vec<i32>,
+    /// First instant included, on `submitted_at`.
+    pub from: Option<DateTime<Utc>>,
+    /// First instant no longer included, on `submitted_at`.
+    pub until: Option<DateTime<Utc>>,
+    /// Only each firm's latest response among the chosen versions and window.
+    pub latest_only: bool,
+}
+
+/// A position in receipt order.
+pub type Position = (DateTime<Utc>, Uuid);
+
+/// One stored response as an export writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub id: Uuid,
+    pub survey_id: i32,
+    pub firm_ref: String,
+    pub industry: String,
+    pub size_band: String,
+    pub country: String,
+    pub region: Option<String>,
+    /// Question key → option key, as submitted.
+    pub answers: serde_json::Value,
+    pub tier: String,
+    pub tier_rank: i16,
+    pub ready_to_customise: bool,
+    pub blockers: Vec<String>,
+    /// maturity, clarity, vendor_gap, capability, governance.
+    pub scores: [f64; 5],
+    pub submitted_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl ExportRow {
+    pub fn position(&self) -> Position {
+        (self.received_at, self.id)
+    }
+}
+
+pub struct ExportRowQuery;
+
+impl ExportRowQuery {
+    /// Up to `limit` responses of `filter` received after `after`, in receipt order. Each page
+    /// is its own short query, so an export that a slow client reads for minutes holds no
+    /// connection or transaction in between.
+    pub async fn page_after(
+        db: &DatabaseConnection,
+        filter: &ExportFilter,
+        after: Option<Position>,
+        limit: u64,
+    ) -> Result<Vec<ExportRow>, DbErr> {
+        let backend = db.get_database_backend();
+        let statement = page_statement(backend, filter, after, limit);
+        db.query_all_raw(statement)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+}
+
+/// Placeholders in the order their values are bound (`?` for SQLite, `$n` for PostgreSQL).
+struct Params {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Params {
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_owned(),
+        }
+    }
+}
+
+fn page_statement(
+    backend: DbBackend,
+    filter: &ExportFilter,
+    after: Option<Position>,
+    limit: u64,
+) -> Statement {
+    let mut params = Params {
+        backend,
+        values: Vec::new(),
+    };
+    let surveys = filter
+        .survey_ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    // `+survey_id` keeps the planners off the (survey_id, submitted_at) index for the outer
+    // query: with it, SQLite sorts every matching row for each page instead of walking the
+    // (received_at, id) index from the keyset position.
+    let window = |alias: &str, params: &mut Params| {
+        let mut sql = format!("+{alias}.survey_id IN ({surveys})");
+        if let Some(from) = filter.from {
+            sql += &format!(" AND {alias}.submitted_at >= {}", params.bind(from));
+        }
+        if let Some(until) = filter.until {
+            sql += &format!(" AND {alias}.submitted_at < {}", params.bind(until));
+        }
+        sql
+    };
+    let mut sql = String::from(
+        "SELECT r.id, r.survey_id, f.external_ref, r.industry, r.size_band, r.country, \
+         r.region, r.answers, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \
+         r.score_maturity, r.score_clarity, r.score_vendor_gap, r.score_capability, \
+         r.score_governance, r.submitted_at, r.received_at \
+         FROM responses r JOIN firms f ON f.id = r.firm_id WHERE ",
+    );
+    sql += &window("r", &mut params);
+    if let Some((received_at, id)) = after {
+        let at = params.bind(received_at);
+        let id = params.bind(id);
+        sql += &format!(" AND (r.received_at, r.id) > ({at}, {id})");
+    }
+    if filter.latest_only {
+        // A later response of the same firm in the same versions and window hides this one;
+        // "later" is submission time, ties in receipt order, as in the reports.
+        let later = window("l", &mut params);
+        sql += &format!(
+            " AND NOT EXISTS (SELECT 1 FROM responses l WHERE l.firm_id = r.firm_id AND {later} \
+             AND (l.submitted_at, l.received_at, l.id) > (r.submitted_at, r.received_at, r.id))"
+        );
+    }
+    let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql += &format!(" ORDER BY r.received_at, r.id LIMIT {limit}");
+    Statement::from_sql_and_values(backend, sql, params.values)
+}
+
+fn decode(row: &sea_orm::QueryResult) -> Result<ExportRow, DbErr> {
+    let blockers: serde_json::Value = row.try_get_by_index(11)?;
+    let blockers = serde_json::from_value(blockers)
+        .map_err(|e| DbErr::Custom(format!("a response has malformed blockers: {e}")))?;
+    Ok(ExportRow {
+        id: row.try_get_by_index(0)?,
+        survey_id: row.try_get_by_index(1)?,
+        firm_ref: row.try_get_by_index(2)?,
+        industry: row.try_get_by_index(3)?,
+        size_band: row.try_get_by_index(4)?,
+        country: row.try_get_by_index(5)?,
+        region: row.try_get_by_index(6)?,
+        answers: row.try_get_by_index(7)?,
+        tier: row.try_get_by_index(8)?,
+        tier_rank: row.try_get_by_index(9)?,
+        ready_to_customise: row.try_get_by_index(10)?,
+        blockers,
+        scores: [
+            row.try_get_by_index(12)?,
+            row.try_get_by_index(13)?,
+            row.try_get_by_index(14)?,
+            row.try_get_by_index(15)?,
+            row.try_get_by_index(16)?,
+        ],
+        submitted_at: row.try_get_by_index(17)?,
+        received_at: row.try_get_by_index(18)?,
+    })
+}
