@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod ingest;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
+use crate::ingest::GroupCommit;
 use crate::report_snapshot::DEFAULT_REFRESH_EVERY;
 use crate::telemetry::LogFormat;
 
@@ -33,6 +34,8 @@ pub struct Settings {
     /// `0` turns rate limiting off.
     pub rate_limit_per_minute: u32,
     pub log_format: LogFormat,
+    /// How submissions are gathered into shared transactions.
+    pub group_commit: GroupCommit,
 }
 
 impl Settings {
@@ -44,6 +47,7 @@ impl Settings {
             report_refresh: DEFAULT_REFRESH_EVERY,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             log_format: LogFormat::Pretty,
+            group_commit: GroupCommit::default(),
         }
     }
 
@@ -67,6 +71,17 @@ impl Settings {
                 .iter()
                 .find_map(|l| l.log_format)
                 .unwrap_or(defaults.log_format),
+            group_commit: GroupCommit {
+                max_items: layers
+                    .iter()
+                    .find_map(|l| l.group_commit_max_items)
+                    .unwrap_or(defaults.group_commit.max_items),
+                max_wait: layers
+                    .iter()
+                    .find_map(|l| l.group_commit_wait_us)
+                    .map_or(defaults.group_commit.max_wait, Duration::from_micros),
+                ..defaults.group_commit
+            },
         }
     }
 
@@ -82,6 +97,10 @@ impl Settings {
             ),
             rate_limit_per_minute: Some(self.rate_limit_per_minute),
             log_format: Some(self.log_format),
+            group_commit_max_items: Some(self.group_commit.max_items),
+            group_commit_wait_us: Some(
+                u64::try_from(self.group_commit.max_wait.as_micros()).unwrap_or(u64::MAX),
+            ),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -104,6 +123,10 @@ pub struct SettingsLayer {
     pub report_refresh_ms: Option<u64>,
     pub rate_limit_per_minute: Option<u32>,
     pub log_format: Option<LogFormat>,
+    /// Rows per shared transaction at most.
+    pub group_commit_max_items: Option<usize>,
+    /// How long a writer waits for more submissions before it commits, in microseconds.
+    pub group_commit_wait_us: Option<u64>,
 }
 
 impl SettingsLayer {

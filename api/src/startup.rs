@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::catalog::Catalog;
+use crate::ingest::{GroupCommit, Writer};
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
@@ -22,6 +23,10 @@ use crate::routes;
 use crate::settings::Settings;
 use crate::{auth, metrics, rate_limit, request_id};
 
+/// Shared transactions in flight at once on PostgreSQL: while one waits for its commit to
+/// reach the disk, the next is being written. SQLite has one writer at a time, so one.
+const POSTGRES_WRITERS: usize = 4;
+
 /// What every handler can reach.
 #[derive(Debug)]
 pub struct AppState {
@@ -30,6 +35,8 @@ pub struct AppState {
     pub reports: ReportSnapshot,
     pub metrics: Metrics,
     pub rate_limits: RateLimits,
+    /// Where submissions are stored: the group-commit writer.
+    pub writer: Writer,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -49,12 +56,26 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let group_commit = GroupCommit {
+            writers: if crate::db::is_sqlite(&settings.database_url) {
+                1
+            } else {
+                POSTGRES_WRITERS
+            },
+            ..settings.group_commit
+        };
+        let writer_db = crate::db::connect_pool(
+            &settings.database_url,
+            u32::try_from(group_commit.writers).unwrap_or(1),
+        )
+        .await?;
         let state = web::Data::new(AppState {
             db,
             catalog: Catalog::default(),
             reports: ReportSnapshot::new(settings.report_refresh),
             metrics: Metrics::new().context("setting up the metrics registry")?,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),
+            writer: Writer::start(writer_db, group_commit),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_tables;
 mod m20261128_000002_install_ai_readiness_v1;
 mod m20261128_000003_populations_and_report_index;
+mod m20261129_000001_key_rate_limits;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_tables::Migration),
             Box::new(m20261128_000002_install_ai_readiness_v1::Migration),
             Box::new(m20261128_000003_populations_and_report_index::Migration),
+            Box::new(m20261129_000001_key_rate_limits::Migration),
         ]
     }
 }

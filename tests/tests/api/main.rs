@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod helpers;
 mod idempotency;
+mod ingest;
 mod keys;
 mod openapi;
 mod operations;

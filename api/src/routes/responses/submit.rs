@@ -14,7 +14,7 @@ use crate::domain::{Submission, payload_hash};
 use crate::problem::{ApiError, Problem};
 use crate::routes::body::{SINGLE_LIMIT, read};
 use crate::startup::AppState;
-use crate::store::responses::{Outcome, ResponseStore};
+use crate::store::responses::Outcome;
 use crate::store::surveys::SurveyQuery;
 
 /// The `source` label of single submissions in the metrics.
@@ -77,7 +77,9 @@ pub async fn submit_response(
     let idempotency = key.map(|key| (key, payload_hash(&slug, &body)));
     let item = new_response(&entry, submission, Source::Api, idempotency, now);
 
-    let outcome = ResponseStore::insert_all(&state.db, vec![item])
+    let outcome = state
+        .writer
+        .store(vec![item])
         .await?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("the store returned no outcome"))?;
