@@ -155,12 +155,9 @@ async fn a_client_over_its_limit_gets_429_with_retry_after(app: TestApp) {
 
 /// Run with a server-wide limit of 3 a minute.
 async fn a_key_with_its_own_limit_gets_that_limit(app: TestApp) {
-    let create = |name: &str, limit: u64| {
-        app.post_as(
-            &app.admin_key,
-            "/api/v1/keys",
-            &json!({"name": name, "role": "collector", "rate_limit_per_minute": limit}),
-        )
+    let create = async |name: &str, limit: u64| {
+        let body = json!({"name": name, "role": "collector", "rate_limit_per_minute": limit});
+        app.post_as(&app.admin_key, "/api/v1/keys", &body).await
     };
     let trusted = create("crm-sync", 100_000).await;
     assert_eq!(trusted.status().as_u16(), 201);
