@@ -60,14 +60,14 @@ pub async fn submit_response(
     slug: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let survey = submission_target(
+    let survey_id = submission_target(
         &caller,
         &slug,
-        SurveyQuery::latest_published(&state.db, &slug).await?,
+        SurveyQuery::latest_published_target(&state.db, &slug).await?,
     )?;
     let key = idempotency_key_header(&req)?;
     let body = read::<SINGLE_LIMIT>(&req, payload).await?;
-    let entry = state.catalog.entry(&survey)?;
+    let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
     let submission =
         Submission::parse(&body, &entry.instrument, now, "", &[]).map_err(|problems| {

@@ -49,14 +49,14 @@ pub async fn submit_batch(
     slug: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let survey = submission_target(
+    let survey_id = submission_target(
         &caller,
         &slug,
-        SurveyQuery::latest_published(&state.db, &slug).await?,
+        SurveyQuery::latest_published_target(&state.db, &slug).await?,
     )?;
     let body = read::<BATCH_LIMIT>(&req, payload).await?;
     let items = batch_items(&body)?;
-    let entry = state.catalog.entry(&survey)?;
+    let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
 
     let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(items.len());

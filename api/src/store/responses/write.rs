@@ -3,10 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, TransactionTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -173,7 +172,8 @@ async fn write_rows(
 }
 
 /// Upserts the firms, then inserts the responses whose key is free; returns the id of each
-/// inserted response with its firm's id.
+/// inserted response with its firm's id. When every row went in (the usual case, told by the
+/// affected-row count) that needs no further query.
 async fn insert_rows<C: ConnectionTrait>(
     conn: &C,
     groups: &[Vec<NewResponse>],
@@ -223,22 +223,32 @@ async fn insert_rows<C: ConnectionTrait>(
     rows.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
     let firm_of: HashMap<Uuid, Uuid> = rows.iter().map(|row| (row.id, row.firm_id)).collect();
 
-    let mut inserted = HashMap::with_capacity(rows.len());
+    let mut count = 0;
     for chunk in rows.chunks(RESPONSE_ROWS) {
-        let mut insert = response::Entity::insert_many(
+        let insert = response::Entity::insert_many(
             chunk
                 .iter()
                 .map(|row| row.clone().into_active_model().reset_all()),
         )
-        .on_conflict(
-            OnConflict::column(response::Column::IdempotencyKey)
-                .do_nothing()
-                .to_owned(),
-        );
-        insert.query().returning_col(response::Column::Id);
-        let statement = conn.get_database_backend().build(insert.as_query());
-        for row in conn.query_all_raw(statement).await? {
-            let id: Uuid = row.try_get("", "id")?;
+        .on_conflict_do_nothing_on([response::Column::IdempotencyKey]);
+        if let TryInsertResult::Inserted(n) = insert.exec_without_returning(conn).await? {
+            count += n;
+        }
+    }
+    if count == rows.len() as u64 {
+        return Ok(firm_of);
+    }
+    // Some keys were taken: find out which rows went in.
+    let mut inserted = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(BULK_ROWS) {
+        let found: Vec<Uuid> = response::Entity::find()
+            .select_only()
+            .column(response::Column::Id)
+            .filter(response::Column::Id.is_in(chunk.iter().map(|row| row.id)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for id in found {
             if let Some(firm_id) = firm_of.get(&id) {
                 inserted.insert(id, *firm_id);
             }
