@@ -36,6 +36,9 @@ pub async fn connect_pool(url: &str, connections: u32) -> anyhow::Result<Databas
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
+                // A statement that writes many rows inside a transaction keeps a statement
+                // journal; in memory that is not a temporary file opened per statement.
+                .pragma("temp_store", "memory")
         });
     Database::connect(options)
         .await
