@@ -151,7 +151,7 @@ mod tests {
             ..SettingsLayer::default()
         };
         let file: SettingsLayer = toml::from_str(
-            "bind = \"127.0.0.1:1\"\ndatabase_url = \"postgres://app:pw@db/r\"\nlog_format = \"json\"\n",
+            "bind = \"127.0.0.1:1\"\ndatabase_url = \"postgres://app:pw@db/r\"\nlog_format = \"json\"\ngroup_commit_wait_us = 250\n",
         )
         .unwrap();
         let settings = Settings::layered(&[&flags, &file]);
@@ -163,6 +163,11 @@ mod tests {
             DEFAULT_RATE_LIMIT_PER_MINUTE
         );
         assert_eq!(settings.workers, None);
+        assert_eq!(settings.group_commit.max_wait, Duration::from_micros(250));
+        assert_eq!(
+            settings.group_commit.max_items,
+            GroupCommit::default().max_items
+        );
     }
 
     #[test]
@@ -177,6 +182,8 @@ mod tests {
             Some("postgres://app:***@db/r")
         );
         assert_eq!(read_back.workers, Some(4));
+        assert_eq!(read_back.group_commit_max_items, Some(512));
+        assert_eq!(read_back.group_commit_wait_us, Some(0));
         assert_eq!(read_back.log_format, Some(LogFormat::Pretty));
     }
 
