@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "durability"))
-from harness import Database, Server, create_key  # noqa: E402
+from harness import Database, Server, create_key, finish  # noqa: E402
 
 LUA = Path(__file__).resolve().parent / "ingest.lua"
 
@@ -141,7 +141,7 @@ def main() -> int:
         ]))
     for r in rows:
         print(json.dumps(r))
-    return 0
+    return finish(True)
 
 
 if __name__ == "__main__":

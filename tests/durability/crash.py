@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from harness import (Client, Database, Server, Violation, check_report, create_key,
+from harness import (Client, Database, Server, Violation, check_report, create_key, finish,
                      stored_keys, submission)
 
 FIRMS = 2000
@@ -172,8 +172,8 @@ def main() -> int:
             crash_run(backend, args.rounds, args.clients, args.seconds)
     except Violation as violation:
         print(f"FAIL: {violation}", file=sys.stderr)
-        return 1
-    return 0
+        return finish(False)
+    return finish(True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -30,6 +31,8 @@ PG_HOST = os.environ.get("READINESS_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("READINESS_PG_PORT", "5432")
 PG_USER = os.environ.get("READINESS_PG_USER", "postgres")
 INDUSTRIES = "ABCDEFGHIJKLMNOPQRSTU"
+# Every server's log goes here; a check removes it when it passes and names it when it fails.
+LOG_DIR = Path(tempfile.mkdtemp(prefix="readiness-logs-"))
 SIZE_BANDS = ["micro", "small", "medium", "large"]
 COUNTRIES = ["DE", "FR", "IT", "ES", "NL", "AT", "PL", "SE"]
 
@@ -153,7 +156,7 @@ class Server:
     def start(self, *flags: str) -> "Server":
         """Starts `readiness serve` on the database (flags may add `--log-format`)."""
         if self.log is None:
-            self.log = Path(tempfile.mkstemp(prefix="readiness-server-", suffix=".log")[1])
+            self.log = LOG_DIR / f"server-{self.port}-{time.time_ns()}.log"
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [readiness_bin(), "serve", "--bind", f"127.0.0.1:{self.port}",
@@ -296,6 +299,15 @@ def check_report(port: int, token: str, database: Database, label: str) -> dict:
             f"the tables hold {rows} rows, tiers {tiers}, {firms} firms")
     print(f"  {label}: report n={n} (basis=all), {latest_n} firms (basis=latest), tiers {by_tier}: agree with the tables")
     return everything
+
+
+def finish(passed: bool) -> int:
+    """Removes the server logs of a passing check; keeps and names them otherwise."""
+    if passed:
+        shutil.rmtree(LOG_DIR, ignore_errors=True)
+        return 0
+    print(f"server logs: {LOG_DIR}", file=sys.stderr)
+    return 1
 
 
 def wait_for(predicate, seconds: float, what: str):

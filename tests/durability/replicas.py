@@ -15,8 +15,8 @@ import threading
 import time
 from collections import Counter
 
-from harness import (Client, Database, Server, Violation, check_report, create_key,
-                     report, stored_keys, submission, wait_for, table_counts)
+from harness import (Client, Database, Server, Violation, check_report, create_key, finish,
+                     report, stored_keys, submission, table_counts, wait_for)
 
 FIRMS = 1500
 REFRESH_MS = 250
@@ -135,12 +135,12 @@ def main() -> int:
         print("  replicas: PASS")
     except Violation as violation:
         print(f"FAIL: {violation}", file=sys.stderr)
-        return 1
+        return finish(False)
     finally:
         for server in servers:
             server.stop()
         database.drop()
-    return 0
+    return finish(True)
 
 
 if __name__ == "__main__":
