@@ -32,6 +32,8 @@ pub struct Principal {
     pub key_id: Uuid,
     pub name: String,
     pub role: Role,
+    /// The key's own rate limit a minute, in place of the server-wide one.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// The caller of a request: nobody, or a valid key.
@@ -204,6 +206,9 @@ async fn verify(db: &DatabaseConnection, token: &str) -> Result<Caller, ApiError
         key_id: key.id,
         name: key.name,
         role,
+        rate_limit_per_minute: key
+            .rate_limit_per_minute
+            .and_then(|n| u32::try_from(n).ok()),
     }))
 }
 

@@ -22,7 +22,7 @@ use crate::routes::reports::params::{DEFAULT_SURVEY, ReportParams};
 use crate::settings::{Secret, Settings, SettingsLayer};
 use crate::startup::{Application, openapi_document};
 use crate::store::audit::AuditContext;
-use crate::store::keys::{KeyStore, NewKey};
+use crate::store::keys::{KeyStore, MAX_KEY_RATE_LIMIT, NewKey};
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -107,6 +107,10 @@ enum KeysCommand {
         /// The key stops working after this many days; never when absent.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
         expires_in_days: Option<u32>,
+        /// Requests a minute this key may send, in place of the server-wide
+        /// `--rate-limit-per-minute` (e.g. for a trusted collector) [default: the server's]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_KEY_RATE_LIMIT)))]
+        rate_limit_per_minute: Option<u32>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -367,6 +371,14 @@ struct ServeArgs {
     /// other replicas]
     #[arg(long, env = "READINESS_SHARE_SECRET", hide_env_values = true)]
     share_secret: Option<String>,
+    /// Rows stored in one transaction at most when submissions arrive together; 1 turns
+    /// group commit off [default: 512]
+    #[arg(long, env = "READINESS_GROUP_COMMIT_MAX_ITEMS", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    group_commit_max_items: Option<u64>,
+    /// Microseconds the writer waits for more submissions before committing; 0 takes only
+    /// those already waiting [default: 0]
+    #[arg(long, env = "READINESS_GROUP_COMMIT_WAIT_US", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    group_commit_wait_us: Option<u64>,
     #[command(flatten)]
     pseudonym: PseudonymArgs,
 }
@@ -391,6 +403,10 @@ impl ServeArgs {
             log_format: self.log_format,
             share_secret: self.share_secret.clone().map(Secret::new),
             pseudonym_key: self.pseudonym.pseudonym_key.clone().map(Secret::new),
+            group_commit_max_items: self
+                .group_commit_max_items
+                .and_then(|n| usize::try_from(n).ok()),
+            group_commit_wait_us: self.group_commit_wait_us,
         };
         let file = file_layer(self.database.config.as_deref())?;
         Ok(Settings::layered(&[&flags, &file]))
@@ -706,6 +722,7 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             name,
             role,
             expires_in_days,
+            rate_limit_per_minute,
             database,
         } => {
             anyhow::ensure!(
@@ -721,6 +738,7 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
                     name,
                     role,
                     expires_at,
+                    rate_limit_per_minute,
                 },
                 &context,
             )
@@ -734,12 +752,14 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::List { database } => {
             let db = migrated(&database).await?;
-            println!("id\tname\trole\tprefix\tcreated_at\texpires_at\trevoked_at\tlast_used_at");
+            println!(
+                "id\tname\trole\tprefix\tcreated_at\texpires_at\trevoked_at\tlast_used_at\trate_limit_per_minute"
+            );
             let show =
                 |at: Option<chrono::DateTime<Utc>>| at.map_or("-".to_owned(), |at| at.to_rfc3339());
             for key in KeyStore::list(&db).await? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     key.id,
                     key.name,
                     key.role,
@@ -748,6 +768,8 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
                     show(key.expires_at),
                     show(key.revoked_at),
                     show(key.last_used_at),
+                    key.rate_limit_per_minute
+                        .map_or("-".to_owned(), |n| n.to_string()),
                 );
             }
             Ok(())

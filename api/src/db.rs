@@ -13,18 +13,32 @@ use sea_orm::{
 /// committed transaction survives a crash or power loss, and waits for the write lock instead
 /// of failing at once.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(url, if is_sqlite(url) { 8 } else { 16 }).await
+}
+
+/// Whether the URL names an SQLite database.
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Connects a pool of at most `connections`, configured as [`connect`] does; the response
+/// writers get their own, so they never queue behind readers for a connection.
+pub async fn connect_pool(url: &str, connections: u32) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .max_connections(connections)
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
+                // A statement that writes many rows inside a transaction keeps a statement
+                // journal; in memory that is not a temporary file opened per statement.
+                .pragma("temp_store", "memory")
         });
     Database::connect(options)
         .await

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod export;
+pub mod ingest;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

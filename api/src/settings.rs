@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
+use crate::ingest::GroupCommit;
 use crate::report_snapshot::DEFAULT_REFRESH_EVERY;
 use crate::telemetry::LogFormat;
 
@@ -41,6 +42,8 @@ pub struct Settings {
     /// The key that pseudonymises firm references in exports; `None` = the key the server
     /// generated and keeps in the database.
     pub pseudonym_key: Option<Secret>,
+    /// How submissions are gathered into shared transactions.
+    pub group_commit: GroupCommit,
 }
 
 impl Settings {
@@ -54,6 +57,7 @@ impl Settings {
             log_format: LogFormat::Pretty,
             share_secret: None,
             pseudonym_key: None,
+            group_commit: GroupCommit::default(),
         }
     }
 
@@ -79,6 +83,17 @@ impl Settings {
                 .unwrap_or(defaults.log_format),
             share_secret: layers.iter().find_map(|l| l.share_secret.clone()),
             pseudonym_key: layers.iter().find_map(|l| l.pseudonym_key.clone()),
+            group_commit: GroupCommit {
+                max_items: layers
+                    .iter()
+                    .find_map(|l| l.group_commit_max_items)
+                    .unwrap_or(defaults.group_commit.max_items),
+                max_wait: layers
+                    .iter()
+                    .find_map(|l| l.group_commit_wait_us)
+                    .map_or(defaults.group_commit.max_wait, Duration::from_micros),
+                ..defaults.group_commit
+            },
         }
     }
 
@@ -96,6 +111,10 @@ impl Settings {
             log_format: Some(self.log_format),
             share_secret: self.share_secret.as_ref().map(|_| Secret(MASK.to_owned())),
             pseudonym_key: self.pseudonym_key.as_ref().map(|_| Secret(MASK.to_owned())),
+            group_commit_max_items: Some(self.group_commit.max_items),
+            group_commit_wait_us: Some(
+                u64::try_from(self.group_commit.max_wait.as_micros()).unwrap_or(u64::MAX),
+            ),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -121,6 +140,10 @@ pub struct SettingsLayer {
     /// The secret share links are signed with.
     pub share_secret: Option<Secret>,
     pub pseudonym_key: Option<Secret>,
+    /// Rows per shared transaction at most.
+    pub group_commit_max_items: Option<usize>,
+    /// How long a writer waits for more submissions before it commits, in microseconds.
+    pub group_commit_wait_us: Option<u64>,
 }
 
 /// A secret setting: its `Debug` never shows it, and `readiness config` prints it masked.
@@ -166,7 +189,7 @@ mod tests {
             ..SettingsLayer::default()
         };
         let file: SettingsLayer = toml::from_str(
-            "bind = \"127.0.0.1:1\"\ndatabase_url = \"postgres://app:pw@db/r\"\nlog_format = \"json\"\n",
+            "bind = \"127.0.0.1:1\"\ndatabase_url = \"postgres://app:pw@db/r\"\nlog_format = \"json\"\ngroup_commit_wait_us = 250\n",
         )
         .unwrap();
         let settings = Settings::layered(&[&flags, &file]);
@@ -178,6 +201,11 @@ mod tests {
             DEFAULT_RATE_LIMIT_PER_MINUTE
         );
         assert_eq!(settings.workers, None);
+        assert_eq!(settings.group_commit.max_wait, Duration::from_micros(250));
+        assert_eq!(
+            settings.group_commit.max_items,
+            GroupCommit::default().max_items
+        );
     }
 
     #[test]
@@ -199,6 +227,8 @@ mod tests {
             Some("postgres://app:***@db/r")
         );
         assert_eq!(read_back.workers, Some(4));
+        assert_eq!(read_back.group_commit_max_items, Some(512));
+        assert_eq!(read_back.group_commit_wait_us, Some(0));
         assert_eq!(read_back.log_format, Some(LogFormat::Pretty));
         assert_eq!(read_back.pseudonym_key, Some(Secret::new("***")));
     }

@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::catalog::Catalog;
 use crate::domain::share_token::ShareSigner;
 use crate::export::Pseudonymiser;
+use crate::ingest::{GroupCommit, Writer};
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
@@ -24,6 +25,10 @@ use crate::report_snapshot::ReportSnapshot;
 use crate::routes;
 use crate::settings::{Secret, Settings};
 use crate::{auth, metrics, rate_limit, request_id};
+
+/// Shared transactions in flight at once on PostgreSQL: while one waits for its commit to
+/// reach the disk, the next is being written. SQLite has one writer at a time, so one.
+const POSTGRES_WRITERS: usize = 4;
 
 /// What every handler can reach.
 #[derive(Debug)]
@@ -39,6 +44,8 @@ pub struct AppState {
     pub pseudonym_key: Option<Secret>,
     /// Built on the first pseudonymised export.
     pub pseudonymiser: OnceCell<Pseudonymiser>,
+    /// Where submissions are stored: the group-commit writer.
+    pub writer: Writer,
 }
 
 /// A bound, migrated, ready-to-run server.
@@ -62,6 +69,19 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let share = share_signer(settings.share_secret.as_ref().map(Secret::expose))?;
+        let group_commit = GroupCommit {
+            writers: if crate::db::is_sqlite(&settings.database_url) {
+                1
+            } else {
+                POSTGRES_WRITERS
+            },
+            ..settings.group_commit
+        };
+        let writer_db = crate::db::connect_pool(
+            &settings.database_url,
+            u32::try_from(group_commit.writers).unwrap_or(1),
+        )
+        .await?;
         let state = web::Data::new(AppState {
             db,
             catalog: Catalog::default(),
@@ -71,6 +91,7 @@ impl Application {
             share,
             pseudonym_key: settings.pseudonym_key.clone(),
             pseudonymiser: OnceCell::new(),
+            writer: Writer::start(writer_db, group_commit),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?

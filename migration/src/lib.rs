@@ -9,6 +9,7 @@ mod m20261128_000001_create_tables;
 mod m20261128_000002_install_ai_readiness_v1;
 mod m20261128_000003_populations_and_report_index;
 mod m20261128_000004_server_secrets;
+mod m20261129_000001_key_rate_limits;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_install_ai_readiness_v1::Migration),
             Box::new(m20261128_000003_populations_and_report_index::Migration),
             Box::new(m20261128_000004_server_secrets::Migration),
+            Box::new(m20261129_000001_key_rate_limits::Migration),
         ]
     }
 }

@@ -16,12 +16,17 @@ use crate::domain::submission::to_stored_precision;
 /// `last_used_at` is written at most this often per key.
 pub const LAST_USED_RESOLUTION: Duration = Duration::seconds(60);
 
+/// The highest rate limit a key may carry, a minute.
+pub const MAX_KEY_RATE_LIMIT: u32 = 100_000_000;
+
 /// A key to store.
 #[derive(Debug, Clone)]
 pub struct NewKey {
     pub name: String,
     pub role: Role,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Requests a minute in place of the server-wide limit; the server's when absent.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 pub struct KeyStore;
@@ -44,6 +49,9 @@ impl KeyStore {
             expires_at: new.expires_at.map(to_stored_precision),
             revoked_at: None,
             last_used_at: None,
+            rate_limit_per_minute: new
+                .rate_limit_per_minute
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
         };
         let txn = crate::db::begin_write(db).await?;
         api_key::Entity::insert(model.clone().into_active_model())
@@ -55,7 +63,8 @@ impl KeyStore {
             action::KEY_CREATE,
             &format!("key:{}", model.id),
             json!({"name": model.name, "role": model.role, "prefix": model.prefix,
-                   "expires_at": model.expires_at}),
+                   "expires_at": model.expires_at,
+                   "rate_limit_per_minute": model.rate_limit_per_minute}),
         )
         .await?;
         txn.commit().await?;

@@ -1,16 +1,19 @@
-//! Storing responses: one transaction, a savepoint per item, idempotency enforced by the
-//! unique index on `idempotency_key` (so it holds across concurrent requests and replicas).
+//! Storing responses: many requests in one transaction (group commit), multi-row statements,
+//! idempotency enforced by the unique index on `idempotency_key` (so it holds across
+//! concurrent requests and replicas).
 
 use std::collections::HashMap;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait, TryInsertResult,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TryInsertResult,
 };
 use uuid::Uuid;
 
 use super::entities::{firm, response};
+
+mod write;
 
 /// Rows per multi-row INSERT (below SQLite's limit of bound parameters).
 const BULK_ROWS: usize = 1000;
@@ -53,61 +56,31 @@ impl ResponseStore {
         db: &DatabaseConnection,
         items: Vec<NewResponse>,
     ) -> Result<Vec<Outcome>, DbErr> {
-        let keys: Vec<String> = items
-            .iter()
-            .filter_map(|item| item.row.idempotency_key.clone())
-            .collect();
-        let existing = Self::by_keys(db, &keys).await?;
-        let mut outcomes: Vec<Option<Outcome>> = items
-            .iter()
-            .map(|item| {
-                let key = item.row.idempotency_key.as_ref()?;
-                existing.get(key).map(|stored| compare(stored, &item.row))
-            })
-            .collect();
+        Self::insert_groups(db, vec![items])
+            .await?
+            .pop()
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
 
-        let mut contested = Vec::new();
-        if outcomes.iter().any(Option::is_none) {
-            let txn = crate::db::begin_write(db).await?;
-            for (index, item) in items.iter().enumerate() {
-                if outcomes[index].is_some() {
-                    continue;
-                }
-                let savepoint = txn.begin().await?;
-                match insert_one(&savepoint, item).await? {
-                    Some(row) => {
-                        savepoint.commit().await?;
-                        let firm_ref = item.firm_ref.clone();
-                        outcomes[index] = Some(Outcome::Created(Stored { row, firm_ref }));
-                    }
-                    None => {
-                        savepoint.rollback().await?;
-                        contested.push(index);
-                    }
-                }
-            }
-            txn.commit().await?;
-        }
-
-        // Keys taken by another transaction while ours ran (or twice in this call).
-        let contested_keys: Vec<String> = contested
-            .iter()
-            .filter_map(|&index| items[index].row.idempotency_key.clone())
-            .collect();
-        let winners = Self::by_keys(db, &contested_keys).await?;
-        for index in contested {
-            let row = &items[index].row;
-            outcomes[index] = Some(
-                row.idempotency_key
-                    .as_ref()
-                    .and_then(|key| winners.get(key))
-                    .map_or(Outcome::InFlight, |stored| compare(stored, row)),
-            );
-        }
-        Ok(outcomes
-            .into_iter()
-            .map(|outcome| outcome.unwrap_or(Outcome::InFlight))
-            .collect())
+    /// Stores several groups of items (one group per request) in ONE transaction, so that one
+    /// commit, and on SQLite one `fsync`, serves them all. Each group is all or nothing: a
+    /// group whose rows the database refuses gets the error and nothing of it is stored,
+    /// while the others are stored. The outer error means the transaction itself failed and
+    /// nothing was stored.
+    ///
+    /// Every group's new rows go in with one multi-row firm upsert and one multi-row
+    /// `INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`. Rows are written in
+    /// a fixed order (firms by reference, responses by key), so concurrent transactions on
+    /// PostgreSQL (other writers, other replicas) wait for each other instead of deadlocking.
+    #[tracing::instrument(skip_all, fields(groups = groups.len()))]
+    pub async fn insert_groups(
+        db: &DatabaseConnection,
+        groups: Vec<Vec<NewResponse>>,
+    ) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
+        let txn = crate::db::begin_write(db).await?;
+        let results = write::groups(&txn, &groups).await?;
+        txn.commit().await?;
+        Ok(results)
     }
 
     /// Stores many new responses at once (imports, demo data), with multi-row inserts in one
@@ -192,31 +165,35 @@ impl ResponseStore {
         let rows = response::Entity::find_by_id(id).all(db).await?;
         Ok(with_firm_refs(db, rows).await?.pop())
     }
-
-    async fn by_keys(
-        db: &DatabaseConnection,
-        keys: &[String],
-    ) -> Result<HashMap<String, Stored>, DbErr> {
-        let mut found = HashMap::new();
-        for chunk in keys.chunks(500) {
-            let rows = response::Entity::find()
-                .filter(response::Column::IdempotencyKey.is_in(chunk.iter().cloned()))
-                .all(db)
-                .await?;
-            for stored in with_firm_refs(db, rows).await? {
-                if let Some(key) = stored.row.idempotency_key.clone() {
-                    found.insert(key, stored);
-                }
-            }
-        }
-        Ok(found)
-    }
 }
 
-async fn with_firm_refs(
-    db: &DatabaseConnection,
+/// The stored responses with these idempotency keys, by key.
+async fn by_keys<C: ConnectionTrait>(
+    db: &C,
+    keys: &[String],
+) -> Result<HashMap<String, Stored>, DbErr> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let rows = response::Entity::find()
+            .filter(response::Column::IdempotencyKey.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?;
+        for stored in with_firm_refs(db, rows).await? {
+            if let Some(key) = stored.row.idempotency_key.clone() {
+                found.insert(key, stored);
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn with_firm_refs<C: ConnectionTrait>(
+    db: &C,
     rows: Vec<response::Model>,
 ) -> Result<Vec<Stored>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let firm_ids: Vec<Uuid> = rows.iter().map(|row| row.firm_id).collect();
     let refs: HashMap<Uuid, String> = firm::Entity::find()
         .select_only()
@@ -273,43 +250,4 @@ fn firm_upsert() -> OnConflict {
             firm::Column::UpdatedAt,
         ])
         .to_owned()
-}
-
-/// Upserts the firm and inserts the response; `None` when the idempotency key is taken.
-async fn insert_one<C: ConnectionTrait>(
-    conn: &C,
-    item: &NewResponse,
-) -> Result<Option<response::Model>, DbErr> {
-    let row = &item.row;
-    firm::Entity::insert(firm_model(item))
-        .on_conflict(firm_upsert())
-        .exec_without_returning(conn)
-        .await?;
-    let firm_id: Uuid = firm::Entity::find()
-        .select_only()
-        .column(firm::Column::Id)
-        .filter(firm::Column::ExternalRef.eq(item.firm_ref.as_str()))
-        .into_tuple()
-        .one(conn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("firm {}", item.firm_ref)))?;
-
-    let stored = response::Model {
-        firm_id,
-        ..row.clone()
-    };
-    let insert = response::Entity::insert(stored.clone().into_active_model().reset_all());
-    let inserted = if row.idempotency_key.is_some() {
-        matches!(
-            insert
-                .on_conflict_do_nothing_on([response::Column::IdempotencyKey])
-                .exec_without_returning(conn)
-                .await?,
-            TryInsertResult::Inserted(n) if n > 0
-        )
-    } else {
-        insert.exec_without_returning(conn).await?;
-        true
-    };
-    Ok(inserted.then_some(stored))
 }

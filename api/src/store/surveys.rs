@@ -30,6 +30,24 @@ impl SurveyQuery {
             .await
     }
 
+    /// The id and `public` flag of the latest published version of `slug`: what a submission
+    /// needs, without reading and parsing the definition (the catalog has it).
+    pub async fn latest_published_target(
+        db: &DatabaseConnection,
+        slug: &str,
+    ) -> Result<Option<(i32, bool)>, DbErr> {
+        survey::Entity::find()
+            .select_only()
+            .column(survey::Column::Id)
+            .column(survey::Column::Public)
+            .filter(survey::Column::Slug.eq(slug))
+            .filter(survey::Column::Status.eq(STATUS_PUBLISHED))
+            .order_by_desc(survey::Column::Version)
+            .into_tuple()
+            .one(db)
+            .await
+    }
+
     /// One published or retired version (drafts are not visible here).
     pub async fn released_version(
         db: &DatabaseConnection,

@@ -36,6 +36,7 @@ async fn caller_headers(app: &TestApp) -> Vec<Option<String>> {
             name: "expired".to_owned(),
             role: Role::Admin,
             expires_at: Some(Utc::now() - Duration::hours(1)),
+            rate_limit_per_minute: None,
         },
         &AuditContext::default(),
     )

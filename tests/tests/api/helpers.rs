@@ -123,6 +123,7 @@ pub async fn create_key(db: &DatabaseConnection, name: &str, role: Role) -> Issu
             name: name.to_owned(),
             role,
             expires_at: None,
+            rate_limit_per_minute: None,
         },
         &AuditContext::default(),
     )

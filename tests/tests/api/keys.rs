@@ -94,6 +94,7 @@ async fn listing_keys_never_shows_a_secret_or_hash(app: TestApp) {
             "last_used_at",
             "name",
             "prefix",
+            "rate_limit_per_minute",
             "revoked_at",
             "role"
         ]

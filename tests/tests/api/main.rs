@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod html_report;
 mod idempotency;
+mod ingest;
 mod keys;
 mod openapi;
 mod operations;

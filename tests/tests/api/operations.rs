@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, FINE_TUNE, Reply, TestApp, answers, assert_problem, spawn_app_with, submission,
+    Backend, FINE_TUNE, Reply, TestApp, answers, assert_problem, pointers, spawn_app_with,
+    submission,
 };
 
 fn request_id(response: &Reply) -> String {
@@ -150,7 +151,83 @@ async fn a_client_over_its_limit_gets_429_with_retry_after(app: TestApp) {
     }
 }
 
+/// Run with a server-wide limit of 3 a minute.
+async fn a_key_with_its_own_limit_gets_that_limit(app: TestApp) {
+    let create = async |name: &str, limit: u64| {
+        let body = json!({"name": name, "role": "collector", "rate_limit_per_minute": limit});
+        app.post_as(&app.admin_key, "/api/v1/keys", &body).await
+    };
+    let trusted = create("crm-sync", 100_000).await;
+    assert_eq!(trusted.status().as_u16(), 201);
+    let trusted: Value = trusted.json().await.unwrap();
+    assert_eq!(trusted["rate_limit_per_minute"], 100_000);
+    let tight: Value = create("tight", 2).await.json().await.unwrap();
+    let listed: Value = app
+        .get_as(&app.admin_key, "/api/v1/keys")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let limits: Vec<&Value> = listed["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["rate_limit_per_minute"])
+        .collect();
+    assert_eq!(
+        limits,
+        [
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+            &json!(100_000),
+            &json!(2)
+        ]
+    );
+
+    let trusted = trusted["token"].as_str().unwrap();
+    for n in 0..12 {
+        assert_eq!(
+            app.get_as(trusted, "/api/v1/surveys").await.status(),
+            200,
+            "request {n} of the trusted key"
+        );
+    }
+    let tight = tight["token"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.get_as(tight, "/api/v1/surveys").await.status(), 200);
+    }
+    assert_problem(
+        app.get_as(tight, "/api/v1/surveys").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // The admin key has used its 3 requests of the server-wide limit.
+    assert_problem(
+        app.get_as(&app.admin_key, "/api/v1/keys").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+async fn a_key_limit_outside_its_range_is_422(app: TestApp) {
+    for limit in [json!(0), json!(-5), json!(100_000_001), json!("lots")] {
+        let reply = app
+            .post_as(
+                &app.admin_key,
+                "/api/v1/keys",
+                &json!({"name": "x", "role": "collector", "rate_limit_per_minute": limit}),
+            )
+            .await;
+        let problem = assert_problem(reply, 422, "validation_failed").await;
+        assert_eq!(pointers(&problem), ["/rate_limit_per_minute"], "{limit}");
+    }
+}
+
 crate::on_both_databases!(
+    a_key_limit_outside_its_range_is_422,
     every_response_carries_a_request_id,
     metrics_count_requests_submissions_and_the_pool,
 );
@@ -172,6 +249,19 @@ mod limited {
     async fn postgres_a_client_over_its_limit_gets_429_with_retry_after() {
         if let Some(app) = limited_app(Backend::Postgres).await {
             a_client_over_its_limit_gets_429_with_retry_after(app).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_a_key_with_its_own_limit_gets_that_limit() {
+        let app = limited_app(Backend::Sqlite).await.unwrap();
+        a_key_with_its_own_limit_gets_that_limit(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_a_key_with_its_own_limit_gets_that_limit() {
+        if let Some(app) = limited_app(Backend::Postgres).await {
+            a_key_with_its_own_limit_gets_that_limit(app).await;
         }
     }
 }

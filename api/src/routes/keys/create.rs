@@ -12,7 +12,7 @@ use crate::problem::{ApiError, Problem};
 use crate::request_id::RequestId;
 use crate::routes::body::{Json, SINGLE_LIMIT};
 use crate::startup::AppState;
-use crate::store::keys::NewKey;
+use crate::store::keys::{MAX_KEY_RATE_LIMIT, NewKey};
 
 /// Create an API key.
 ///
@@ -54,7 +54,9 @@ fn parse_new_key(body: &Value, now: DateTime<Utc>) -> Result<NewKey, Vec<FieldPr
     };
     let mut problems: Vec<FieldProblem> = object
         .keys()
-        .filter(|key| !["name", "role", "expires_at"].contains(&key.as_str()))
+        .filter(|key| {
+            !["name", "role", "expires_at", "rate_limit_per_minute"].contains(&key.as_str())
+        })
         .map(|key| FieldProblem::new(format!("/{key}"), "unknown field"))
         .collect();
     let name = match object.get("name").and_then(Value::as_str) {
@@ -96,11 +98,25 @@ fn parse_new_key(body: &Value, now: DateTime<Utc>) -> Result<NewKey, Vec<FieldPr
         .map_err(|problem| problems.push(problem))
         .ok()
         .flatten();
+    let rate_limit_per_minute = match object.get("rate_limit_per_minute") {
+        None | Some(Value::Null) => None,
+        Some(value) => match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if (1..=MAX_KEY_RATE_LIMIT).contains(&n) => Some(n),
+            _ => {
+                problems.push(FieldProblem::new(
+                    "/rate_limit_per_minute",
+                    "must be a whole number from 1 to 100000000",
+                ));
+                None
+            }
+        },
+    };
     match (name, role) {
         (Some(name), Some(role)) if problems.is_empty() => Ok(NewKey {
             name,
             role,
             expires_at,
+            rate_limit_per_minute,
         }),
         _ => Err(problems),
     }

@@ -10,7 +10,7 @@ use crate::store::entities::api_key;
 
 /// A key to create.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"name": "crm-sync", "role": "collector", "expires_at": "2027-01-01T00:00:00Z"}))]
+#[schema(example = json!({"name": "crm-sync", "role": "collector", "expires_at": "2027-01-01T00:00:00Z", "rate_limit_per_minute": 120000}))]
 pub struct CreateKey {
     /// What the key is for (1–100 characters).
     #[schema(min_length = 1, max_length = 100)]
@@ -18,6 +18,10 @@ pub struct CreateKey {
     pub role: Role,
     /// When the key stops working (RFC 3339, in the future); never when absent.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Requests a minute this key may send, in place of the server-wide limit (e.g. for a
+    /// trusted collector that syncs a CRM); the server-wide limit when absent.
+    #[schema(minimum = 1, maximum = 100_000_000)]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// A key as listed: never its secret or hash.
@@ -35,6 +39,8 @@ pub struct KeyView {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Updated at most once a minute.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The key's own rate limit; `null` when the server-wide limit applies.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// A key just created, with its secret.
@@ -69,6 +75,9 @@ impl TryFrom<&api_key::Model> for KeyView {
             expires_at: model.expires_at,
             revoked_at: model.revoked_at,
             last_used_at: model.last_used_at,
+            rate_limit_per_minute: model
+                .rate_limit_per_minute
+                .and_then(|n| u32::try_from(n).ok()),
         })
     }
 }

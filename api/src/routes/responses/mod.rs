@@ -16,7 +16,7 @@ use crate::auth::{Caller, Permission, Submit};
 use crate::catalog::Entry;
 use crate::domain::{IdempotencyKey, Submission};
 use crate::problem::ApiError;
-use crate::store::entities::{response, survey};
+use crate::store::entities::response;
 use crate::store::responses::{NewResponse, Stored};
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -150,19 +150,22 @@ pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView,
     })
 }
 
-/// The survey a caller may submit to: with a collector or admin key any published survey,
+/// The survey version a caller may submit to, given the id and `public` flag of the latest
+/// published version of `slug`: with a collector or admin key any published survey,
 /// otherwise only a public one. Without the right key, an unknown survey and a survey that is
 /// not public get the same `401` or `403`, so the reply does not tell which surveys exist.
 pub fn submission_target(
     caller: &Caller,
     slug: &str,
-    survey: Option<survey::Model>,
-) -> Result<survey::Model, ApiError> {
-    let allowed = caller.has_any(Submit::ROLES) || survey.as_ref().is_some_and(|s| s.public);
+    survey: Option<(i32, bool)>,
+) -> Result<i32, ApiError> {
+    let allowed = caller.has_any(Submit::ROLES) || survey.is_some_and(|(_, public)| public);
     if !allowed {
         return Err(caller.refusal());
     }
-    survey.ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))
+    survey
+        .map(|(id, _)| id)
+        .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))
 }
 
 /// The `Idempotency-Key` header, if sent.

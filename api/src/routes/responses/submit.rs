@@ -14,7 +14,7 @@ use crate::domain::{Submission, payload_hash};
 use crate::problem::{ApiError, Problem};
 use crate::routes::body::{SINGLE_LIMIT, read};
 use crate::startup::AppState;
-use crate::store::responses::{Outcome, ResponseStore};
+use crate::store::responses::Outcome;
 use crate::store::surveys::SurveyQuery;
 
 /// The `source` label of single submissions in the metrics.
@@ -60,14 +60,14 @@ pub async fn submit_response(
     slug: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let survey = submission_target(
+    let survey_id = submission_target(
         &caller,
         &slug,
-        SurveyQuery::latest_published(&state.db, &slug).await?,
+        SurveyQuery::latest_published_target(&state.db, &slug).await?,
     )?;
     let key = idempotency_key_header(&req)?;
     let body = read::<SINGLE_LIMIT>(&req, payload).await?;
-    let entry = state.catalog.entry(&survey)?;
+    let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
     let submission =
         Submission::parse(&body, &entry.instrument, now, "", &[]).map_err(|problems| {
@@ -77,7 +77,9 @@ pub async fn submit_response(
     let idempotency = key.map(|key| (key, payload_hash(&slug, &body)));
     let item = new_response(&entry, submission, Source::Api, idempotency, now);
 
-    let outcome = ResponseStore::insert_all(&state.db, vec![item])
+    let outcome = state
+        .writer
+        .store(vec![item])
         .await?
         .pop()
         .ok_or_else(|| anyhow::anyhow!("the store returned no outcome"))?;

@@ -12,7 +12,7 @@ use crate::domain::{IdempotencyKey, Submission, payload_hash};
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::routes::body::{BATCH_LIMIT, read};
 use crate::startup::AppState;
-use crate::store::responses::{Outcome, ResponseStore};
+use crate::store::responses::Outcome;
 use crate::store::surveys::SurveyQuery;
 
 pub const MAX_BATCH_ITEMS: usize = 1000;
@@ -49,14 +49,14 @@ pub async fn submit_batch(
     slug: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let survey = submission_target(
+    let survey_id = submission_target(
         &caller,
         &slug,
-        SurveyQuery::latest_published(&state.db, &slug).await?,
+        SurveyQuery::latest_published_target(&state.db, &slug).await?,
     )?;
     let body = read::<BATCH_LIMIT>(&req, payload).await?;
     let items = batch_items(&body)?;
-    let entry = state.catalog.entry(&survey)?;
+    let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
 
     let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(items.len());
@@ -88,7 +88,7 @@ pub async fn submit_batch(
         }
     }
 
-    let outcomes = ResponseStore::insert_all(&state.db, to_store).await?;
+    let outcomes = state.writer.store(to_store).await?;
     for (index, outcome) in stored_at.into_iter().zip(outcomes) {
         let key_pointer = format!("/responses/{index}/idempotency_key");
         results[index] = Some(match outcome {

@@ -1,0 +1,258 @@
+//! The write path of [`super::ResponseStore::insert_groups`]: many requests' rows in one
+//! transaction, with a few multi-row statements instead of several statements per row.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait, TryInsertResult,
+};
+use uuid::Uuid;
+
+use super::{BULK_ROWS, NewResponse, Outcome, Stored, by_keys, compare, firm_model, firm_upsert};
+use crate::store::entities::{firm, response};
+
+/// Responses per multi-row INSERT: 24 columns a row stays below SQLite's 32,766 bound
+/// parameters and PostgreSQL's 65,535.
+const RESPONSE_ROWS: usize = 500;
+
+/// One item of one group.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    group: usize,
+    item: usize,
+}
+
+/// Writes every group inside `txn`; one result per group (see `insert_groups`).
+pub(super) async fn groups(
+    txn: &DatabaseTransaction,
+    groups: &[Vec<NewResponse>],
+) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
+    let mut outcomes: Vec<Vec<Option<Outcome>>> =
+        groups.iter().map(|group| vec![None; group.len()]).collect();
+    let item = |at: At| &groups[at.group][at.item];
+
+    // Keys stored before: replays (or reuse) without writing anything.
+    let keys: Vec<String> = groups
+        .iter()
+        .flatten()
+        .filter_map(|item| item.row.idempotency_key.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let existing = by_keys(txn, &keys).await?;
+
+    // The first use of a new key in this transaction is written; a later use waits for the
+    // first one's result and is compared with it.
+    let mut claimed: HashSet<&str> = HashSet::new();
+    let mut to_write: Vec<Vec<At>> = vec![Vec::new(); groups.len()];
+    let mut unresolved: Vec<At> = Vec::new();
+    for (group, items) in groups.iter().enumerate() {
+        for (index, new) in items.iter().enumerate() {
+            let at = At { group, item: index };
+            match new.row.idempotency_key.as_deref() {
+                Some(key) => {
+                    if let Some(stored) = existing.get(key) {
+                        outcomes[group][index] = Some(compare(stored, &new.row));
+                    } else if claimed.insert(key) {
+                        to_write[group].push(at);
+                    } else {
+                        unresolved.push(at);
+                    }
+                }
+                None => to_write[group].push(at),
+            }
+        }
+    }
+
+    let mut failed: Vec<Option<DbErr>> = groups.iter().map(|_| None).collect();
+    let everything: Vec<At> = to_write.iter().flatten().copied().collect();
+    let written = match write_rows(txn, groups, everything).await {
+        Ok(written) => vec![written],
+        Err(error) => {
+            // Find the request whose rows the database refuses; the others still go in.
+            tracing::warn!(%error, requests = groups.len(), "a shared write failed; writing each request on its own");
+            let mut written = Vec::new();
+            for (group, ats) in to_write.into_iter().enumerate() {
+                match write_rows(txn, groups, ats).await {
+                    Ok(rows) => written.push(rows),
+                    Err(error) => failed[group] = Some(error),
+                }
+            }
+            written
+        }
+    };
+    for Written { created, lost } in written {
+        for (at, stored) in created {
+            outcomes[at.group][at.item] = Some(Outcome::Created(stored));
+        }
+        unresolved.extend(lost);
+    }
+
+    // Keys another transaction took first, or that an earlier item of this one holds.
+    let contested: Vec<String> = unresolved
+        .iter()
+        .filter_map(|&at| item(at).row.idempotency_key.clone())
+        .collect();
+    let winners = by_keys(txn, &contested).await?;
+    for at in unresolved {
+        let row = &item(at).row;
+        outcomes[at.group][at.item] = row
+            .idempotency_key
+            .as_ref()
+            .and_then(|key| winners.get(key))
+            .map(|stored| compare(stored, row));
+    }
+
+    Ok(outcomes
+        .into_iter()
+        .zip(failed)
+        .map(|(outcomes, failed)| match failed {
+            Some(error) => Err(error),
+            None => Ok(outcomes
+                .into_iter()
+                .map(|outcome| outcome.unwrap_or(Outcome::InFlight))
+                .collect()),
+        })
+        .collect())
+}
+
+/// What a write achieved: the rows stored, and the items whose key was taken meanwhile.
+struct Written {
+    created: Vec<(At, Stored)>,
+    lost: Vec<At>,
+}
+
+/// Writes `pending` inside a savepoint. When a key turns out to be taken (by a concurrent
+/// transaction on PostgreSQL), the savepoint is rolled back and the rest written again, so a
+/// request that lost its key leaves no trace, not even a firm update.
+async fn write_rows(
+    txn: &DatabaseTransaction,
+    groups: &[Vec<NewResponse>],
+    mut pending: Vec<At>,
+) -> Result<Written, DbErr> {
+    let mut lost = Vec::new();
+    while !pending.is_empty() {
+        let savepoint = txn.begin().await?;
+        let inserted = match insert_rows(&savepoint, groups, &pending).await {
+            Ok(inserted) => inserted,
+            Err(error) => {
+                savepoint.rollback().await?;
+                return Err(error);
+            }
+        };
+        let (won, missed): (Vec<At>, Vec<At>) = pending
+            .iter()
+            .partition(|at| inserted.contains_key(&groups[at.group][at.item].row.id));
+        if missed.is_empty() {
+            savepoint.commit().await?;
+            let created = won
+                .into_iter()
+                .map(|at| {
+                    let new = &groups[at.group][at.item];
+                    let firm_id = inserted.get(&new.row.id).copied().unwrap_or_default();
+                    let row = response::Model {
+                        firm_id,
+                        ..new.row.clone()
+                    };
+                    let firm_ref = new.firm_ref.clone();
+                    (at, Stored { row, firm_ref })
+                })
+                .collect();
+            return Ok(Written { created, lost });
+        }
+        savepoint.rollback().await?;
+        lost.extend(missed);
+        pending = won;
+    }
+    Ok(Written {
+        created: Vec::new(),
+        lost,
+    })
+}
+
+/// Upserts the firms, then inserts the responses whose key is free; returns the id of each
+/// inserted response with its firm's id. When every row went in (the usual case, told by the
+/// affected-row count) that needs no further query.
+async fn insert_rows<C: ConnectionTrait>(
+    conn: &C,
+    groups: &[Vec<NewResponse>],
+    pending: &[At],
+) -> Result<HashMap<Uuid, Uuid>, DbErr> {
+    // One row per firm, with the attributes of its latest item; in reference order.
+    let mut firms: BTreeMap<&str, firm::ActiveModel> = BTreeMap::new();
+    for at in pending {
+        let new = &groups[at.group][at.item];
+        firms.insert(new.firm_ref.as_str(), firm_model(new));
+    }
+    let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
+    let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
+    for chunk in firm_rows.chunks(BULK_ROWS) {
+        firm::Entity::insert_many(chunk.to_vec())
+            .on_conflict(firm_upsert())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    let mut firm_ids: HashMap<String, Uuid> = HashMap::with_capacity(refs.len());
+    for chunk in refs.chunks(BULK_ROWS) {
+        let found: Vec<(Uuid, String)> = firm::Entity::find()
+            .select_only()
+            .column(firm::Column::Id)
+            .column(firm::Column::ExternalRef)
+            .filter(firm::Column::ExternalRef.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        firm_ids.extend(found.into_iter().map(|(id, r)| (r, id)));
+    }
+
+    // Responses in key order, so concurrent transactions take key locks in one order.
+    let mut rows = pending
+        .iter()
+        .map(|at| {
+            let new = &groups[at.group][at.item];
+            let firm_id = *firm_ids
+                .get(&new.firm_ref)
+                .ok_or_else(|| DbErr::RecordNotFound(format!("firm {}", new.firm_ref)))?;
+            Ok(response::Model {
+                firm_id,
+                ..new.row.clone()
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    rows.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
+    let firm_of: HashMap<Uuid, Uuid> = rows.iter().map(|row| (row.id, row.firm_id)).collect();
+
+    let mut count = 0;
+    for chunk in rows.chunks(RESPONSE_ROWS) {
+        let insert = response::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|row| row.clone().into_active_model().reset_all()),
+        )
+        .on_conflict_do_nothing_on([response::Column::IdempotencyKey]);
+        if let TryInsertResult::Inserted(n) = insert.exec_without_returning(conn).await? {
+            count += n;
+        }
+    }
+    if count == rows.len() as u64 {
+        return Ok(firm_of);
+    }
+    // Some keys were taken: find out which rows went in.
+    let mut inserted = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(BULK_ROWS) {
+        let found: Vec<Uuid> = response::Entity::find()
+            .select_only()
+            .column(response::Column::Id)
+            .filter(response::Column::Id.is_in(chunk.iter().map(|row| row.id)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for id in found {
+            if let Some(firm_id) = firm_of.get(&id) {
+                inserted.insert(id, *firm_id);
+            }
+        }
+    }
+    Ok(inserted)
+}
