@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use crate::export::{ExportFormat, ExportRequest};
 use crate::problem::ApiError;
-use crate::routes::reports::params::{BasisParam, DEFAULT_SURVEY, query_pointer};
+use crate::routes::reports::params::{BasisParam, Filters, query_pointer};
 
 /// Export parameters as documented in the contract (parsing is done by
 /// [`ExportParams::parse`]).
@@ -110,23 +110,12 @@ impl ExportParams {
                 ExportFormat::Csv
             }),
         };
-        let survey = get("survey").unwrap_or(DEFAULT_SURVEY).to_owned();
-        let version = match get("version") {
-            None => None,
-            Some(raw) => raw.parse::<i32>().ok().filter(|v| *v > 0).or_else(|| {
-                problem("version", "must be a positive integer".into());
-                None
-            }),
-        };
-        let mut date = |name: &str| {
-            get(name).and_then(|raw| {
-                NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| problem(name, "must be a date such as 2026-10-01".into()))
-                    .ok()
-            })
-        };
-        let from = date("from");
-        let to = date("to");
+        let Filters {
+            survey,
+            version,
+            from,
+            to,
+        } = Filters::parse(&get, &mut problem);
         let latest_only = match get("basis") {
             None | Some("all") => false,
             Some("latest") => true,
@@ -177,6 +166,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::routes::reports::params::DEFAULT_SURVEY;
 
     fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
         query

@@ -99,6 +99,46 @@ const COMMON: [&str; 8] = [
     "survey", "version", "from", "to", "basis", "by", "min_cell", "weights",
 ];
 
+/// The filters reports and exports share: the survey, one instrument version, and the window
+/// on `submitted_at` (dates, inclusive). Each problem is named by its query parameter.
+pub struct Filters {
+    pub survey: String,
+    pub version: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl Filters {
+    pub fn parse<'a>(
+        get: &impl Fn(&str) -> Option<&'a str>,
+        problem: &mut impl FnMut(&str, String),
+    ) -> Self {
+        let survey = get("survey").unwrap_or(DEFAULT_SURVEY).to_owned();
+        let version = match get("version") {
+            None => None,
+            Some(raw) => raw.parse::<i32>().ok().filter(|v| *v > 0).or_else(|| {
+                problem("version", "must be a positive integer".into());
+                None
+            }),
+        };
+        let mut date = |name: &str| {
+            get(name).and_then(|raw| {
+                NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .map_err(|_| problem(name, "must be a date such as 2026-10-01".into()))
+                    .ok()
+            })
+        };
+        let from = date("from");
+        let to = date("to");
+        Self {
+            survey,
+            version,
+            from,
+            to,
+        }
+    }
+}
+
 pub fn query_pointer(name: &str) -> String {
     format!("/query/{name}")
 }
@@ -165,23 +205,12 @@ impl ReportParams {
             problems.push(FieldProblem::new(query_pointer(name), message));
         };
 
-        let survey = get("survey").unwrap_or(DEFAULT_SURVEY).to_owned();
-        let version = match get("version") {
-            None => None,
-            Some(raw) => raw.parse::<i32>().ok().filter(|v| *v > 0).or_else(|| {
-                problem("version", "must be a positive integer".into());
-                None
-            }),
-        };
-        let mut date = |name: &str| {
-            get(name).and_then(|raw| {
-                NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .map_err(|_| problem(name, "must be a date such as 2026-10-01".into()))
-                    .ok()
-            })
-        };
-        let from = date("from");
-        let to = date("to");
+        let Filters {
+            survey,
+            version,
+            from,
+            to,
+        } = Filters::parse(&get, &mut problem);
         let basis = match get("basis") {
             None | Some("latest") => Basis::Latest,
             Some("all") => Basis::All,
