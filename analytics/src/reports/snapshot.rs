@@ -153,10 +153,6 @@ impl Snapshot {
         self.len() == 0
     }
 
-    pub fn contains(&self, id: u128) -> bool {
-        self.ids.contains(&id)
-    }
-
     /// The frame reports are computed from.
     pub fn frame(&self) -> &DataFrame {
         &self.frame
@@ -188,12 +184,12 @@ impl Snapshot {
 
     /// Adds rows not seen before (by id) and restores time order; returns how many were added.
     pub fn append(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
-        let added = self.append_unsettled(rows)?;
+        let added = self.append_batch(RowBatch::from_rows(&rows))?;
         self.settle()?;
         Ok(added)
     }
 
-    /// Restores time order after [`Snapshot::append_unsettled`] (one sort for many appends).
+    /// Restores time order after [`Snapshot::append_batch`] (one sort for many appends).
     pub fn settle(&mut self) -> PolarsResult<()> {
         if self.unsorted {
             let by_time = SortMultipleOptions::default().with_maintain_order(true);
@@ -203,12 +199,6 @@ impl Snapshot {
             self.forget_counted_rows();
         }
         Ok(())
-    }
-
-    /// Adds rows not seen before (by id) without restoring time order: call
-    /// [`Snapshot::settle`] before computing a report.
-    pub fn append_unsettled(&mut self, rows: Vec<ResponseRow>) -> PolarsResult<usize> {
-        self.append_batch(RowBatch::from_rows(&rows))
     }
 
     /// Adds a batch's rows not seen before (by id) and not of an erased firm, without
