@@ -18,38 +18,16 @@ import csv
 import io
 import json
 import os
-import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BINARY = os.environ.get("READINESS_BIN", os.path.join(TARGET, "release", "readiness"))
+from common import DATA, analyst_headers, build_release, demo_database, server, status_kib
+
 EXPORT = "/api/v1/exports/responses?format="
 LIMIT_MB = 300
-
-
-def run(command, **kwargs):
-    print("$", " ".join(command), flush=True)
-    return subprocess.run(command, check=True, **kwargs)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 class PeakRss:
@@ -133,48 +111,24 @@ def main():
     parser.add_argument("--firms", type=int, default=200_000)
     parser.add_argument("--responses-per-firm", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--data", default=os.path.join(ROOT, "bench", ".data"))
+    parser.add_argument("--data", default=DATA)
     args = parser.parse_args()
 
-    if "READINESS_BIN" not in os.environ:
-        run(["cargo", "build", "--release", "-q", "-p", "readiness-api"], cwd=ROOT)
-    os.makedirs(args.data, exist_ok=True)
-    database = os.path.join(args.data, f"reports-{args.firms}x{args.responses_per_firm}-{args.seed}.db")
-    url = f"sqlite://{database}?mode=rwc"
-    if not os.path.exists(database):
-        started = time.perf_counter()
-        run([BINARY, "demo", "--firms", str(args.firms), "--responses-per-firm", str(args.responses_per_firm),
-             "--seed", str(args.seed), "--database-url", url])
-        print(f"generated in {time.perf_counter() - started:.1f} s")
+    build_release()
+    database, url = demo_database(args.data, args.firms, args.responses_per_firm, args.seed)
+    headers = analyst_headers(url, "bench-exports")
 
-    key = run([BINARY, "keys", "create", "--role", "analyst", "--name", "bench-exports", "--database-url", url],
-              capture_output=True, text=True)
-    headers = {"Authorization": f"Bearer {key.stdout.strip()}"}
-
-    port = free_port()
-    server = subprocess.Popen([BINARY, "serve", "--bind", f"127.0.0.1:{port}", "--database-url", url],
-                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.data, "server.log"), "w"))
     results = []
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        idle = status_kib(server.pid, "VmRSS") * 1024 / 1e6
+    with server(url, os.path.join(args.data, "server.log")) as (base, process):
+        idle = status_kib(process.pid, "VmRSS") * 1024 / 1e6
         for format in ["csv", "parquet", "ndjson"]:
-            with PeakRss(server.pid) as rss:
+            with PeakRss(process.pid) as rss:
                 first, total, size, lines = download(base + EXPORT + format, headers)
             rows = {"csv": lines - 1, "ndjson": lines}.get(format)
             results.append((format, first, total, size, rows, rss.peak))
             print(f"{format}: {total:.1f} s, first byte after {first * 1000:.0f} ms, {size / 1e6:.1f} MB,"
                   f" {rows if rows is not None else '-'} rows, peak RSS {rss.peak:.0f} MB", flush=True)
-        high_water = status_kib(server.pid, "VmHWM") * 1024 / 1e6
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+        high_water = status_kib(process.pid, "VmHWM") * 1024 / 1e6
 
     baseline, baseline_size = baseline_csv(database)
     print()

@@ -11,6 +11,7 @@ in memory, and the ratio of the two warm medians is printed. The server's memory
 and after the snapshot is loaded is reported too.
 
 Usage: python3 bench/reports.py [--firms 200000] [--responses-per-firm 5] [--runs 30]
+(READINESS_BIN=path/to/readiness skips the release build and runs that binary.)
 """
 
 import argparse
@@ -18,38 +19,20 @@ import csv
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BINARY = os.path.join(TARGET, "release", "readiness")
+from common import DATA, ROOT, analyst_headers, build_release, demo_database, run, server, status_kib
+
 REPORT = "/api/v1/reports/readiness?by=industry,size_band"
 
 
-def run(command, **kwargs):
-    print("$", " ".join(command), flush=True)
-    return subprocess.run(command, check=True, **kwargs)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return status_kib(pid, "VmRSS") / 1024
 
 
 def get(url, headers):
@@ -126,51 +109,24 @@ def main():
     parser.add_argument("--responses-per-firm", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--data", default=os.path.join(ROOT, "bench", ".data"))
+    parser.add_argument("--data", default=DATA)
     args = parser.parse_args()
 
-    run(["cargo", "build", "--release", "-q", "-p", "readiness-api"], cwd=ROOT)
+    build_release()
     ensure_duckdb()
-    os.makedirs(args.data, exist_ok=True)
-    database = os.path.join(args.data, f"reports-{args.firms}x{args.responses_per_firm}-{args.seed}.db")
-    url = f"sqlite://{database}?mode=rwc"
-    if not os.path.exists(database):
-        started = time.perf_counter()
-        run([BINARY, "demo", "--firms", str(args.firms), "--responses-per-firm", str(args.responses_per_firm),
-             "--seed", str(args.seed), "--database-url", url])
-        print(f"generated in {time.perf_counter() - started:.1f} s")
+    database, url = demo_database(args.data, args.firms, args.responses_per_firm, args.seed)
+    headers = analyst_headers(url, "bench")
 
-    key = subprocess.run([BINARY, "keys", "create", "--role", "analyst", "--name", "bench", "--database-url", url],
-                         check=False, capture_output=True, text=True)
-    headers = {}
-    if key.returncode == 0:
-        token = [w for w in key.stdout.split() if w.startswith("rdy_")]
-        if token:
-            headers["Authorization"] = f"Bearer {token[0]}"
-
-    port = free_port()
-    server = subprocess.Popen([BINARY, "serve", "--bind", f"127.0.0.1:{port}", "--database-url", url],
-                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.data, "server.log"), "w"))
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        idle = rss_mib(server.pid)
+    with server(url, os.path.join(args.data, "server.log")) as (base, process):
+        idle = rss_mib(process.pid)
         cold, body = get(base + REPORT, headers)
-        loaded = rss_mib(server.pid)
+        loaded = rss_mib(process.pid)
         warm = []
         for _ in range(args.runs):
             elapsed, body = get(base + REPORT, headers)
             warm.append(elapsed)
-        peak = rss_mib(server.pid)
+        peak = rss_mib(process.pid)
         n = body["overall"]["n"]
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
     rows, duck_n, duck = duckdb_timings(database, args.runs)
     ours = statistics.median(warm)

@@ -168,9 +168,10 @@ fn check_header(headers: &csv::StringRecord) -> anyhow::Result<()> {
         "the CSV header has unknown columns: {}; expected the columns `readiness export` writes",
         unknown.join(", ")
     );
-    let missing: Vec<&str> = REQUIRED
+    let missing: Vec<&str> = LEADING
         .iter()
         .copied()
+        .filter(|name| !DERIVED.contains(name))
         .filter(|name| !headers.iter().any(|h| h == *name))
         .collect();
     anyhow::ensure!(
@@ -181,18 +182,10 @@ fn check_header(headers: &csv::StringRecord) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The columns a response is rebuilt from (the rest are derived, or optional answers).
-const REQUIRED: [&str; 9] = [
-    "response_id",
-    "survey",
-    "version",
-    "firm_ref",
-    "industry",
-    "size_band",
-    "country",
-    "region",
-    "submitted_at",
-];
+/// Leading columns an import does not need: the server sets them again. A response is
+/// rebuilt from the other leading columns (the answers are optional, the assessment is
+/// recomputed).
+const DERIVED: [&str; 1] = ["received_at"];
 
 fn known_column(name: &str) -> bool {
     LEADING.contains(&name)
