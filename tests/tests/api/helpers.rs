@@ -371,6 +371,15 @@ pub fn submission(firm_ref: &str, answers: Value) -> Value {
     })
 }
 
+/// A submission of a firm in industry C, Germany, of this size band, submitted at `at`.
+pub fn dated_submission(firm_ref: &str, size_band: &str, answers: Value, at: &str) -> Value {
+    json!({
+        "firm": {"ref": firm_ref, "industry": "C", "size_band": size_band, "country": "DE"},
+        "answers": answers,
+        "submitted_at": at
+    })
+}
+
 /// Asserts a problem+json reply with this status and code; returns the document.
 pub async fn assert_problem(response: Reply, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status");

@@ -6,34 +6,41 @@ use readiness_api::domain::share_token::ShareSigner;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, FINE_TUNE, OWN_MODEL_EXTRA, Reply, TestApp, answers, assert_problem, pointers,
-    spawn_app_with,
+    Backend, FINE_TUNE, OWN_MODEL_EXTRA, Reply, TestApp, answers, assert_problem, dated_submission,
+    pointers, spawn_app_with,
 };
 
 const PAGE: &str = "/api/v1/reports/readiness.html";
 const SHARE: &str = "/api/v1/reports/share";
-
-fn item(firm: &str, size: &str, answers: Value, at: &str) -> Value {
-    json!({
-        "firm": {"ref": firm, "industry": "C", "size_band": size, "country": "DE"},
-        "answers": answers,
-        "submitted_at": at
-    })
-}
 
 /// Seven small and six micro firms over three months; September has a single firm.
 async fn seed(app: &TestApp) {
     let t1 = answers(&[]);
     let t3 = answers(&[FINE_TUNE]);
     let t4 = answers(&[FINE_TUNE, OWN_MODEL_EXTRA]);
-    let mut items = vec![item("s1", "small", t4.clone(), "2026-09-15T10:00:00Z")];
+    let mut items = vec![dated_submission(
+        "s1",
+        "small",
+        t4.clone(),
+        "2026-09-15T10:00:00Z",
+    )];
     for (index, tier) in [&t1, &t3, &t3, &t4, &t1, &t1].into_iter().enumerate() {
         let at = format!("2026-10-{:02}T10:00:00Z", index + 2);
-        items.push(item(&format!("s{}", index + 2), "small", tier.clone(), &at));
+        items.push(dated_submission(
+            &format!("s{}", index + 2),
+            "small",
+            tier.clone(),
+            &at,
+        ));
     }
     for (index, tier) in [&t1, &t3, &t1, &t1, &t1, &t1].into_iter().enumerate() {
         let at = format!("2026-11-{:02}T10:00:00Z", index + 2);
-        items.push(item(&format!("m{}", index + 1), "micro", tier.clone(), &at));
+        items.push(dated_submission(
+            &format!("m{}", index + 1),
+            "micro",
+            tier.clone(),
+            &at,
+        ));
     }
     let body: Value = app
         .submit_batch(&json!({ "responses": items }))
@@ -53,7 +60,7 @@ async fn seed_small(app: &TestApp) {
         } else {
             answers(&[])
         };
-        items.push(item(
+        items.push(dated_submission(
             &format!("s{index}"),
             "small",
             tier,
@@ -61,7 +68,7 @@ async fn seed_small(app: &TestApp) {
         ));
     }
     for index in 0..2 {
-        items.push(item(
+        items.push(dated_submission(
             &format!("m{index}"),
             "micro",
             answers(&[FINE_TUNE]),

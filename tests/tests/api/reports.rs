@@ -2,15 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{FINE_TUNE, OWN_MODEL_EXTRA, TestApp, answers, assert_problem, pointers};
-
-fn item(firm: &str, size: &str, answers: Value, at: &str) -> Value {
-    json!({
-        "firm": {"ref": firm, "industry": "C", "size_band": size, "country": "DE"},
-        "answers": answers,
-        "submitted_at": at
-    })
-}
+use crate::helpers::{
+    FINE_TUNE, OWN_MODEL_EXTRA, TestApp, answers, assert_problem, dated_submission, pointers,
+};
 
 /// Seven small firms and two micro firms; small firm s1 answered twice.
 async fn seed(app: &TestApp) {
@@ -18,16 +12,16 @@ async fn seed(app: &TestApp) {
     let t3 = answers(&[FINE_TUNE]);
     let t4 = answers(&[FINE_TUNE, OWN_MODEL_EXTRA]);
     let batch = json!({"responses": [
-        item("s1", "small", t4.clone(), "2026-09-15T10:00:00Z"),
-        item("s1", "small", t1.clone(), "2026-10-02T10:00:00Z"),
-        item("s2", "small", t1.clone(), "2026-10-03T10:00:00Z"),
-        item("s3", "small", t3.clone(), "2026-10-04T10:00:00Z"),
-        item("s4", "small", t3.clone(), "2026-10-05T10:00:00Z"),
-        item("s5", "small", t4.clone(), "2026-10-06T10:00:00Z"),
-        item("s6", "small", t1.clone(), "2026-11-07T10:00:00Z"),
-        item("s7", "small", t1.clone(), "2026-11-08T10:00:00Z"),
-        item("m1", "micro", t1.clone(), "2026-11-09T10:00:00Z"),
-        item("m2", "micro", t3.clone(), "2026-11-10T10:00:00Z"),
+        dated_submission("s1", "small", t4.clone(), "2026-09-15T10:00:00Z"),
+        dated_submission("s1", "small", t1.clone(), "2026-10-02T10:00:00Z"),
+        dated_submission("s2", "small", t1.clone(), "2026-10-03T10:00:00Z"),
+        dated_submission("s3", "small", t3.clone(), "2026-10-04T10:00:00Z"),
+        dated_submission("s4", "small", t3.clone(), "2026-10-05T10:00:00Z"),
+        dated_submission("s5", "small", t4.clone(), "2026-10-06T10:00:00Z"),
+        dated_submission("s6", "small", t1.clone(), "2026-11-07T10:00:00Z"),
+        dated_submission("s7", "small", t1.clone(), "2026-11-08T10:00:00Z"),
+        dated_submission("m1", "micro", t1.clone(), "2026-11-09T10:00:00Z"),
+        dated_submission("m2", "micro", t3.clone(), "2026-11-10T10:00:00Z"),
     ]});
     let body: Value = app.submit_batch(&batch).await.json().await.unwrap();
     assert_eq!(body["created"], 10);
@@ -198,8 +192,7 @@ async fn new_submissions_reach_the_next_report(app: TestApp) {
         report(&app, "/api/v1/reports/readiness").await["overall"]["n"],
         9
     );
-    let more =
-        json!({"responses": [item("late-1", "micro", answers(&[]), "2026-11-20T10:00:00Z")]});
+    let more = json!({"responses": [dated_submission("late-1", "micro", answers(&[]), "2026-11-20T10:00:00Z")]});
     assert_eq!(app.submit_batch(&more).await.status().as_u16(), 200);
     assert_eq!(
         report(&app, "/api/v1/reports/readiness").await["overall"]["n"],
