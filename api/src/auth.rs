@@ -148,7 +148,7 @@ pub async fn authenticate(
         (Some(value), Some(state)) => {
             let token = value.to_str().ok().and_then(bearer_token);
             match token {
-                Some(token) => verify(&state.db, token).await,
+                Some(token) => verify(state, token).await,
                 None => Err(ApiError::Unauthorized(Unauthenticated::Invalid)),
             }
         }
@@ -171,7 +171,8 @@ fn bearer_token(value: &str) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
-async fn verify(db: &DatabaseConnection, token: &str) -> Result<Caller, ApiError> {
+async fn verify(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let db = &state.db;
     let refused = |prefix: &str, reason: &str| {
         tracing::info!(key_prefix = prefix, reason, "API key refused");
         ApiError::Unauthorized(Unauthenticated::Invalid)
@@ -179,7 +180,7 @@ async fn verify(db: &DatabaseConnection, token: &str) -> Result<Caller, ApiError
     let Some(presented) = PresentedKey::parse(token) else {
         return Err(refused("", "malformed"));
     };
-    let Some(key) = KeyStore::by_prefix(db, &presented.prefix).await? else {
+    let Some(key) = state.lookups.key_by_prefix(db, &presented.prefix).await? else {
         return Err(refused(&presented.prefix, "unknown"));
     };
     let now = Utc::now();

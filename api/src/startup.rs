@@ -24,10 +24,13 @@ use crate::rate_limit::RateLimits;
 use crate::report_snapshot::ReportSnapshot;
 use crate::routes;
 use crate::settings::{Secret, Settings};
+use crate::store::lookups::Lookups;
+use crate::store::report_rows::ReportRowQuery;
 use crate::{auth, metrics, rate_limit, request_id};
 
 /// Shared transactions in flight at once on PostgreSQL: while one waits for its commit to
-/// reach the disk, the next is being written. SQLite has one writer at a time, so one.
+/// reach the disk, the next is being written. SQLite has one writer at a time, so one
+/// writer thread.
 const POSTGRES_WRITERS: usize = 4;
 
 /// What every handler can reach.
@@ -44,6 +47,8 @@ pub struct AppState {
     pub pseudonym_key: Option<Secret>,
     /// Built on the first pseudonymised export.
     pub pseudonymiser: OnceCell<Pseudonymiser>,
+    /// The reads every submission makes (its key, its survey).
+    pub lookups: Lookups,
     /// Where submissions are stored: the group-commit writer.
     pub writer: Writer,
 }
@@ -69,20 +74,28 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let share = share_signer(settings.share_secret.as_ref().map(Secret::expose))?;
-        let group_commit = GroupCommit {
-            writers: if crate::db::is_sqlite(&settings.database_url) {
-                1
-            } else {
-                POSTGRES_WRITERS
-            },
-            ..settings.group_commit
+        let writer = match ReportRowQuery::sqlite_file(&db) {
+            Some(path) => Writer::start_sqlite(path.as_path(), settings.group_commit)?,
+            None => {
+                let writers = if crate::db::is_sqlite(&settings.database_url) {
+                    1
+                } else {
+                    POSTGRES_WRITERS
+                };
+                let writer_db = crate::db::connect_pool(
+                    &settings.database_url,
+                    u32::try_from(writers).unwrap_or(1),
+                )
+                .await?;
+                let config = GroupCommit {
+                    writers,
+                    ..settings.group_commit
+                };
+                Writer::start(writer_db, config)
+            }
         };
-        let writer_db = crate::db::connect_pool(
-            &settings.database_url,
-            u32::try_from(group_commit.writers).unwrap_or(1),
-        )
-        .await?;
         let state = web::Data::new(AppState {
+            lookups: Lookups::new(&db),
             db,
             catalog: Catalog::default(),
             reports: ReportSnapshot::new(settings.report_refresh),
@@ -91,7 +104,7 @@ impl Application {
             share,
             pseudonym_key: settings.pseudonym_key.clone(),
             pseudonymiser: OnceCell::new(),
-            writer: Writer::start(writer_db, group_commit),
+            writer,
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?

@@ -21,6 +21,8 @@ pub fn init(format: LogFormat, default_filter: &str) {
         .with_writer(std::io::stderr);
     let _already_installed = match format {
         LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        // Each line carries its innermost span (the request, with its id); the list of all
+        // enclosing spans would repeat it.
+        LogFormat::Json => builder.json().with_span_list(false).try_init(),
     };
 }

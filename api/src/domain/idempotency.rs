@@ -34,43 +34,50 @@ impl IdempotencyKey {
 /// no insignificant whitespace), so the same payload sent twice has the same fingerprint
 /// whatever its key order.
 pub fn payload_hash(slug: &str, payload: &Value) -> String {
-    let mut canonical = String::new();
+    let mut canonical = Vec::with_capacity(1024);
     write_canonical(payload, &mut canonical);
     let mut hasher = Sha256::new();
     hasher.update(slug.as_bytes());
     hasher.update(b"\n");
-    hasher.update(canonical.as_bytes());
+    hasher.update(&canonical);
     hex::encode(hasher.finalize())
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes `value` as compact JSON with object keys in sorted order (strings and numbers
+/// exactly as `serde_json` writes them).
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            out.push(b'{');
             for (index, (key, value)) in entries.into_iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                write_json(key, out);
+                out.push(b':');
                 write_canonical(value, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(scalar, out),
     }
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing a string or scalar into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
@@ -92,6 +99,18 @@ mod tests {
                 &json!({"firm": {"ref": "b", "country": "DE"}, "answers": {"x": "1", "y": "2"}})
             )
         );
+    }
+
+    #[test]
+    fn the_fingerprint_hashes_sorted_compact_json() {
+        // Stored fingerprints must stay valid: the canonical form is fixed.
+        let value = json!({"b": [1, "x\"y\u{e9}", 2.5, true], "a": null, "c": {"z": "", "y": -3}});
+        let canonical = r#"{"a":null,"b":[1,"x\"yé",2.5,true],"c":{"y":-3,"z":""}}"#;
+        let mut out = Vec::new();
+        write_canonical(&value, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), canonical);
+        let expected = hex::encode(Sha256::digest(format!("s\n{canonical}").as_bytes()));
+        assert_eq!(payload_hash("s", &value), expected);
     }
 
     #[test]

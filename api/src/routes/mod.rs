@@ -15,13 +15,14 @@ pub mod surveys;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Registers every route.
+/// Registers every route. A request is matched against the routes in this order, so the
+/// submission routes, the busiest, come first.
 pub fn configure(config: &mut ServiceConfig) {
     config.configure(health::configure);
     config.service(
         utoipa_actix_web::scope("/api/v1")
-            .configure(surveys::configure)
             .configure(responses::configure)
+            .configure(surveys::configure)
             .configure(reports::configure)
             .configure(exports::configure)
             .configure(populations::configure)

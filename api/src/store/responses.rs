@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TryInsertResult,
@@ -13,7 +13,15 @@ use uuid::Uuid;
 
 use super::entities::{firm, response};
 
+pub mod sqlite_write;
 mod write;
+
+/// Whether an upsert changes a firm's attributes (`IS DISTINCT FROM`: SQLite and PostgreSQL
+/// alike, and a region that stays absent is no change).
+const FIRM_CHANGED: &str = "firms.industry IS DISTINCT FROM excluded.industry \
+     OR firms.size_band IS DISTINCT FROM excluded.size_band \
+     OR firms.country IS DISTINCT FROM excluded.country \
+     OR firms.region IS DISTINCT FROM excluded.region";
 
 /// Rows per multi-row INSERT (below SQLite's limit of bound parameters).
 const BULK_ROWS: usize = 1000;
@@ -239,7 +247,9 @@ fn firm_model(item: &NewResponse) -> firm::ActiveModel {
     }
 }
 
-/// A firm answering again keeps its id; its attributes become the latest submitted.
+/// A firm answering again keeps its id; its attributes become the latest submitted. A firm
+/// whose attributes did not change is not written at all (`updated_at` tells when they last
+/// changed), so a response from a known firm touches no firm row.
 fn firm_upsert() -> OnConflict {
     OnConflict::column(firm::Column::ExternalRef)
         .update_columns([
@@ -249,5 +259,6 @@ fn firm_upsert() -> OnConflict {
             firm::Column::Region,
             firm::Column::UpdatedAt,
         ])
+        .action_and_where(Expr::cust(FIRM_CHANGED))
         .to_owned()
 }

@@ -156,3 +156,113 @@ mod settings {
         }
     }
 }
+
+/// The SQLite writer called directly: what the database refuses fails only its own request,
+/// and a row it writes reads back through the pool exactly as it was written.
+mod sqlite_writer {
+    use std::path::PathBuf;
+
+    use chrono::{TimeZone, Utc};
+    use readiness_api::store::entities::response;
+    use readiness_api::store::responses::sqlite_write::SqliteWriter;
+    use readiness_api::store::responses::{NewResponse, Outcome, ResponseStore};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::helpers::spawn_app;
+
+    fn file_of(app: &TestApp) -> PathBuf {
+        let path = app
+            .database_url
+            .strip_prefix("sqlite://")
+            .and_then(|rest| rest.split('?').next())
+            .unwrap();
+        PathBuf::from(path)
+    }
+
+    fn new_response(firm_ref: &str, survey_id: i32, key: &str) -> NewResponse {
+        let at = Utc.with_ymd_and_hms(2026, 10, 1, 12, 30, 15).unwrap()
+            + chrono::Duration::microseconds(123_456);
+        NewResponse {
+            firm_ref: firm_ref.to_owned(),
+            row: response::Model {
+                id: Uuid::now_v7(),
+                survey_id,
+                firm_id: Uuid::nil(),
+                answers: json!({"business_age": "gt_5y", "note": "quote \" and é"}),
+                industry: "C".to_owned(),
+                size_band: "small".to_owned(),
+                country: "DE".to_owned(),
+                region: Some("DE1".to_owned()),
+                tier: "vendor_prompting".to_owned(),
+                tier_rank: 1,
+                ready_to_customise: false,
+                blockers: json!(["vendor_rag.prior_attempts"]),
+                score_maturity: 0.25,
+                score_clarity: 1.0,
+                score_vendor_gap: 0.0,
+                score_capability: 0.5,
+                score_governance: 0.75,
+                rubric_version: "ai-readiness@1".to_owned(),
+                submitted_at: at,
+                received_at: at + chrono::Duration::seconds(1),
+                source: "api".to_owned(),
+                idempotency_key: Some(key.to_owned()),
+                payload_hash: Some(format!("hash-of-{key}")),
+            },
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_request_fails_alone_and_rows_read_back_as_written() {
+        let app = spawn_app(Backend::Sqlite).await.unwrap();
+        let mut writer = SqliteWriter::open(&file_of(&app)).unwrap();
+        let good = new_response("writer-good", 1, "writer-1");
+        // No such survey: the foreign key refuses the row after its firm was written.
+        let refused = new_response("writer-refused", 999_999, "writer-2");
+        let again = new_response("writer-good", 1, "writer-1");
+        let results = writer
+            .write_groups(vec![vec![good.clone()], vec![refused], vec![again.clone()]])
+            .unwrap();
+        assert_eq!(results.len(), 3);
+        let created = match &results[0].as_ref().unwrap()[..] {
+            [Outcome::Created(stored)] => stored.clone(),
+            other => panic!("expected one created row, got {other:?}"),
+        };
+        assert!(results[1].is_err(), "the refused request fails");
+        assert!(
+            matches!(&results[2].as_ref().unwrap()[..], [Outcome::Replayed(stored)] if stored.row.id == good.row.id),
+            "a later request with the same key in the same transaction replays the first"
+        );
+        assert_eq!(app.response_rows().await, 1);
+        assert_eq!(
+            app.firm_rows().await,
+            1,
+            "the refused request left no firm behind"
+        );
+
+        let read = ResponseStore::by_id(&app.db, good.row.id)
+            .await
+            .unwrap()
+            .expect("the row is stored");
+        assert_eq!(read.row, created.row);
+        assert_eq!(read.firm_ref, "writer-good");
+        assert_eq!(
+            read.row,
+            response::Model {
+                firm_id: read.row.firm_id,
+                ..good.row
+            }
+        );
+
+        // A different payload under the same key is a reuse, and writes nothing.
+        let mut reused = new_response("writer-good", 1, "writer-1");
+        reused.row.payload_hash = Some("another".to_owned());
+        let results = writer.write_groups(vec![vec![reused]]).unwrap();
+        assert!(matches!(
+            &results[0].as_ref().unwrap()[..],
+            [Outcome::KeyReused]
+        ));
+        assert_eq!(app.response_rows().await, 1);
+    }
+}

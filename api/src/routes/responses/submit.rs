@@ -15,7 +15,6 @@ use crate::problem::{ApiError, Problem};
 use crate::routes::body::{SINGLE_LIMIT, read};
 use crate::startup::AppState;
 use crate::store::responses::Outcome;
-use crate::store::surveys::SurveyQuery;
 
 /// The `source` label of single submissions in the metrics.
 const SOURCE: &str = "api";
@@ -52,7 +51,7 @@ const SOURCE: &str = "api";
     )
 )]
 #[post("/surveys/{slug}/responses")]
-#[tracing::instrument(skip_all, fields(slug = %slug))]
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn submit_response(
     caller: Caller,
     state: web::Data<AppState>,
@@ -63,7 +62,10 @@ pub async fn submit_response(
     let survey_id = submission_target(
         &caller,
         &slug,
-        SurveyQuery::latest_published_target(&state.db, &slug).await?,
+        state
+            .lookups
+            .latest_published_target(&state.db, &slug)
+            .await?,
     )?;
     let key = idempotency_key_header(&req)?;
     let body = read::<SINGLE_LIMIT>(&req, payload).await?;

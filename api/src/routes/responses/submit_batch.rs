@@ -13,7 +13,6 @@ use crate::problem::{ApiError, FieldError, Problem};
 use crate::routes::body::{BATCH_LIMIT, read};
 use crate::startup::AppState;
 use crate::store::responses::Outcome;
-use crate::store::surveys::SurveyQuery;
 
 pub const MAX_BATCH_ITEMS: usize = 1000;
 
@@ -41,7 +40,7 @@ pub const MAX_BATCH_ITEMS: usize = 1000;
     )
 )]
 #[post("/surveys/{slug}/responses/batch")]
-#[tracing::instrument(skip_all, fields(slug = %slug))]
+#[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn submit_batch(
     caller: Caller,
     state: web::Data<AppState>,
@@ -52,7 +51,10 @@ pub async fn submit_batch(
     let survey_id = submission_target(
         &caller,
         &slug,
-        SurveyQuery::latest_published_target(&state.db, &slug).await?,
+        state
+            .lookups
+            .latest_published_target(&state.db, &slug)
+            .await?,
     )?;
     let body = read::<BATCH_LIMIT>(&req, payload).await?;
     let items = batch_items(&body)?;

@@ -1,0 +1,382 @@
+//! The write path of a group commit on a SQLite file: one `rusqlite` connection owned by the
+//! writer thread, statements prepared once, one row per statement.
+//!
+//! SQLite has one writer at a time and `BEGIN IMMEDIATE` takes the write lock before anything
+//! is read, so inside the transaction nothing else can take an idempotency key: each item is
+//! decided by one lookup of its key (a replay, a reuse, or new), then its firm is upserted and
+//! its row inserted. Every request runs in a savepoint of its own and stays all or nothing.
+//! Values are stored in the forms the pool's driver writes (UUIDs as 16-byte blobs, RFC 3339
+//! timestamps, JSON text), so both paths read each other's rows.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+use super::{NewResponse, Outcome, Stored, compare};
+use crate::store::entities::response;
+use crate::store::sqlite_values::{datetime, integer, real, text, uuid};
+
+const STORED_BY_KEY: &str = "SELECT r.id, r.survey_id, r.firm_id, r.answers, r.industry, \
+     r.size_band, r.country, r.region, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \
+     r.score_maturity, r.score_clarity, r.score_vendor_gap, r.score_capability, \
+     r.score_governance, r.rubric_version, r.submitted_at, r.received_at, r.source, \
+     r.idempotency_key, r.payload_hash, f.external_ref \
+     FROM responses r JOIN firms f ON f.id = r.firm_id WHERE r.idempotency_key = ?1";
+
+const FIRM_BY_REF: &str =
+    "SELECT id, industry, size_band, country, region FROM firms WHERE external_ref = ?1";
+
+const INSERT_FIRM: &str = "INSERT INTO firms (id, external_ref, industry, size_band, country, \
+     region, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+
+/// The same parameters as [`INSERT_FIRM`].
+const UPDATE_FIRM: &str = "UPDATE firms SET industry = ?3, size_band = ?4, country = ?5, \
+     region = ?6, updated_at = ?7 WHERE id = ?1 AND external_ref = ?2";
+
+const INSERT_RESPONSE: &str = "INSERT INTO responses (id, survey_id, firm_id, answers, industry, \
+     size_band, country, region, tier, tier_rank, ready_to_customise, blockers, score_maturity, \
+     score_clarity, score_vendor_gap, score_capability, score_governance, rubric_version, \
+     submitted_at, received_at, source, idempotency_key, payload_hash) VALUES (?1, ?2, ?3, ?4, \
+     ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) \
+     ON CONFLICT (idempotency_key) DO NOTHING";
+
+/// Bytes the WAL file is cut back to when it starts over after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
+/// WAL pages (32 MiB) past which a checkpoint also makes the WAL start over. Under a load
+/// that never pauses the writer always holds pages the last passive checkpoint could not
+/// copy, so the WAL would otherwise grow without end.
+const RESTART_AFTER: i64 = 8_192;
+
+/// The writer's connection.
+#[derive(Debug)]
+pub struct SqliteWriter {
+    connection: Connection,
+}
+
+impl SqliteWriter {
+    /// Opens the file for writing (see [`open`]). Its commits do not checkpoint: a
+    /// [`Checkpointer`] on another thread does.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let connection = open(path)?;
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+        Ok(Self { connection })
+    }
+
+    /// Stores the groups in ONE transaction; one result per group (see
+    /// [`super::ResponseStore::insert_groups`]). The outer error means nothing was stored.
+    ///
+    /// The groups are first written one after another with no savepoints, which is what a
+    /// commit costs least with. Should the database refuse any row, that transaction is
+    /// rolled back and the groups are written again, each in a savepoint of its own, so the
+    /// refused request fails alone and the others are stored.
+    pub fn write_groups(
+        &mut self,
+        groups: Vec<Vec<NewResponse>>,
+    ) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
+        let decided = match self.write_together(&groups) {
+            Ok(decided) => decided,
+            Err(error) => {
+                tracing::warn!(%error, requests = groups.len(), "a shared write failed; writing each request on its own");
+                self.write_apart(&groups).map_err(db_err)?
+            }
+        };
+        Ok(groups
+            .into_iter()
+            .zip(decided)
+            .map(|(group, decided)| decided.map(|decided| settle(group, decided)))
+            .collect())
+    }
+
+    fn write_together(
+        &mut self,
+        groups: &[Vec<NewResponse>],
+    ) -> Result<Vec<Result<Vec<Decided>, DbErr>>, Failure> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let decided = groups
+            .iter()
+            .map(|group| decide_group(&transaction, group).map(Ok))
+            .collect::<Result<Vec<_>, Failure>>()?;
+        transaction.commit()?;
+        Ok(decided)
+    }
+
+    fn write_apart(
+        &mut self,
+        groups: &[Vec<NewResponse>],
+    ) -> Result<Vec<Result<Vec<Decided>, DbErr>>, Failure> {
+        let mut transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(groups.len());
+        for group in groups {
+            // Dropping a savepoint without committing it rolls it back.
+            let savepoint = transaction.savepoint()?;
+            match decide_group(&savepoint, group) {
+                Ok(decided) => {
+                    savepoint.commit()?;
+                    results.push(Ok(decided));
+                }
+                Err(error) => {
+                    drop(savepoint);
+                    results.push(Err(db_err(error)));
+                }
+            }
+        }
+        transaction.commit()?;
+        Ok(results)
+    }
+}
+
+/// What the transaction did with one item.
+#[derive(Debug)]
+enum Decided {
+    /// Inserted, with this firm id.
+    Created(Uuid),
+    /// Not written: a replay or a reused key (boxed: a replay holds a whole row).
+    Known(Box<Outcome>),
+}
+
+/// The outcomes of a committed group; the rows move into them.
+fn settle(group: Vec<NewResponse>, decided: Vec<Decided>) -> Vec<Outcome> {
+    group
+        .into_iter()
+        .zip(decided)
+        .map(|(new, decided)| match decided {
+            Decided::Created(firm_id) => Outcome::Created(Stored {
+                row: response::Model { firm_id, ..new.row },
+                firm_ref: new.firm_ref,
+            }),
+            Decided::Known(outcome) => *outcome,
+        })
+        .collect()
+}
+
+/// A read-write connection with the pool's settings: WAL, `synchronous = FULL` (a commit
+/// survives a crash or power loss), foreign keys on, a 30 s wait for the lock.
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(30))?;
+    connection.pragma_update(None, "journal_mode", "wal")?;
+    connection.pragma_update(None, "synchronous", "full")?;
+    connection.pragma_update(None, "foreign_keys", "on")?;
+    connection.pragma_update(None, "temp_store", "memory")?;
+    Ok(connection)
+}
+
+/// Why a request's rows were not written.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("decoding a stored response: {0}")]
+    Decode(String),
+    #[error("idempotency key {0:?} was taken while the write lock was held")]
+    KeyTaken(Option<String>),
+}
+
+fn db_err(error: impl Into<Failure>) -> DbErr {
+    DbErr::Custom(error.into().to_string())
+}
+
+fn decide_group(connection: &Connection, group: &[NewResponse]) -> Result<Vec<Decided>, Failure> {
+    group
+        .iter()
+        .map(|new| {
+            if let Some(key) = &new.row.idempotency_key
+                && let Some(stored) = stored_by_key(connection, key)?
+            {
+                return Ok(Decided::Known(Box::new(compare(&stored, &new.row))));
+            }
+            let firm_id = upsert_firm(connection, new)?;
+            if insert_response(connection, &new.row, firm_id)? == 0 {
+                // The write lock is held since the key was looked up; only a broken lock
+                // could get here, and then the request must not be acknowledged.
+                return Err(Failure::KeyTaken(new.row.idempotency_key.clone()));
+            }
+            Ok(Decided::Created(firm_id))
+        })
+        .collect()
+}
+
+/// The firm's id: a new firm is inserted, a known one keeps its id and takes the submitted
+/// attributes; a known firm whose attributes did not change is not written (as
+/// `firm_upsert` does on the pool).
+fn upsert_firm(connection: &Connection, new: &NewResponse) -> Result<Uuid, Failure> {
+    let row = &new.row;
+    let known = connection
+        .prepare_cached(FIRM_BY_REF)?
+        .query_row([&new.firm_ref], |found| {
+            Ok((|| {
+                let id = Uuid::from_u128(uuid(value(found, 0)?)?);
+                let same = text(value(found, 1)?)? == row.industry
+                    && text(value(found, 2)?)? == row.size_band
+                    && text(value(found, 3)?)? == row.country
+                    && match value(found, 4)? {
+                        ValueRef::Null => row.region.is_none(),
+                        other => Some(text(other)?) == row.region.as_deref(),
+                    };
+                Ok::<_, String>((id, same))
+            })())
+        })
+        .optional()?
+        .transpose()
+        .map_err(Failure::Decode)?;
+    let (id, statement) = match known {
+        Some((id, true)) => return Ok(id),
+        Some((id, false)) => (id, UPDATE_FIRM),
+        None => (Uuid::now_v7(), INSERT_FIRM),
+    };
+    connection.prepare_cached(statement)?.execute(params![
+        id.as_bytes().as_slice(),
+        new.firm_ref,
+        row.industry,
+        row.size_band,
+        row.country,
+        row.region,
+        timestamp(row.received_at),
+    ])?;
+    Ok(id)
+}
+
+fn insert_response(
+    connection: &Connection,
+    row: &response::Model,
+    firm_id: Uuid,
+) -> Result<usize, Failure> {
+    Ok(connection
+        .prepare_cached(INSERT_RESPONSE)?
+        .execute(params![
+            row.id.as_bytes().as_slice(),
+            row.survey_id,
+            firm_id.as_bytes().as_slice(),
+            row.answers.to_string(),
+            row.industry,
+            row.size_band,
+            row.country,
+            row.region,
+            row.tier,
+            row.tier_rank,
+            row.ready_to_customise,
+            row.blockers.to_string(),
+            row.score_maturity,
+            row.score_clarity,
+            row.score_vendor_gap,
+            row.score_capability,
+            row.score_governance,
+            row.rubric_version,
+            timestamp(row.submitted_at),
+            timestamp(row.received_at),
+            row.source,
+            row.idempotency_key,
+            row.payload_hash,
+        ])?)
+}
+
+fn stored_by_key(connection: &Connection, key: &str) -> Result<Option<Stored>, Failure> {
+    connection
+        .prepare_cached(STORED_BY_KEY)?
+        .query_row([key], |row| Ok(stored_row(row)))
+        .optional()?
+        .transpose()
+        .map_err(Failure::Decode)
+}
+
+/// As the pool's driver writes a `DateTime<Utc>`.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// A column of a row; decoding errors are kept apart from SQLite's.
+fn value<'r>(row: &'r Row<'_>, index: usize) -> Result<ValueRef<'r>, String> {
+    row.get_ref(index).map_err(|e| e.to_string())
+}
+
+fn stored_row(row: &Row<'_>) -> Result<Stored, String> {
+    let value = |index: usize| value(row, index);
+    let owned = |index: usize| value(index).and_then(|v| text(v).map(str::to_owned));
+    let optional = |index: usize| match value(index)? {
+        ValueRef::Null => Ok(None),
+        other => text(other).map(|t| Some(t.to_owned())),
+    };
+    let json = |index: usize| {
+        value(index).and_then(|v| {
+            let raw = match v {
+                ValueRef::Blob(bytes) => std::str::from_utf8(bytes).map_err(|e| e.to_string())?,
+                other => text(other)?,
+            };
+            serde_json::from_str(raw).map_err(|e| format!("column {index}: {e}"))
+        })
+    };
+    let stored = response::Model {
+        id: Uuid::from_u128(uuid(value(0)?)?),
+        survey_id: i32::try_from(integer(value(1)?)?).map_err(|e| format!("survey_id: {e}"))?,
+        firm_id: Uuid::from_u128(uuid(value(2)?)?),
+        answers: json(3)?,
+        industry: owned(4)?,
+        size_band: owned(5)?,
+        country: owned(6)?,
+        region: optional(7)?,
+        tier: owned(8)?,
+        tier_rank: i16::try_from(integer(value(9)?)?).map_err(|e| format!("tier_rank: {e}"))?,
+        ready_to_customise: integer(value(10)?)? != 0,
+        blockers: json(11)?,
+        score_maturity: real(value(12)?)?,
+        score_clarity: real(value(13)?)?,
+        score_vendor_gap: real(value(14)?)?,
+        score_capability: real(value(15)?)?,
+        score_governance: real(value(16)?)?,
+        rubric_version: owned(17)?,
+        submitted_at: datetime(value(18)?)?,
+        received_at: datetime(value(19)?)?,
+        source: owned(20)?,
+        idempotency_key: optional(21)?,
+        payload_hash: optional(22)?,
+    };
+    Ok(Stored {
+        row: stored,
+        firm_ref: owned(23)?,
+    })
+}
+
+/// Copies committed pages from the WAL into the database file on a thread of its own.
+///
+/// Left to the writer, every thousandth page would make one commit copy the WAL back and
+/// `fsync` the database file while every request in the queue waits. A passive checkpoint
+/// here takes no lock that the writer or readers need. Once the WAL holds [`RESTART_AFTER`]
+/// pages, a `RESTART` checkpoint waits for the writer's current transaction, copies the few
+/// pages the passive one left, and lets the WAL start over; the writer waits only for that.
+#[derive(Debug)]
+pub struct Checkpointer {
+    connection: Connection,
+}
+
+impl Checkpointer {
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        open(path).map(|connection| Self { connection })
+    }
+
+    /// One checkpoint; returns the pages in the WAL and how many of them are copied.
+    pub fn checkpoint(&self) -> rusqlite::Result<(i64, i64)> {
+        let passive = self.run("PASSIVE")?;
+        if passive.0 < RESTART_AFTER {
+            return Ok(passive);
+        }
+        self.run("RESTART")
+    }
+
+    fn run(&self, mode: &str) -> rusqlite::Result<(i64, i64)> {
+        self.connection
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+                Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })
+    }
+}
