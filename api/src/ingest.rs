@@ -93,7 +93,8 @@ impl Writer {
     pub fn start_sqlite(path: &Path, config: GroupCommit) -> anyhow::Result<Self> {
         let mut writer = SqliteWriter::open(path)
             .with_context(|| format!("cannot open {} for writing", path.display()))?;
-        let checkpointer = Checkpointer::open(path)
+        let checkpointer = writer
+            .checkpointer(path)
             .with_context(|| format!("cannot open {} for checkpoints", path.display()))?;
         let (commits, committed) = std::sync::mpsc::sync_channel::<()>(1);
         let (config, jobs, queue) = channel(GroupCommit {

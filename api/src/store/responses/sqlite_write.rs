@@ -9,6 +9,8 @@
 //! timestamps, JSON text), so both paths read each other's rows.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -48,15 +50,17 @@ const INSERT_RESPONSE: &str = "INSERT INTO responses (id, survey_id, firm_id, an
 /// Bytes the WAL file is cut back to when it starts over after a checkpoint.
 const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
-/// WAL pages (32 MiB) past which a checkpoint also makes the WAL start over. Under a load
-/// that never pauses the writer always holds pages the last passive checkpoint could not
-/// copy, so the WAL would otherwise grow without end.
+/// WAL pages (32 MiB) past which the writer checkpoints itself between two transactions, so
+/// that the WAL can start over: under a load that never pauses, the [`Checkpointer`] never
+/// catches up with the writer, and the WAL would grow without end.
 const RESTART_AFTER: i64 = 8_192;
 
 /// The writer's connection.
 #[derive(Debug)]
 pub struct SqliteWriter {
     connection: Connection,
+    /// Pages in the WAL at the checkpointer's last look.
+    wal_pages: Arc<AtomicI64>,
 }
 
 impl SqliteWriter {
@@ -66,7 +70,31 @@ impl SqliteWriter {
         let connection = open(path)?;
         connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
-        Ok(Self { connection })
+        Ok(Self {
+            connection,
+            wal_pages: Arc::default(),
+        })
+    }
+
+    /// A checkpointer for the same file, to run on another thread.
+    pub fn checkpointer(&self, path: &Path) -> rusqlite::Result<Checkpointer> {
+        Ok(Checkpointer {
+            connection: open(path)?,
+            wal_pages: self.wal_pages.clone(),
+        })
+    }
+
+    /// Once the WAL is long, copies what the checkpointer has not yet copied (little: it
+    /// runs all the time), so the next transaction starts the WAL over. Never waits.
+    fn restart_wal_if_long(&self) {
+        if self.wal_pages.load(Ordering::Relaxed) < RESTART_AFTER {
+            return;
+        }
+        match passive_checkpoint(&self.connection) {
+            Ok((pages, copied)) if pages == copied => self.wal_pages.store(0, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "the writer's checkpoint did not run"),
+        }
     }
 
     /// Stores the groups in ONE transaction; one result per group (see
@@ -87,6 +115,7 @@ impl SqliteWriter {
                 self.write_apart(&groups).map_err(db_err)?
             }
         };
+        self.restart_wal_if_long();
         Ok(groups
             .into_iter()
             .zip(decided)
@@ -351,32 +380,26 @@ fn stored_row(row: &Row<'_>) -> Result<Stored, String> {
 ///
 /// Left to the writer, every thousandth page would make one commit copy the WAL back and
 /// `fsync` the database file while every request in the queue waits. A passive checkpoint
-/// here takes no lock that the writer or readers need. Once the WAL holds [`RESTART_AFTER`]
-/// pages, a `RESTART` checkpoint waits for the writer's current transaction, copies the few
-/// pages the passive one left, and lets the WAL start over; the writer waits only for that.
+/// takes no lock that the writer or readers need, so here it costs them nothing; the writer
+/// only copies the few pages left when the WAL is to start over ([`RESTART_AFTER`]).
 #[derive(Debug)]
 pub struct Checkpointer {
     connection: Connection,
+    wal_pages: Arc<AtomicI64>,
 }
 
 impl Checkpointer {
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
-        open(path).map(|connection| Self { connection })
-    }
-
-    /// One checkpoint; returns the pages in the WAL and how many of them are copied.
+    /// One passive checkpoint; returns the pages in the WAL and how many of them are copied.
     pub fn checkpoint(&self) -> rusqlite::Result<(i64, i64)> {
-        let passive = self.run("PASSIVE")?;
-        if passive.0 < RESTART_AFTER {
-            return Ok(passive);
-        }
-        self.run("RESTART")
+        let (pages, copied) = passive_checkpoint(&self.connection)?;
+        self.wal_pages.store(pages, Ordering::Relaxed);
+        Ok((pages, copied))
     }
+}
 
-    fn run(&self, mode: &str) -> rusqlite::Result<(i64, i64)> {
-        self.connection
-            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
-                Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-            })
-    }
+/// `PRAGMA wal_checkpoint(PASSIVE)`: copies what no reader still needs, waits for nothing.
+fn passive_checkpoint(connection: &Connection) -> rusqlite::Result<(i64, i64)> {
+    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+    })
 }
