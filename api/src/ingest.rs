@@ -114,6 +114,7 @@ impl Writer {
                 }) {
                     let (items, replies) = split(group);
                     answer(replies, writer.write_groups(items));
+                    writer.restart_wal_if_long();
                     // A checkpoint already due will see this commit too.
                     let _ = commits.try_send(());
                 }
@@ -157,7 +158,7 @@ fn checkpoints(checkpointer: &Checkpointer, committed: &std::sync::mpsc::Receive
 }
 
 /// How often the WAL is copied into the database file while submissions arrive.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 type Queue = Arc<Mutex<mpsc::Receiver<Job>>>;
 

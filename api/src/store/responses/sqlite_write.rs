@@ -85,8 +85,9 @@ impl SqliteWriter {
     }
 
     /// Once the WAL is long, copies what the checkpointer has not yet copied (little: it
-    /// runs all the time), so the next transaction starts the WAL over. Never waits.
-    fn restart_wal_if_long(&self) {
+    /// runs all the time), so the next transaction starts the WAL over. Never waits for a
+    /// lock; call it between transactions, after the requests are answered.
+    pub fn restart_wal_if_long(&self) {
         if self.wal_pages.load(Ordering::Relaxed) < RESTART_AFTER {
             return;
         }
@@ -115,7 +116,6 @@ impl SqliteWriter {
                 self.write_apart(&groups).map_err(db_err)?
             }
         };
-        self.restart_wal_if_long();
         Ok(groups
             .into_iter()
             .zip(decided)
