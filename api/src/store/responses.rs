@@ -2,7 +2,7 @@
 //! idempotency enforced by the unique index on `idempotency_key` (so it holds across
 //! concurrent requests and replicas).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -99,30 +99,7 @@ impl ResponseStore {
         items: Vec<NewResponse>,
     ) -> Result<u64, DbErr> {
         let txn = crate::db::begin_write(db).await?;
-        let mut firms: HashMap<&str, firm::ActiveModel> = HashMap::new();
-        for item in &items {
-            firms.insert(item.firm_ref.as_str(), firm_model(item));
-        }
-        let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
-        let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
-        for chunk in firm_rows.chunks(BULK_ROWS) {
-            firm::Entity::insert_many(chunk.to_vec())
-                .on_conflict(firm_upsert())
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        let mut firm_ids: HashMap<String, Uuid> = HashMap::new();
-        for chunk in refs.chunks(BULK_ROWS) {
-            let found: Vec<(Uuid, String)> = firm::Entity::find()
-                .select_only()
-                .column(firm::Column::Id)
-                .column(firm::Column::ExternalRef)
-                .filter(firm::Column::ExternalRef.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            firm_ids.extend(found.into_iter().map(|(id, r)| (r, id)));
-        }
+        let firm_ids = upsert_firms(&txn, &items).await?;
         let rows = items
             .into_iter()
             .map(|item| {
@@ -230,6 +207,40 @@ fn compare(stored: &Stored, incoming: &response::Model) -> Outcome {
     } else {
         Outcome::KeyReused
     }
+}
+
+/// Upserts the firms of `items` (one row per firm, with the attributes of its latest item,
+/// in reference order so concurrent transactions lock them in one order) and returns each
+/// firm's id by reference.
+async fn upsert_firms<'a, C: ConnectionTrait>(
+    conn: &C,
+    items: impl IntoIterator<Item = &'a NewResponse>,
+) -> Result<HashMap<String, Uuid>, DbErr> {
+    let mut firms: BTreeMap<&str, firm::ActiveModel> = BTreeMap::new();
+    for item in items {
+        firms.insert(item.firm_ref.as_str(), firm_model(item));
+    }
+    let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
+    let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
+    for chunk in firm_rows.chunks(BULK_ROWS) {
+        firm::Entity::insert_many(chunk.to_vec())
+            .on_conflict(firm_upsert())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    let mut firm_ids: HashMap<String, Uuid> = HashMap::with_capacity(refs.len());
+    for chunk in refs.chunks(BULK_ROWS) {
+        let found: Vec<(Uuid, String)> = firm::Entity::find()
+            .select_only()
+            .column(firm::Column::Id)
+            .column(firm::Column::ExternalRef)
+            .filter(firm::Column::ExternalRef.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        firm_ids.extend(found.into_iter().map(|(id, r)| (r, id)));
+    }
+    Ok(firm_ids)
 }
 
 /// The firm row an item creates, or whose attributes it updates.

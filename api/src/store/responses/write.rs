@@ -1,7 +1,7 @@
 //! The write path of [`super::ResponseStore::insert_groups`]: many requests' rows in one
 //! transaction, with a few multi-row statements instead of several statements per row.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
@@ -9,8 +9,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{BULK_ROWS, NewResponse, Outcome, Stored, by_keys, compare, firm_model, firm_upsert};
-use crate::store::entities::{firm, response};
+use super::{BULK_ROWS, NewResponse, Outcome, Stored, by_keys, compare, upsert_firms};
+use crate::store::entities::response;
 
 /// Responses per multi-row INSERT: 24 columns a row stays below SQLite's 32,766 bound
 /// parameters and PostgreSQL's 65,535.
@@ -179,32 +179,7 @@ async fn insert_rows<C: ConnectionTrait>(
     groups: &[Vec<NewResponse>],
     pending: &[At],
 ) -> Result<HashMap<Uuid, Uuid>, DbErr> {
-    // One row per firm, with the attributes of its latest item; in reference order.
-    let mut firms: BTreeMap<&str, firm::ActiveModel> = BTreeMap::new();
-    for at in pending {
-        let new = &groups[at.group][at.item];
-        firms.insert(new.firm_ref.as_str(), firm_model(new));
-    }
-    let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
-    let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
-    for chunk in firm_rows.chunks(BULK_ROWS) {
-        firm::Entity::insert_many(chunk.to_vec())
-            .on_conflict(firm_upsert())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    let mut firm_ids: HashMap<String, Uuid> = HashMap::with_capacity(refs.len());
-    for chunk in refs.chunks(BULK_ROWS) {
-        let found: Vec<(Uuid, String)> = firm::Entity::find()
-            .select_only()
-            .column(firm::Column::Id)
-            .column(firm::Column::ExternalRef)
-            .filter(firm::Column::ExternalRef.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        firm_ids.extend(found.into_iter().map(|(id, r)| (r, id)));
-    }
+    let firm_ids = upsert_firms(conn, pending.iter().map(|at| &groups[at.group][at.item])).await?;
 
     // Responses in key order, so concurrent transactions take key locks in one order.
     let mut rows = pending
