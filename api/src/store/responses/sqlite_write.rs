@@ -55,6 +55,16 @@ const WAL_SIZE_LIMIT: i64 = 64 << 20;
 /// catches up with the writer, and the WAL would grow without end.
 const RESTART_AFTER: i64 = 8_192;
 
+/// The writer's page cache (KiB). Every row touches a few index pages at random places
+/// (firms by reference, responses by firm); with SQLite's default 2 MiB they are read back
+/// from the WAL or the file again and again (14 % of the writer's time in a profile). The
+/// cache is not simply made large: as long as the file is under 1 GiB, each commit that
+/// split a b-tree page scans the whole cache's hash table (SQLite swaps page numbers through
+/// the lock-byte page's number, 262,145, which makes the cache look larger than the file),
+/// which took 17 % of the writer's time with 64 MiB. 16 MiB measured best: 0.4 % reads, 5 %
+/// scans.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+
 /// The writer's connection.
 #[derive(Debug)]
 pub struct SqliteWriter {
@@ -70,6 +80,7 @@ impl SqliteWriter {
         let connection = open(path)?;
         connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+        connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         Ok(Self {
             connection,
             wal_pages: Arc::default(),
