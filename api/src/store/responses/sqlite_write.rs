@@ -219,6 +219,8 @@ enum Failure {
     Sqlite(#[from] rusqlite::Error),
     #[error("decoding a stored response: {0}")]
     Decode(String),
+    #[error("encoding a response: {0}")]
+    Encode(String),
     #[error("idempotency key {0:?} was taken while the write lock was held")]
     KeyTaken(Option<String>),
 }
@@ -292,13 +294,16 @@ fn insert_response(
     row: &response::Model,
     firm_id: Uuid,
 ) -> Result<usize, Failure> {
+    // serde_json's writer is the same compact text as `Display`, without its `fmt` detour.
+    let json = |value| serde_json::to_string(value).map_err(|e| Failure::Encode(e.to_string()));
+    let (answers, blockers) = (json(&row.answers)?, json(&row.blockers)?);
     Ok(connection
         .prepare_cached(INSERT_RESPONSE)?
         .execute(params![
             row.id.as_bytes().as_slice(),
             row.survey_id,
             firm_id.as_bytes().as_slice(),
-            row.answers.to_string(),
+            answers,
             row.industry,
             row.size_band,
             row.country,
@@ -306,7 +311,7 @@ fn insert_response(
             row.tier,
             row.tier_rank,
             row.ready_to_customise,
-            row.blockers.to_string(),
+            blockers,
             row.score_maturity,
             row.score_clarity,
             row.score_vendor_gap,
