@@ -69,10 +69,11 @@ pub fn validate(instrument: &Instrument, answers: &Value) -> Result<Answers, Vec
     let mut problems = Vec::new();
     let mut positions = vec![None; instrument.questions().len()];
     for (key, value) in object {
-        let pointer = format!("/answers/{}", pointer_token(key));
+        // Built only for a problem: a valid answer allocates nothing here.
+        let pointer = || format!("/answers/{}", pointer_token(key));
         let Some(index) = instrument.question_position(key) else {
             problems.push(FieldProblem::new(
-                pointer,
+                pointer(),
                 format!("unknown question `{key}`"),
             ));
             continue;
@@ -80,7 +81,7 @@ pub fn validate(instrument: &Instrument, answers: &Value) -> Result<Answers, Vec
         let question = &instrument.questions()[index];
         let Some(option) = value.as_str() else {
             problems.push(FieldProblem::new(
-                pointer,
+                pointer(),
                 format!("must be a string, one of: {}", option_list(question)),
             ));
             continue;
@@ -88,7 +89,7 @@ pub fn validate(instrument: &Instrument, answers: &Value) -> Result<Answers, Vec
         match question.options.iter().position(|o| o.key == option) {
             Some(position) => positions[index] = u8::try_from(position).ok(),
             None => problems.push(FieldProblem::new(
-                pointer,
+                pointer(),
                 format!(
                     "unknown option `{option}`; expected one of: {}",
                     option_list(question)
