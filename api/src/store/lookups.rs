@@ -22,7 +22,9 @@ use super::entities::api_key;
 use super::entities::survey::STATUS_PUBLISHED;
 use super::keys::KeyStore;
 use super::report_rows::ReportRowQuery;
-use super::sqlite_values::{datetime, integer, open_read_only, optional_datetime, text, uuid};
+use super::sqlite_values::{
+    column, datetime, integer, open_read_only, optional_datetime, text, uuid,
+};
 use super::surveys::SurveyQuery;
 
 const KEY_BY_PREFIX: &str = "SELECT id, name, role, prefix, secret_hash, created_at, expires_at, \
@@ -133,7 +135,7 @@ impl Lookups {
 }
 
 fn key_row(row: &Row<'_>) -> Result<api_key::Model, String> {
-    let value = |index: usize| row.get_ref(index).map_err(|e| e.to_string());
+    let value = |index: usize| column(row, index);
     let owned = |index: usize| value(index).and_then(|v| text(v).map(str::to_owned));
     Ok(api_key::Model {
         id: Uuid::from_u128(uuid(value(0)?)?),
@@ -153,7 +155,7 @@ fn key_row(row: &Row<'_>) -> Result<api_key::Model, String> {
 }
 
 fn target_row(row: &Row<'_>) -> Result<(i32, bool), String> {
-    let value = |index: usize| row.get_ref(index).map_err(|e| e.to_string());
+    let value = |index: usize| column(row, index);
     let id = i32::try_from(integer(value(0)?)?).map_err(|e| format!("survey id: {e}"))?;
     Ok((id, integer(value(1)?)? != 0))
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Row};
 use uuid::Uuid;
 
 /// A read-only connection that waits up to `busy_timeout` for a lock (a reader of a WAL
@@ -18,6 +18,11 @@ pub(crate) fn open_read_only(path: &Path, busy_timeout: Duration) -> rusqlite::R
     )?;
     connection.busy_timeout(busy_timeout)?;
     Ok(connection)
+}
+
+/// A column of a row, with SQLite's error as text (as the decoders below report theirs).
+pub(crate) fn column<'r>(row: &'r Row<'_>, index: usize) -> Result<ValueRef<'r>, String> {
+    row.get_ref(index).map_err(|e| e.to_string())
 }
 
 pub(crate) fn integer(value: ValueRef<'_>) -> Result<i64, String> {

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{NewResponse, Outcome, Stored, compare};
 use crate::store::entities::response;
-use crate::store::sqlite_values::{datetime, integer, real, text, uuid};
+use crate::store::sqlite_values::{column, datetime, integer, real, text, uuid};
 
 const STORED_BY_KEY: &str = "SELECT r.id, r.survey_id, r.firm_id, r.answers, r.industry, \
      r.size_band, r.country, r.region, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \
@@ -258,11 +258,11 @@ fn upsert_firm(connection: &Connection, new: &NewResponse) -> Result<Uuid, Failu
         .prepare_cached(FIRM_BY_REF)?
         .query_row([&new.firm_ref], |found| {
             Ok((|| {
-                let id = Uuid::from_u128(uuid(value(found, 0)?)?);
-                let same = text(value(found, 1)?)? == row.industry
-                    && text(value(found, 2)?)? == row.size_band
-                    && text(value(found, 3)?)? == row.country
-                    && match value(found, 4)? {
+                let id = Uuid::from_u128(uuid(column(found, 0)?)?);
+                let same = text(column(found, 1)?)? == row.industry
+                    && text(column(found, 2)?)? == row.size_band
+                    && text(column(found, 3)?)? == row.country
+                    && match column(found, 4)? {
                         ValueRef::Null => row.region.is_none(),
                         other => Some(text(other)?) == row.region.as_deref(),
                     };
@@ -340,13 +340,8 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-/// A column of a row; decoding errors are kept apart from SQLite's.
-fn value<'r>(row: &'r Row<'_>, index: usize) -> Result<ValueRef<'r>, String> {
-    row.get_ref(index).map_err(|e| e.to_string())
-}
-
 fn stored_row(row: &Row<'_>) -> Result<Stored, String> {
-    let value = |index: usize| value(row, index);
+    let value = |index: usize| column(row, index);
     let owned = |index: usize| value(index).and_then(|v| text(v).map(str::to_owned));
     let optional = |index: usize| match value(index)? {
         ValueRef::Null => Ok(None),
