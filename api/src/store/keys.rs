@@ -116,6 +116,7 @@ impl KeyStore {
         )
         .await?;
         txn.commit().await?;
+        super::lookups::changed();
         Ok(Some(key))
     }
 
@@ -134,7 +135,8 @@ impl KeyStore {
                     .add(api_key::Column::LastUsedAt.lte(now - LAST_USED_RESOLUTION)),
             )
             .exec(db)
-            .await
-            .map(|_| ())
+            .await?;
+        super::lookups::changed();
+        Ok(())
     }
 }

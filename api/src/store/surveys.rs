@@ -211,6 +211,7 @@ impl SurveyStore {
         )
         .await?;
         txn.commit().await?;
+        super::lookups::changed();
         Ok(Publish::Published(published))
     }
 
@@ -248,6 +249,7 @@ impl SurveyStore {
         )
         .await?;
         txn.commit().await?;
+        super::lookups::changed();
         Ok(Some(changed))
     }
 }

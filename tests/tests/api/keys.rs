@@ -1,6 +1,9 @@
 //! API keys over HTTP: shown once, stored as a hash, revocable, audited.
 
+use chrono::Utc;
 use readiness_api::store::entities::{api_key, audit_event};
+use readiness_api::store::lookups::FRESH_FOR;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -241,8 +244,41 @@ async fn last_use_is_recorded_at_most_once_a_minute(app: TestApp) {
     assert_eq!(used().await, first, "no write within the same minute");
 }
 
+/// A key revoked by another process (a second replica, the command line) writes the row
+/// without this server knowing: the server sees it once its cached row is older than
+/// `FRESH_FOR`.
+async fn a_key_revoked_by_another_process_stops_working_within_fresh_for(app: TestApp) {
+    let path = "/api/v1/responses/0192f0c1-0000-7000-8000-000000000000";
+    let created: Value = app
+        .post_as(
+            &app.admin_key,
+            "/api/v1/keys",
+            &json!({"name": "elsewhere", "role": "analyst"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap();
+    let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(app.get_as(token, path).await.status(), 404);
+
+    let revoked = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(api_key::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(revoked.rows_affected, 1);
+    tokio::time::sleep(FRESH_FOR + std::time::Duration::from_millis(100)).await;
+    assert_problem(app.get_as(token, path).await, 401, "unauthorized").await;
+    // The other keys still work.
+    assert_eq!(app.get_as(&app.analyst_key, path).await.status(), 404);
+}
+
 crate::on_both_databases!(
     an_admin_creates_a_key_that_is_shown_once_and_stored_as_a_hash,
+    a_key_revoked_by_another_process_stops_working_within_fresh_for,
     listing_keys_never_shows_a_secret_or_hash,
     a_revoked_key_stops_working_at_once,
     every_invalid_key_field_is_named,
