@@ -9,8 +9,8 @@
 //! retried through the pool. PostgreSQL reads go through the pool.
 //!
 //! Whatever was found is then kept for [`FRESH_FOR`], so a busy collector costs no read at
-//! all. A write made through this process (a key created, revoked or used, a survey version
-//! published or made public) empties every such cache at once ([`changed`]); a write made by
+//! all. A write made through this process (a key revoked or used, a survey version published
+//! or made public) empties every such cache at once ([`changed`]); a write made by
 //! another process on the same database (a second replica, the command line) is seen within
 //! [`FRESH_FOR`].
 
@@ -94,20 +94,17 @@ impl Lookups {
         db: &DatabaseConnection,
         prefix: &str,
     ) -> Result<Option<api_key::Model>, DbErr> {
-        let read = match recall(&self.keys, prefix, &WRITES) {
-            Ok(found) => return Ok(Some(found)),
-            Err(read) => read,
-        };
-        let found = match self.local(|c| {
-            c.prepare_cached(KEY_BY_PREFIX)?
-                .query_row([prefix], |row| Ok(key_row(row)))
-                .optional()
-        }) {
-            Some(found) => found,
-            None => KeyStore::by_prefix(db, prefix).await?,
-        };
-        keep(&self.keys, prefix, &found, read, &WRITES);
-        Ok(found)
+        self.cached(
+            &self.keys,
+            prefix,
+            |c| {
+                c.prepare_cached(KEY_BY_PREFIX)?
+                    .query_row([prefix], |row| Ok(key_row(row)))
+                    .optional()
+            },
+            KeyStore::by_prefix(db, prefix),
+        )
+        .await
     }
 
     /// The id and `public` flag of the latest published version of `slug`.
@@ -116,19 +113,38 @@ impl Lookups {
         db: &DatabaseConnection,
         slug: &str,
     ) -> Result<Option<(i32, bool)>, DbErr> {
-        let read = match recall(&self.targets, slug, &WRITES) {
+        self.cached(
+            &self.targets,
+            slug,
+            |c| {
+                c.prepare_cached(LATEST_PUBLISHED)?
+                    .query_row([slug, STATUS_PUBLISHED], |row| Ok(target_row(row)))
+                    .optional()
+            },
+            SurveyQuery::latest_published_target(db, slug),
+        )
+        .await
+    }
+
+    /// `name`'s value from `cache` while fresh; else read on this thread's SQLite connection
+    /// (`local`), or through the pool (`pool`, only awaited when there is no file or the local
+    /// read failed), and kept.
+    async fn cached<T: Clone>(
+        &self,
+        cache: &Mutex<Recent<T>>,
+        name: &str,
+        local: impl FnOnce(&Connection) -> rusqlite::Result<Option<Result<T, String>>>,
+        pool: impl Future<Output = Result<Option<T>, DbErr>>,
+    ) -> Result<Option<T>, DbErr> {
+        let read = match recall(cache, name, &WRITES) {
             Ok(found) => return Ok(Some(found)),
             Err(read) => read,
         };
-        let found = match self.local(|c| {
-            c.prepare_cached(LATEST_PUBLISHED)?
-                .query_row([slug, STATUS_PUBLISHED], |row| Ok(target_row(row)))
-                .optional()
-        }) {
+        let found = match self.local(local) {
             Some(found) => found,
-            None => SurveyQuery::latest_published_target(db, slug).await?,
+            None => pool.await?,
         };
-        keep(&self.targets, slug, &found, read, &WRITES);
+        keep(cache, name, &found, read, &WRITES);
         Ok(found)
     }
 
