@@ -1,6 +1,6 @@
 //! The audit log: newest first, cursor-paginated, filtered by action and time.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{TestApp, assert_problem};
 
@@ -25,16 +25,9 @@ async fn events_are_paged_newest_first_with_an_opaque_cursor(app: TestApp) {
     // The three keys of the test app were created from outside HTTP: no actor.
     let mut created = Vec::new();
     for n in 0..4 {
-        let key: Value = app
-            .post_as(
-                &app.admin_key,
-                "/api/v1/keys",
-                &json!({"name": format!("k{n}"), "role": "collector"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let key = app
+            .create_key_over_http(&format!("k{n}"), "collector")
+            .await;
         created.push(key["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(
@@ -78,16 +71,7 @@ async fn events_are_paged_newest_first_with_an_opaque_cursor(app: TestApp) {
 }
 
 async fn events_are_filtered_by_action_and_time(app: TestApp) {
-    let key: Value = app
-        .post_as(
-            &app.admin_key,
-            "/api/v1/keys",
-            &json!({"name": "filtered", "role": "analyst"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let key = app.create_key_over_http("filtered", "analyst").await;
     let id = key["id"].as_str().unwrap();
     app.delete_as(&app.admin_key, &format!("/api/v1/keys/{id}"))
         .await;

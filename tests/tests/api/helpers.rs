@@ -208,6 +208,20 @@ impl TestApp {
             .await
     }
 
+    /// Creates a key through `POST /api/v1/keys` as the admin; returns the reply's body (the
+    /// key with its `id` and its `token`).
+    pub async fn create_key_over_http(&self, name: &str, role: &str) -> Value {
+        self.post_as(
+            &self.admin_key,
+            "/api/v1/keys",
+            &json!({"name": name, "role": role}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    }
+
     /// DELETE with `Authorization: Bearer <key>`.
     pub async fn delete_as(&self, key: &str, path: &str) -> Reply {
         self.send(self.client.delete(self.url(path)).bearer_auth(key))

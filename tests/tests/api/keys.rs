@@ -105,16 +105,7 @@ async fn listing_keys_never_shows_a_secret_or_hash(app: TestApp) {
 }
 
 async fn a_revoked_key_stops_working_at_once(app: TestApp) {
-    let created: Value = app
-        .post_as(
-            &app.admin_key,
-            "/api/v1/keys",
-            &json!({"name": "short-lived", "role": "analyst"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = app.create_key_over_http("short-lived", "analyst").await;
     let token = created["token"].as_str().unwrap();
     let id = created["id"].as_str().unwrap();
     assert_eq!(
@@ -249,16 +240,7 @@ async fn last_use_is_recorded_at_most_once_a_minute(app: TestApp) {
 /// `FRESH_FOR`.
 async fn a_key_revoked_by_another_process_stops_working_within_fresh_for(app: TestApp) {
     let path = "/api/v1/responses/0192f0c1-0000-7000-8000-000000000000";
-    let created: Value = app
-        .post_as(
-            &app.admin_key,
-            "/api/v1/keys",
-            &json!({"name": "elsewhere", "role": "analyst"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = app.create_key_over_http("elsewhere", "analyst").await;
     let token = created["token"].as_str().unwrap();
     let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(app.get_as(token, path).await.status(), 404);
