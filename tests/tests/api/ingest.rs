@@ -163,9 +163,13 @@ mod sqlite_writer {
     use std::path::PathBuf;
 
     use chrono::{TimeZone, Utc};
-    use readiness_api::store::entities::response;
+    use readiness_api::store::audit::AuditContext;
+    use readiness_api::store::entities::{firm, response};
+    use readiness_api::store::firms::FirmStore;
     use readiness_api::store::responses::sqlite_write::SqliteWriter;
     use readiness_api::store::responses::{NewResponse, Outcome, ResponseStore};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use uuid::Uuid;
 
     use super::*;
@@ -264,5 +268,91 @@ mod sqlite_writer {
             [Outcome::KeyReused]
         ));
         assert_eq!(app.response_rows().await, 1);
+    }
+
+    /// The attributes and id of the firm `firm_ref`, read through the pool.
+    async fn firm_of(app: &TestApp, firm_ref: &str) -> Option<(Uuid, String, Option<String>)> {
+        firm::Entity::find()
+            .filter(firm::Column::ExternalRef.eq(firm_ref))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .map(|firm| (firm.id, firm.size_band, firm.region))
+    }
+
+    fn created_firm(results: &[Result<Vec<Outcome>, sea_orm::DbErr>]) -> Uuid {
+        match &results[0].as_ref().unwrap()[..] {
+            [Outcome::Created(stored)] => stored.row.firm_id,
+            other => panic!("expected one created row, got {other:?}"),
+        }
+    }
+
+    /// The writer remembers the firms it stored; what other connections do to them in the
+    /// meantime (an erasure, a change of attributes, a refused request's rollback) is what
+    /// its next write goes by.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn firms_changed_elsewhere_or_rolled_back_are_written_again() {
+        let app = spawn_app(Backend::Sqlite).await.unwrap();
+        let mut writer = SqliteWriter::open(&file_of(&app)).unwrap();
+        let results = writer
+            .write_groups(vec![vec![new_response("known", 1, "firms-1")]])
+            .unwrap();
+        let first_id = created_firm(&results);
+        // Known and unchanged: the same firm, still one row.
+        let results = writer
+            .write_groups(vec![vec![new_response("known", 1, "firms-2")]])
+            .unwrap();
+        assert_eq!(created_firm(&results), first_id);
+        assert_eq!(app.firm_rows().await, 1);
+
+        // Another connection changes the firm's attributes: the next response's are stored.
+        firm::Entity::update_many()
+            .col_expr(firm::Column::SizeBand, Expr::value("large"))
+            .col_expr(firm::Column::Region, Expr::value(Option::<String>::None))
+            .filter(firm::Column::Id.eq(first_id))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        let results = writer
+            .write_groups(vec![vec![new_response("known", 1, "firms-3")]])
+            .unwrap();
+        assert_eq!(created_firm(&results), first_id);
+        assert_eq!(
+            firm_of(&app, "known").await,
+            Some((first_id, "small".to_owned(), Some("DE1".to_owned())))
+        );
+
+        // Another connection erases the firm: the next response creates it again.
+        FirmStore::erase(&app.db, "known", &AuditContext::default())
+            .await
+            .unwrap()
+            .expect("the firm existed");
+        let results = writer
+            .write_groups(vec![vec![new_response("known", 1, "firms-4")]])
+            .unwrap();
+        let second_id = created_firm(&results);
+        assert_ne!(second_id, first_id);
+        assert_eq!(firm_of(&app, "known").await.map(|f| f.0), Some(second_id));
+
+        // A request refused after its firm was written leaves nothing remembered: the same
+        // firm in a later, valid request is created.
+        let results = writer
+            .write_groups(vec![
+                vec![new_response("refused-first", 999_999, "firms-5")],
+                vec![new_response("known", 1, "firms-6")],
+            ])
+            .unwrap();
+        assert!(results[0].is_err());
+        assert_eq!(firm_of(&app, "refused-first").await, None);
+        let results = writer
+            .write_groups(vec![vec![new_response("refused-first", 1, "firms-7")]])
+            .unwrap();
+        let created = created_firm(&results);
+        assert_eq!(
+            firm_of(&app, "refused-first").await.map(|f| f.0),
+            Some(created)
+        );
+        // The erasure took the first three responses with it.
+        assert_eq!(app.response_rows().await, 3);
     }
 }

@@ -22,6 +22,9 @@ use uuid::Uuid;
 use super::{NewResponse, Outcome, Stored, compare};
 use crate::store::entities::response;
 use crate::store::sqlite_values::{column, datetime, integer, real, text, uuid};
+use known_firms::{FirmsSeen, KnownFirms};
+
+mod known_firms;
 
 const STORED_BY_KEY: &str = "SELECT r.id, r.survey_id, r.firm_id, r.answers, r.industry, \
      r.size_band, r.country, r.region, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \
@@ -71,6 +74,8 @@ pub struct SqliteWriter {
     connection: Connection,
     /// Pages in the WAL at the checkpointer's last look.
     wal_pages: Arc<AtomicI64>,
+    /// Firms this connection has stored or read, with their attributes.
+    known_firms: KnownFirms,
 }
 
 impl SqliteWriter {
@@ -84,6 +89,7 @@ impl SqliteWriter {
         Ok(Self {
             connection,
             wal_pages: Arc::default(),
+            known_firms: KnownFirms::default(),
         })
     }
 
@@ -141,18 +147,25 @@ impl SqliteWriter {
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.known_firms.sync(&transaction)?;
+        let mut firms = FirmsSeen::new(&self.known_firms);
         let decided = groups
             .iter()
-            .map(|group| decide_group(&transaction, group).map(Ok))
+            .map(|group| decide_group(&transaction, Some(&mut firms), group).map(Ok))
             .collect::<Result<Vec<_>, Failure>>()?;
+        let seen = firms.finish();
         transaction.commit()?;
+        self.known_firms.learn(seen);
         Ok(decided)
     }
 
+    /// Known firms are neither used nor learned here (a request rolled back to its
+    /// savepoint may have written one), and are forgotten afterwards.
     fn write_apart(
         &mut self,
         groups: &[Vec<NewResponse>],
     ) -> Result<Vec<Result<Vec<Decided>, DbErr>>, Failure> {
+        self.known_firms.forget();
         let mut transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -160,7 +173,7 @@ impl SqliteWriter {
         for group in groups {
             // Dropping a savepoint without committing it rolls it back.
             let savepoint = transaction.savepoint()?;
-            match decide_group(&savepoint, group) {
+            match decide_group(&savepoint, None, group) {
                 Ok(decided) => {
                     savepoint.commit()?;
                     results.push(Ok(decided));
@@ -229,7 +242,11 @@ fn db_err(error: impl Into<Failure>) -> DbErr {
     DbErr::Custom(error.into().to_string())
 }
 
-fn decide_group(connection: &Connection, group: &[NewResponse]) -> Result<Vec<Decided>, Failure> {
+fn decide_group(
+    connection: &Connection,
+    mut firms: Option<&mut FirmsSeen<'_>>,
+    group: &[NewResponse],
+) -> Result<Vec<Decided>, Failure> {
     group
         .iter()
         .map(|new| {
@@ -238,7 +255,7 @@ fn decide_group(connection: &Connection, group: &[NewResponse]) -> Result<Vec<De
             {
                 return Ok(Decided::Known(Box::new(compare(&stored, &new.row))));
             }
-            let firm_id = upsert_firm(connection, new)?;
+            let firm_id = upsert_firm(connection, firms.as_deref_mut(), new)?;
             if insert_response(connection, &new.row, firm_id)? == 0 {
                 // The write lock is held since the key was looked up; only a broken lock
                 // could get here, and then the request must not be acknowledged.
@@ -251,9 +268,19 @@ fn decide_group(connection: &Connection, group: &[NewResponse]) -> Result<Vec<De
 
 /// The firm's id: a new firm is inserted, a known one keeps its id and takes the submitted
 /// attributes; a known firm whose attributes did not change is not written (as
-/// `firm_upsert` does on the pool).
-fn upsert_firm(connection: &Connection, new: &NewResponse) -> Result<Uuid, Failure> {
+/// `firm_upsert` does on the pool), and is not even read when `firms` knows it.
+fn upsert_firm(
+    connection: &Connection,
+    firms: Option<&mut FirmsSeen<'_>>,
+    new: &NewResponse,
+) -> Result<Uuid, Failure> {
     let row = &new.row;
+    if let Some(id) = firms
+        .as_ref()
+        .and_then(|firms| firms.unchanged(&new.firm_ref, row))
+    {
+        return Ok(id);
+    }
     let known = connection
         .prepare_cached(FIRM_BY_REF)?
         .query_row([&new.firm_ref], |found| {
@@ -273,10 +300,27 @@ fn upsert_firm(connection: &Connection, new: &NewResponse) -> Result<Uuid, Failu
         .transpose()
         .map_err(Failure::Decode)?;
     let (id, statement) = match known {
-        Some((id, true)) => return Ok(id),
-        Some((id, false)) => (id, UPDATE_FIRM),
-        None => (Uuid::now_v7(), INSERT_FIRM),
+        Some((id, true)) => (id, None),
+        Some((id, false)) => (id, Some(UPDATE_FIRM)),
+        None => (Uuid::now_v7(), Some(INSERT_FIRM)),
     };
+    if let Some(statement) = statement {
+        write_firm(connection, statement, id, new)?;
+    }
+    if let Some(firms) = firms {
+        firms.saw(&new.firm_ref, id, row);
+    }
+    Ok(id)
+}
+
+/// Runs [`INSERT_FIRM`] or [`UPDATE_FIRM`].
+fn write_firm(
+    connection: &Connection,
+    statement: &str,
+    id: Uuid,
+    new: &NewResponse,
+) -> Result<(), Failure> {
+    let row = &new.row;
     connection.prepare_cached(statement)?.execute(params![
         id.as_bytes().as_slice(),
         new.firm_ref,
@@ -286,7 +330,7 @@ fn upsert_firm(connection: &Connection, new: &NewResponse) -> Result<Uuid, Failu
         row.region,
         timestamp(row.received_at),
     ])?;
-    Ok(id)
+    Ok(())
 }
 
 fn insert_response(
