@@ -137,7 +137,7 @@ impl std::fmt::Debug for PresentedKey {
 }
 
 fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    super::hex_digest(&Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! A firm's identity and segment attributes as a collector submits them.
 
 use readiness_analytics::FieldProblem;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// ISO 3166-1 alpha-2: every officially assigned code.
+/// ISO 3166-1 alpha-2: every officially assigned code, in order, three bytes apart.
 const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG \
 BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY \
 CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ \
@@ -63,14 +63,21 @@ impl FirmProfile {
                 problems.push(FieldProblem::new(pointer(key), "unknown field"));
             }
         }
-        let external_ref = required_string(object, "ref", &pointer("ref"), &mut problems)
-            .and_then(|r| check_ref(r, &pointer("ref"), &mut problems));
-        let industry = required_string(object, "industry", &pointer("industry"), &mut problems)
-            .and_then(|i| check_industry(i, &pointer("industry"), &mut problems));
-        let size_band = required_string(object, "size_band", &pointer("size_band"), &mut problems)
-            .and_then(|s| check_size_band(s, &pointer("size_band"), &mut problems));
-        let country = required_string(object, "country", &pointer("country"), &mut problems)
-            .and_then(|c| check_country(c, &pointer("country"), &mut problems));
+        // A check returns its complaint; the pointer is only written for a problem.
+        let mut field = |name: &str, check: fn(&str) -> Result<String, String>| {
+            let checked = match object.get(name) {
+                Some(Value::String(value)) => check(value),
+                None | Some(Value::Null) => Err("is required".to_owned()),
+                Some(_) => Err("must be a string".to_owned()),
+            };
+            checked
+                .map_err(|message| problems.push(FieldProblem::new(pointer(name), message)))
+                .ok()
+        };
+        let external_ref = field("ref", check_ref);
+        let industry = field("industry", check_industry);
+        let size_band = field("size_band", check_size_band);
+        let country = field("country", check_country);
         let region = match object.get("region") {
             None | Some(Value::Null) => Some(None),
             Some(Value::String(region)) => check_region(
@@ -102,82 +109,59 @@ impl FirmProfile {
     }
 }
 
-fn required_string<'a>(
-    object: &'a Map<String, Value>,
-    field: &str,
-    pointer: &str,
-    problems: &mut Vec<FieldProblem>,
-) -> Option<&'a str> {
-    match object.get(field) {
-        Some(Value::String(s)) => Some(s),
-        None | Some(Value::Null) => {
-            problems.push(FieldProblem::new(pointer, "is required"));
-            None
-        }
-        Some(_) => {
-            problems.push(FieldProblem::new(pointer, "must be a string"));
-            None
-        }
-    }
-}
-
-fn check_ref(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
-    let length = value.chars().count();
+fn check_ref(value: &str) -> Result<String, String> {
     if value.trim().is_empty() || value.trim() != value {
-        problems.push(FieldProblem::new(
-            pointer,
-            "must be non-empty, without leading or trailing spaces",
-        ));
-        None
-    } else if length > MAX_REF_CHARS {
-        problems.push(FieldProblem::new(
-            pointer,
-            format!("must be at most {MAX_REF_CHARS} characters"),
-        ));
-        None
+        Err("must be non-empty, without leading or trailing spaces".to_owned())
+    } else if value.chars().count() > MAX_REF_CHARS {
+        Err(format!("must be at most {MAX_REF_CHARS} characters"))
     } else if value.chars().any(char::is_control) {
-        problems.push(FieldProblem::new(
-            pointer,
-            "must not contain control characters",
-        ));
-        None
+        Err("must not contain control characters".to_owned())
     } else {
-        Some(value.to_owned())
+        Ok(value.to_owned())
     }
 }
 
-fn check_industry(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
-    let valid = value.len() == 1 && value.bytes().all(|b| (b'A'..=b'U').contains(&b));
-    if valid {
-        Some(value.to_owned())
+fn check_industry(value: &str) -> Result<String, String> {
+    if value.len() == 1 && value.bytes().all(|b| (b'A'..=b'U').contains(&b)) {
+        Ok(value.to_owned())
     } else {
-        problems.push(FieldProblem::new(
-            pointer,
-            "must be a NACE Rev.2 section letter, A to U (upper case)",
-        ));
-        None
+        Err("must be a NACE Rev.2 section letter, A to U (upper case)".to_owned())
     }
 }
 
-fn check_size_band(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+fn check_size_band(value: &str) -> Result<String, String> {
     if SIZE_BANDS.contains(&value) {
-        Some(value.to_owned())
+        Ok(value.to_owned())
     } else {
-        problems.push(FieldProblem::new(
-            pointer,
-            format!("must be one of: {}", SIZE_BANDS.join(", ")),
-        ));
-        None
+        Err(format!("must be one of: {}", SIZE_BANDS.join(", ")))
     }
 }
 
+/// Binary search of [`ISO_3166_ALPHA2`] (the codes are in order).
 pub fn is_country_code(value: &str) -> bool {
-    value.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|code| code == value)
+    let (codes, value) = (ISO_3166_ALPHA2.as_bytes(), value.as_bytes());
+    if value.len() != 2 {
+        return false;
+    }
+    let (mut low, mut high) = (0, codes.len().div_ceil(3));
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match codes
+            .get(middle * 3..middle * 3 + 2)
+            .map(|code| code.cmp(value))
+        {
+            Some(std::cmp::Ordering::Less) => low = middle + 1,
+            Some(std::cmp::Ordering::Greater) => high = middle,
+            Some(std::cmp::Ordering::Equal) => return true,
+            None => return false,
+        }
+    }
+    false
 }
 
-fn check_country(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -> Option<String> {
+fn check_country(value: &str) -> Result<String, String> {
     if is_country_code(value) {
-        return Some(value.to_owned());
+        return Ok(value.to_owned());
     }
     let hint = match value {
         "EL" => " (Greece is GR; EL is Eurostat's code)",
@@ -185,11 +169,7 @@ fn check_country(value: &str, pointer: &str, problems: &mut Vec<FieldProblem>) -
         _ if is_country_code(&value.to_ascii_uppercase()) => " (use upper case)",
         _ => "",
     };
-    problems.push(FieldProblem::new(
-        pointer,
-        format!("must be an ISO 3166-1 alpha-2 country code{hint}"),
-    ));
-    None
+    Err(format!("must be an ISO 3166-1 alpha-2 country code{hint}"))
 }
 
 fn check_region(
@@ -234,8 +214,17 @@ mod tests {
 
     #[test]
     fn the_country_list_has_every_assigned_code() {
-        assert_eq!(ISO_3166_ALPHA2.split(' ').count(), 249);
+        let codes: Vec<&str> = ISO_3166_ALPHA2.split(' ').collect();
+        assert_eq!(codes.len(), 249);
+        assert!(
+            codes.windows(2).all(|pair| pair[0] < pair[1]),
+            "in order, for the binary search"
+        );
+        assert!(codes.iter().all(|code| is_country_code(code)));
         assert!(is_country_code("DE") && is_country_code("GR") && !is_country_code("EL"));
+        for absent in ["AA", "ZZ", "A", "DEU", "", "de", "D ", " D"] {
+            assert!(!is_country_code(absent), "{absent:?}");
+        }
     }
 
     #[test]

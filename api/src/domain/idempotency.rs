@@ -40,7 +40,7 @@ pub fn payload_hash(slug: &str, payload: &Value) -> String {
     hasher.update(slug.as_bytes());
     hasher.update(b"\n");
     hasher.update(&canonical);
-    hex::encode(hasher.finalize())
+    super::hex_digest(&hasher.finalize())
 }
 
 /// Writes `value` as compact JSON with object keys in sorted order (strings and numbers

@@ -87,13 +87,13 @@ fn parse_submitted_at(
     now: DateTime<Utc>,
     base: &str,
 ) -> Result<Option<DateTime<Utc>>, FieldProblem> {
-    let pointer = format!("{base}/submitted_at");
+    let pointer = || format!("{base}/submitted_at");
     let raw = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(raw)) => raw,
         Some(_) => {
             return Err(FieldProblem::new(
-                pointer,
+                pointer(),
                 "must be an RFC 3339 date-time string",
             ));
         }
@@ -101,14 +101,14 @@ fn parse_submitted_at(
     let parsed = DateTime::parse_from_rfc3339(raw)
         .map_err(|_| {
             FieldProblem::new(
-                &pointer,
+                pointer(),
                 "must be an RFC 3339 date-time such as 2026-10-01T12:00:00Z",
             )
         })?
         .with_timezone(&Utc);
     if parsed > now + MAX_CLOCK_SKEW {
         return Err(FieldProblem::new(
-            pointer,
+            pointer(),
             "lies more than 5 minutes in the future",
         ));
     }

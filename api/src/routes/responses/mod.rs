@@ -111,16 +111,22 @@ pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView,
             rank: rank + 1,
             label: next.label.clone(),
         });
-    let gate_ids: Vec<String> = serde_json::from_value(row.blockers.clone())
-        .map_err(|e| anyhow::anyhow!("response {} has malformed blockers: {e}", row.id))?;
-    let blockers = gate_ids
-        .into_iter()
+    let malformed = || anyhow::anyhow!("response {} has malformed blockers", row.id);
+    let blockers = row
+        .blockers
+        .as_array()
+        .ok_or_else(malformed)?
+        .iter()
         .map(|gate| {
+            let gate = gate.as_str().ok_or_else(malformed)?;
             let reason = instrument
-                .gate(&gate)
+                .gate(gate)
                 .map(|g| g.reason.clone())
                 .ok_or_else(|| anyhow::anyhow!("response {} has unknown gate {gate}", row.id))?;
-            Ok(BlockerView { gate, reason })
+            Ok(BlockerView {
+                gate: gate.to_owned(),
+                reason,
+            })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(AssessmentView {
