@@ -79,19 +79,12 @@ impl FirmProfile {
         let size_band = field("size_band", check_size_band);
         let country = field("country", check_country);
         let region = match object.get("region") {
-            None | Some(Value::Null) => Some(None),
-            Some(Value::String(region)) => check_region(
-                region,
-                country.as_deref(),
-                &pointer("region"),
-                &mut problems,
-            )
-            .map(Some),
-            Some(_) => {
-                problems.push(FieldProblem::new(pointer("region"), "must be a string"));
-                None
-            }
-        };
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(region)) => check_region(region, country.as_deref()).map(Some),
+            Some(_) => Err("must be a string".to_owned()),
+        }
+        .map_err(|message| problems.push(FieldProblem::new(pointer("region"), message)))
+        .ok();
         match (external_ref, industry, size_band, country, region) {
             (Some(external_ref), Some(industry), Some(size_band), Some(country), Some(region))
                 if problems.is_empty() =>
@@ -172,12 +165,7 @@ fn check_country(value: &str) -> Result<String, String> {
     Err(format!("must be an ISO 3166-1 alpha-2 country code{hint}"))
 }
 
-fn check_region(
-    value: &str,
-    country: Option<&str>,
-    pointer: &str,
-    problems: &mut Vec<FieldProblem>,
-) -> Option<String> {
+fn check_region(value: &str, country: Option<&str>) -> Result<String, String> {
     // ISO 3166-2 shape: the country code, a hyphen, 1–3 letters or digits.
     let shape_ok = value.len() <= MAX_REGION_CHARS
         && value.split_once('-').is_some_and(|(prefix, subdivision)| {
@@ -188,21 +176,13 @@ fn check_region(
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         });
     if !shape_ok {
-        problems.push(FieldProblem::new(
-            pointer,
-            "must be an ISO 3166-2 subdivision code such as DE-BY",
-        ));
-        return None;
+        return Err("must be an ISO 3166-2 subdivision code such as DE-BY".to_owned());
     }
     match country {
-        Some(country) if !value.starts_with(&format!("{country}-")) => {
-            problems.push(FieldProblem::new(
-                pointer,
-                format!("must be a subdivision of the firm's country {country}"),
-            ));
-            None
-        }
-        _ => Some(value.to_owned()),
+        Some(country) if value.get(..2) != Some(country) => Err(format!(
+            "must be a subdivision of the firm's country {country}"
+        )),
+        _ => Ok(value.to_owned()),
     }
 }
 

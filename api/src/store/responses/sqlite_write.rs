@@ -159,8 +159,8 @@ impl SqliteWriter {
         Ok(decided)
     }
 
-    /// Known firms are neither used nor learned here (a request rolled back to its
-    /// savepoint may have written one), and are forgotten afterwards.
+    /// Known firms are forgotten first, and neither used nor learned here: a request rolled
+    /// back to its savepoint may have written one.
     fn write_apart(
         &mut self,
         groups: &[Vec<NewResponse>],
