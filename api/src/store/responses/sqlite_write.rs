@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::{NewResponse, Outcome, Stored, compare};
 use crate::store::entities::response;
 use crate::store::sqlite_values::{column, datetime, integer, real, text, uuid};
-use known_firms::{FirmsSeen, KnownFirms};
+use known_firms::{Firm, FirmsSeen, KnownFirms};
 
 mod known_firms;
 
@@ -281,34 +281,37 @@ fn upsert_firm(
     {
         return Ok(id);
     }
-    let known = connection
+    let stored = connection
         .prepare_cached(FIRM_BY_REF)?
         .query_row([&new.firm_ref], |found| {
             Ok((|| {
-                let id = Uuid::from_u128(uuid(column(found, 0)?)?);
-                let same = text(column(found, 1)?)? == row.industry
-                    && text(column(found, 2)?)? == row.size_band
-                    && text(column(found, 3)?)? == row.country
-                    && match column(found, 4)? {
-                        ValueRef::Null => row.region.is_none(),
-                        other => Some(text(other)?) == row.region.as_deref(),
-                    };
-                Ok::<_, String>((id, same))
+                let region = match column(found, 4)? {
+                    ValueRef::Null => None,
+                    other => Some(text(other)?),
+                };
+                Ok::<_, String>(Firm::stored(
+                    Uuid::from_u128(uuid(column(found, 0)?)?),
+                    text(column(found, 1)?)?,
+                    text(column(found, 2)?)?,
+                    text(column(found, 3)?)?,
+                    region,
+                ))
             })())
         })
         .optional()?
         .transpose()
         .map_err(Failure::Decode)?;
-    let (id, statement) = match known {
-        Some((id, true)) => (id, None),
-        Some((id, false)) => (id, Some(UPDATE_FIRM)),
-        None => (Uuid::now_v7(), Some(INSERT_FIRM)),
+    let (firm, statement) = match stored {
+        Some(firm) if firm.matches(row) => (firm, None),
+        Some(firm) => (Firm::submitted(firm.id, row), Some(UPDATE_FIRM)),
+        None => (Firm::submitted(Uuid::now_v7(), row), Some(INSERT_FIRM)),
     };
+    let id = firm.id;
     if let Some(statement) = statement {
         write_firm(connection, statement, id, new)?;
     }
     if let Some(firms) = firms {
-        firms.saw(&new.firm_ref, id, row);
+        firms.saw(&new.firm_ref, firm);
     }
     Ok(id)
 }

@@ -1,5 +1,6 @@
 //! The firms the writer's connection has stored or read, by reference, so that a response
-//! from a known firm whose attributes did not change needs no firm lookup.
+//! from a known firm whose attributes did not change needs no firm lookup. [`Firm::matches`]
+//! is also how the writer compares a firm read from the table with a response.
 //!
 //! What is kept always matches the database:
 //! - entries are learned only from transactions that committed, and within a transaction
@@ -80,7 +81,7 @@ impl<'a> FirmsSeen<'a> {
             .seen
             .get(firm_ref)
             .or_else(|| self.known.firms.get(firm_ref))?;
-        firm.attributes.matches(row).then_some(firm.id)
+        firm.matches(row).then_some(firm.id)
     }
 
     /// What the transaction stored or read, to learn once it has committed.
@@ -88,18 +89,9 @@ impl<'a> FirmsSeen<'a> {
         Seen(self.seen)
     }
 
-    /// The firm is stored with this id and the row's attributes.
-    pub(super) fn saw(&mut self, firm_ref: &str, id: Uuid, row: &response::Model) {
-        match Attributes::of(row) {
-            Some(attributes) => {
-                self.seen
-                    .insert(firm_ref.to_owned(), Firm { id, attributes });
-            }
-            // Too long to keep: looked up each time.
-            None => {
-                self.seen.remove(firm_ref);
-            }
-        }
+    /// The firm is stored as `firm` now.
+    pub(super) fn saw(&mut self, firm_ref: &str, firm: Firm) {
+        self.seen.insert(firm_ref.to_owned(), firm);
     }
 }
 
@@ -107,10 +99,51 @@ impl<'a> FirmsSeen<'a> {
 #[derive(Debug)]
 pub(super) struct Seen(HashMap<String, Firm>);
 
+/// A firm's id and attributes as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Firm {
-    id: Uuid,
+pub(super) struct Firm {
+    pub(super) id: Uuid,
     attributes: Attributes,
+}
+
+impl Firm {
+    /// As read from the `firms` table.
+    pub(super) fn stored(
+        id: Uuid,
+        industry: &str,
+        size_band: &str,
+        country: &str,
+        region: Option<&str>,
+    ) -> Self {
+        Self {
+            id,
+            attributes: Attributes::new([industry, size_band, country], region),
+        }
+    }
+
+    /// With the attributes a response was submitted with.
+    pub(super) fn submitted(id: Uuid, row: &response::Model) -> Self {
+        let parts = [&row.industry, &row.size_band, &row.country].map(String::as_str);
+        Self {
+            id,
+            attributes: Attributes::new(parts, row.region.as_deref()),
+        }
+    }
+
+    /// Whether the firm has exactly the attributes the response was submitted with (a
+    /// region that stays absent is no change).
+    pub(super) fn matches(&self, row: &response::Model) -> bool {
+        let attributes = &self.attributes;
+        let [a, b, c] = attributes.ends;
+        let text = &*attributes.text;
+        text.get(..a) == Some(row.industry.as_str())
+            && text.get(a..b) == Some(row.size_band.as_str())
+            && text.get(b..c) == Some(row.country.as_str())
+            && match row.region.as_deref() {
+                None => !attributes.has_region,
+                Some(region) => attributes.has_region && text.get(c..) == Some(region),
+            }
+    }
 }
 
 /// Industry, size band, country and region, in one allocation: `text` holds them one after
@@ -118,43 +151,25 @@ struct Firm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Attributes {
     text: Box<str>,
-    ends: [u16; 3],
+    ends: [usize; 3],
     has_region: bool,
 }
 
 impl Attributes {
-    fn of(row: &response::Model) -> Option<Self> {
-        let region = row.region.as_deref().unwrap_or("");
+    fn new(parts: [&str; 3], region: Option<&str>) -> Self {
         let mut text = String::with_capacity(
-            row.industry.len() + row.size_band.len() + row.country.len() + region.len(),
+            parts.iter().map(|part| part.len()).sum::<usize>() + region.map_or(0, str::len),
         );
-        let mut ends = [0; 3];
-        for (end, part) in ends
-            .iter_mut()
-            .zip([&row.industry, &row.size_band, &row.country])
-        {
+        let ends = parts.map(|part| {
             text.push_str(part);
-            *end = u16::try_from(text.len()).ok()?;
-        }
-        text.push_str(region);
-        u16::try_from(text.len()).ok()?;
-        Some(Self {
+            text.len()
+        });
+        text.push_str(region.unwrap_or(""));
+        Self {
             text: text.into_boxed_str(),
             ends,
-            has_region: row.region.is_some(),
-        })
-    }
-
-    fn matches(&self, row: &response::Model) -> bool {
-        let [a, b, c] = self.ends.map(usize::from);
-        let text = &*self.text;
-        text.get(..a) == Some(row.industry.as_str())
-            && text.get(a..b) == Some(row.size_band.as_str())
-            && text.get(b..c) == Some(row.country.as_str())
-            && match row.region.as_deref() {
-                None => !self.has_region,
-                Some(region) => self.has_region && text.get(c..) == Some(region),
-            }
+            has_region: region.is_some(),
+        }
     }
 }
 
@@ -196,8 +211,8 @@ mod tests {
     }
 
     #[test]
-    fn attributes_match_exactly() {
-        let kept = Attributes::of(&row("C", "small", "DE", Some("DE-BY"))).unwrap();
+    fn a_firm_matches_exactly_the_attributes_submitted() {
+        let kept = Firm::submitted(Uuid::nil(), &row("C", "small", "DE", Some("DE-BY")));
         assert!(kept.matches(&row("C", "small", "DE", Some("DE-BY"))));
         for other in [
             row("C", "small", "DE", None),
@@ -209,7 +224,7 @@ mod tests {
         ] {
             assert!(!kept.matches(&other), "{other:?}");
         }
-        let without = Attributes::of(&row("C", "small", "DE", None)).unwrap();
+        let without = Firm::stored(Uuid::nil(), "C", "small", "DE", None);
         assert!(without.matches(&row("C", "small", "DE", None)));
         assert!(!without.matches(&row("C", "small", "DE", Some(""))));
     }
@@ -222,15 +237,15 @@ mod tests {
         let large = row("C", "large", "DE", None);
         let mut seen = FirmsSeen::new(&known);
         assert_eq!(seen.unchanged("acme", &small), None);
-        seen.saw("acme", first, &small);
+        seen.saw("acme", Firm::submitted(first, &small));
         assert_eq!(seen.unchanged("acme", &small), Some(first));
-        seen.saw("acme", first, &large);
+        seen.saw("acme", Firm::submitted(first, &large));
         assert_eq!(seen.unchanged("acme", &small), None, "the later write wins");
         known.learn(seen.finish());
 
         let mut seen = FirmsSeen::new(&known);
         assert_eq!(seen.unchanged("acme", &large), Some(first));
-        seen.saw("other", second, &small);
+        seen.saw("other", Firm::submitted(second, &small));
         // A transaction that did not commit is never learned.
         drop(seen);
         assert_eq!(FirmsSeen::new(&known).unchanged("other", &small), None);
@@ -251,7 +266,10 @@ mod tests {
         let mut known = KnownFirms::default();
         known.sync(&ours).unwrap();
         let mut seen = FirmsSeen::new(&known);
-        seen.saw("acme", Uuid::now_v7(), &row("C", "small", "DE", None));
+        seen.saw(
+            "acme",
+            Firm::submitted(Uuid::now_v7(), &row("C", "small", "DE", None)),
+        );
         known.learn(seen.finish());
 
         ours.execute("INSERT INTO t VALUES (1)", []).unwrap();
