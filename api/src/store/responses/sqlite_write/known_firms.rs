@@ -31,7 +31,10 @@ impl KnownFirms {
     /// Forgets everything if another connection has committed since the last call. Call it
     /// with the write lock held.
     pub(super) fn sync(&mut self, connection: &Connection) -> rusqlite::Result<()> {
-        let version: i64 = connection.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        // Prepared once, like the writer's other statements: this runs every transaction.
+        let version: i64 = connection
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get(0))?;
         if self.data_version != Some(version) {
             self.firms.clear();
             self.data_version = Some(version);
