@@ -204,7 +204,7 @@ pub fn firm_responses(
         let answers = answers(random, &entry.instrument, capability);
         let body =
             json!({"firm": firm, "answers": answers, "submitted_at": submitted_at.to_rfc3339()});
-        let submission = Submission::parse(&body, &entry.instrument, now, "", &[])
+        let submission = Submission::parse(body, &entry.instrument, now, "")
             .map_err(|p| anyhow::anyhow!("generated an invalid submission: {p:?}"))?;
         out.push(new_response(entry, submission, Source::Import, None, now));
     }

@@ -20,17 +20,16 @@ pub struct Submission {
 }
 
 impl Submission {
-    /// Parses one submission object. Pointers are prefixed with `base` (`""` for a single
-    /// submission, `/responses/3` for a batch item); `extra_fields` are top-level fields the
-    /// caller handles itself.
+    /// Parses one submission object, taking it apart (the answers object moves into the
+    /// result). Pointers are prefixed with `base` (`""` for a single submission,
+    /// `/responses/3` for a batch item).
     pub fn parse(
-        value: &Value,
+        value: Value,
         instrument: &Instrument,
         now: DateTime<Utc>,
         base: &str,
-        extra_fields: &[&str],
     ) -> Result<Self, Vec<FieldProblem>> {
-        let Some(object) = value.as_object() else {
+        let Value::Object(mut object) = value else {
             let pointer = if base.is_empty() { "" } else { base };
             return Err(vec![FieldProblem::new(
                 pointer,
@@ -39,21 +38,19 @@ impl Submission {
         };
         let mut problems = Vec::new();
         for key in object.keys() {
-            if !["firm", "answers", "submitted_at"].contains(&key.as_str())
-                && !extra_fields.contains(&key.as_str())
-            {
+            if !["firm", "answers", "submitted_at"].contains(&key.as_str()) {
                 problems.push(FieldProblem::new(format!("{base}/{key}"), "unknown field"));
             }
         }
         let firm = FirmProfile::parse(object.get("firm"), &format!("{base}/firm"))
             .map_err(|p| problems.extend(p))
             .ok();
-        let answers = match object.get("answers") {
+        let answers = match object.remove("answers") {
             None | Some(Value::Null) => {
                 problems.push(FieldProblem::new(format!("{base}/answers"), "is required"));
                 None
             }
-            Some(answers) => validate(instrument, answers)
+            Some(answers) => validate(instrument, &answers)
                 .map_err(|found| {
                     problems.extend(found.into_iter().map(|p| FieldProblem {
                         pointer: format!("{base}{}", p.pointer),
@@ -61,7 +58,7 @@ impl Submission {
                     }))
                 })
                 .ok()
-                .map(|parsed| (answers.clone(), parsed)),
+                .map(|parsed| (answers, parsed)),
         };
         let submitted_at = parse_submitted_at(object.get("submitted_at"), now, base)
             .map_err(|p| problems.push(p))

@@ -293,7 +293,7 @@ impl<W: Write> Run<'_, W> {
             return Ok(Err(problems));
         };
         let body = submission_body(cells);
-        match Submission::parse(&body, &entry.instrument, self.now, "", &[]) {
+        match Submission::parse(body, &entry.instrument, self.now, "") {
             Ok(submission) if problems.is_empty() => {
                 let mut item = new_response(&entry, submission, Source::Import, None, self.now);
                 item.row.id = id.unwrap_or(item.row.id);

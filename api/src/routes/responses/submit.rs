@@ -71,12 +71,12 @@ pub async fn submit_response(
     let body = read::<SINGLE_LIMIT>(&req, payload).await?;
     let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
-    let submission =
-        Submission::parse(&body, &entry.instrument, now, "", &[]).map_err(|problems| {
-            state.metrics.submissions(SOURCE, 0, 1);
-            ApiError::validation(problems)
-        })?;
+    // Fingerprinted before parsing takes the body apart.
     let idempotency = key.map(|key| (key, payload_hash(&slug, &body)));
+    let submission = Submission::parse(body, &entry.instrument, now, "").map_err(|problems| {
+        state.metrics.submissions(SOURCE, 0, 1);
+        ApiError::validation(problems)
+    })?;
     let item = new_response(&entry, submission, Source::Api, idempotency, now);
 
     let outcome = state

@@ -57,21 +57,23 @@ pub async fn submit_batch(
             .await?,
     )?;
     let body = read::<BATCH_LIMIT>(&req, payload).await?;
-    let items = batch_items(&body)?;
+    let items = batch_items(body)?;
     let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
 
     let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(items.len());
     let mut to_store = Vec::new();
     let mut stored_at = Vec::new();
-    for (index, item) in items.iter().enumerate() {
+    for (index, mut item) in items.into_iter().enumerate() {
         let base = format!("/responses/{index}");
-        let key = item_key(item, &base);
-        let submission =
-            Submission::parse(item, &entry.instrument, now, &base, &["idempotency_key"]);
+        let key = item_key(&mut item, &base);
+        // Fingerprinted without its key, so a batch item and a single submission of the same
+        // payload under the same key are the same request; and before parsing takes it apart.
+        let hash = matches!(key, Ok(Some(_))).then(|| payload_hash(&slug, &item));
+        let submission = Submission::parse(item, &entry.instrument, now, &base);
         match (submission, key) {
             (Ok(submission), Ok(key)) => {
-                let idempotency = key.map(|key| (key, payload_hash(&slug, &without_key(item))));
+                let idempotency = key.zip(hash);
                 to_store.push(new_response(
                     &entry,
                     submission,
@@ -129,19 +131,22 @@ pub async fn submit_batch(
     }))
 }
 
-fn batch_items(body: &Value) -> Result<&Vec<Value>, ApiError> {
-    let object = body.as_object().ok_or_else(|| {
-        ApiError::validation([FieldProblem::new(
+fn batch_items(body: Value) -> Result<Vec<Value>, ApiError> {
+    let Value::Object(mut object) = body else {
+        return Err(ApiError::validation([FieldProblem::new(
             "",
             "must be an object with a `responses` array",
-        )])
-    })?;
+        )]));
+    };
     let mut problems: Vec<FieldProblem> = object
         .keys()
         .filter(|key| key.as_str() != "responses")
         .map(|key| FieldProblem::new(format!("/{key}"), "unknown field"))
         .collect();
-    let items = object.get("responses").and_then(Value::as_array);
+    let items = match object.remove("responses") {
+        Some(Value::Array(items)) => Some(items),
+        _ => None,
+    };
     if items.is_none() {
         problems.push(FieldProblem::new(
             "/responses",
@@ -163,25 +168,20 @@ fn batch_items(body: &Value) -> Result<&Vec<Value>, ApiError> {
     }
 }
 
-fn item_key(item: &Value, base: &str) -> Result<Option<IdempotencyKey>, FieldProblem> {
+/// Takes the item's `idempotency_key` out of it and checks it.
+fn item_key(item: &mut Value, base: &str) -> Result<Option<IdempotencyKey>, FieldProblem> {
     let pointer = format!("{base}/idempotency_key");
-    match item.get("idempotency_key") {
+    match item
+        .as_object_mut()
+        .and_then(|object| object.remove("idempotency_key"))
+        .as_ref()
+    {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(raw)) => IdempotencyKey::parse(raw)
             .map(Some)
             .map_err(|reason| FieldProblem::new(pointer, reason)),
         Some(_) => Err(FieldProblem::new(pointer, "must be a string")),
     }
-}
-
-/// The item as fingerprinted: everything but its idempotency key, so a batch item and a
-/// single submission of the same payload under the same key are the same request.
-fn without_key(item: &Value) -> Value {
-    let mut item = item.clone();
-    if let Some(object) = item.as_object_mut() {
-        object.remove("idempotency_key");
-    }
-    item
 }
 
 fn accepted(
