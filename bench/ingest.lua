@@ -5,6 +5,8 @@
 --   Idempotency-Key (READINESS_BENCH_RUN-thread-counter), answers drawn at random (1,024
 --   sets per thread), firms drawn from 50,000 (so most submissions create a firm and some
 --   update one).
+-- READINESS_BENCH_KEYS=random: each key starts with 16 random hex digits, as keys drawn at
+--   random (UUIDv4) land anywhere in the key index; the default keys grow.
 -- READINESS_BENCH_DELAY_MS: pause of each connection between two requests (may be
 --   fractional; it is spread over the requests), to offer a fixed lower rate.
 -- done() prints key=value lines that the driver reads.
@@ -13,6 +15,7 @@ local mode = os.getenv("READINESS_BENCH_MODE") or "submit"
 local token = os.getenv("READINESS_BENCH_TOKEN") or ""
 local run = os.getenv("READINESS_BENCH_RUN") or tostring(os.time())
 local pause = tonumber(os.getenv("READINESS_BENCH_DELAY_MS") or "0")
+local random_keys = os.getenv("READINESS_BENCH_KEYS") == "random"
 
 local questions = {
   {"business_age", {"lt_1y", "1_3y", "3_5y", "gt_5y"}},
@@ -62,6 +65,16 @@ function init(args)
   end
 end
 
+-- Unique either way: the random prefix comes before the run, the thread and the counter.
+local function key()
+  local grown = string.format("%s-%d-%d", run, id or 0, counter)
+  if random_keys then
+    return string.format("%08x%08x-%s", math.random(0, 0x7fffffff),
+      math.random(0, 0x7fffffff), grown)
+  end
+  return grown
+end
+
 -- Without a request() function wrk sends one prepared request (the URL's) over and over,
 -- which is what the healthz run wants.
 local function submission()
@@ -75,7 +88,7 @@ local function submission()
   local headers = {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = string.format("%s-%d-%d", run, id or 0, counter),
+    ["Idempotency-Key"] = key(),
   }
   return wrk.format("POST", "/api/v1/surveys/ai-readiness/responses", headers, body)
 end

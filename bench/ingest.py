@@ -119,7 +119,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--keys", choices=("growing", "random"), default="growing",
+                        help="idempotency keys that grow (run-thread-counter) or start at random")
     args = parser.parse_args()
+    os.environ["READINESS_BENCH_KEYS"] = args.keys
     # A trusted collector key, as production would configure one (see README).
     args.key_flags = ["--rate-limit-per-minute", "6000000"]
     args.server_flags = []
@@ -127,6 +130,7 @@ def main() -> int:
 
     rows = [bench(backend, args) for backend in args.backends.split(",")]
     print(f"\nwrk, {args.connections} connections, {args.threads} threads, {args.seconds:.0f} s per run, "
+          f"{args.keys} idempotency keys, "
           f"{os.cpu_count()} cores shared by server and client")
     header = ("backend", "healthz req/s", "submit req/s", "ratio", "submit p99",
               "half rate", "p99 at half", "group commit off", "RSS idle / peak")
