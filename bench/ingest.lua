@@ -49,6 +49,10 @@ local owed = 0.0
 -- client spends its time sending rather than formatting (it shares the cores with the server).
 local answer_sets = {}
 local ANSWER_SETS = 1024
+-- The request line and the headers every submission shares, formatted once in init():
+-- wrk.format would build a table and format each header again for every request, which
+-- took about a sixth of the client's CPU.
+local head
 
 local function pick(list)
   return list[math.random(#list)]
@@ -63,6 +67,9 @@ function init(args)
     end
     answer_sets[n] = table.concat(answers, ",")
   end
+  head = string.format("POST /api/v1/surveys/ai-readiness/responses HTTP/1.1\r\nHost: %s\r\n"
+    .. "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+    wrk.headers["Host"], token)
 end
 
 -- Unique either way: the random prefix comes before the run, the thread and the counter.
@@ -85,12 +92,7 @@ local function submission()
       .. '"answers":{%s},"submitted_at":"2026-10-01T12:00:00Z"}',
     firm, industries[firm % #industries + 1], sizes[firm % #sizes + 1],
     countries[firm % #countries + 1], answer_sets[math.random(ANSWER_SETS)])
-  local headers = {
-    ["Authorization"] = "Bearer " .. token,
-    ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = key(),
-  }
-  return wrk.format("POST", "/api/v1/surveys/ai-readiness/responses", headers, body)
+  return string.format("%sContent-Length: %d\r\nIdempotency-Key: %s\r\n\r\n%s", head, #body, key(), body)
 end
 if mode == "submit" then
   request = submission
