@@ -196,12 +196,25 @@ async fn produce(
 ) -> anyhow::Result<u64> {
     let mut encoder = encode::encoder(format, plan.layout.clone())?;
     send(sender, encoder.start()?).await?;
+    // A latest-only export keeps the responses that were their firm's latest when it
+    // started; one received later is left out, and the one it supersedes stays in.
+    let latest = if plan.filter.latest_only {
+        Some(ExportRowQuery::latest_ids(db, &plan.filter).await?)
+    } else {
+        None
+    };
     let mut after = None;
     let mut rows_written = 0;
     loop {
         let mut rows = ExportRowQuery::page_after(db, &plan.filter, after, PAGE_ROWS).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.position());
+        if let Some(latest) = &latest {
+            rows.retain(|row| latest.contains(&row.id));
+            if rows.is_empty() {
+                continue;
+            }
+        }
         rows_written += rows.len() as u64;
         if let Some(pseudonymiser) = &pseudonymiser {
             for row in &mut rows {

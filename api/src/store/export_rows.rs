@@ -1,5 +1,7 @@
 //! Reading responses for an export: keyset pages in receipt order, with the firm's reference.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
 use uuid::Uuid;
@@ -13,7 +15,8 @@ pub struct ExportFilter {
     pub from: Option<DateTime<Utc>>,
     /// First instant no longer included, on `submitted_at`.
     pub until: Option<DateTime<Utc>>,
-    /// Only each firm's latest response among the chosen versions and window.
+    /// Only each firm's latest response among the chosen versions and window, as they stood
+    /// when the export started (see [`ExportRowQuery::latest_ids`]).
     pub latest_only: bool,
 }
 
@@ -54,6 +57,32 @@ impl ExportRowQuery {
     /// Up to `limit` responses of `filter` received after `after`, in receipt order. Each page
     /// is its own short query, so an export that a slow client reads for minutes holds no
     /// connection or transaction in between.
+    /// The id of each firm's latest response among `filter`'s versions and window: latest by
+    /// submission time, ties in receipt order, as in the reports. One pass over the window,
+    /// sorted by the database; a latest-only export takes it once, when it starts, and keeps
+    /// only these rows of its pages.
+    pub async fn latest_ids(
+        db: &DatabaseConnection,
+        filter: &ExportFilter,
+    ) -> Result<HashSet<Uuid>, DbErr> {
+        let backend = db.get_database_backend();
+        let mut params = Params {
+            backend,
+            values: Vec::new(),
+        };
+        let sql = format!(
+            "SELECT id FROM (SELECT r.id, ROW_NUMBER() OVER (PARTITION BY r.firm_id \
+             ORDER BY r.submitted_at DESC, r.received_at DESC, r.id DESC) AS n \
+             FROM responses r WHERE {}) latest WHERE n = 1",
+            window(filter, "r", &mut params)
+        );
+        db.query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<Uuid>(0))
+            .collect()
+    }
+
     pub async fn page_after(
         db: &DatabaseConnection,
         filter: &ExportFilter,
@@ -86,6 +115,24 @@ impl Params {
     }
 }
 
+/// The versions and the submission window, on the table named `alias`.
+fn window(filter: &ExportFilter, alias: &str, params: &mut Params) -> String {
+    let surveys = filter
+        .survey_ids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!("{alias}.survey_id IN ({surveys})");
+    if let Some(from) = filter.from {
+        sql += &format!(" AND {alias}.submitted_at >= {}", params.bind(from));
+    }
+    if let Some(until) = filter.until {
+        sql += &format!(" AND {alias}.submitted_at < {}", params.bind(until));
+    }
+    sql
+}
+
 fn page_statement(
     backend: DbBackend,
     filter: &ExportFilter,
@@ -96,25 +143,6 @@ fn page_statement(
         backend,
         values: Vec::new(),
     };
-    let surveys = filter
-        .survey_ids
-        .iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    // `+survey_id` keeps the planners off the (survey_id, submitted_at) index for the outer
-    // query: with it, SQLite sorts every matching row for each page instead of walking the
-    // (received_at, id) index from the keyset position.
-    let window = |alias: &str, params: &mut Params| {
-        let mut sql = format!("+{alias}.survey_id IN ({surveys})");
-        if let Some(from) = filter.from {
-            sql += &format!(" AND {alias}.submitted_at >= {}", params.bind(from));
-        }
-        if let Some(until) = filter.until {
-            sql += &format!(" AND {alias}.submitted_at < {}", params.bind(until));
-        }
-        sql
-    };
     let mut sql = String::from(
         "SELECT r.id, r.survey_id, f.external_ref, r.industry, r.size_band, r.country, \
          r.region, r.answers, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \
@@ -122,20 +150,15 @@ fn page_statement(
          r.score_governance, r.submitted_at, r.received_at \
          FROM responses r JOIN firms f ON f.id = r.firm_id WHERE ",
     );
-    sql += &window("r", &mut params);
+    // `+survey_id` keeps the planners off the (survey_id, submitted_at) index: with it,
+    // SQLite sorts every matching row for each page instead of walking the (received_at, id)
+    // index from the keyset position.
+    sql.push('+');
+    sql += &window(filter, "r", &mut params);
     if let Some((received_at, id)) = after {
         let at = params.bind(received_at);
         let id = params.bind(id);
         sql += &format!(" AND (r.received_at, r.id) > ({at}, {id})");
-    }
-    if filter.latest_only {
-        // A later response of the same firm in the same versions and window hides this one;
-        // "later" is submission time, ties in receipt order, as in the reports.
-        let later = window("l", &mut params);
-        sql += &format!(
-            " AND NOT EXISTS (SELECT 1 FROM responses l WHERE l.firm_id = r.firm_id AND {later} \
-             AND (l.submitted_at, l.received_at, l.id) > (r.submitted_at, r.received_at, r.id))"
-        );
     }
     let limit = params.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     sql += &format!(" ORDER BY r.received_at, r.id LIMIT {limit}");

@@ -681,8 +681,33 @@ async fn an_export_of_many_pages_has_every_row_once(app: TestApp) {
     );
 }
 
+/// One firm with more responses than a page holds: the first page has no latest response at
+/// all, and the export goes on to the next one.
+async fn a_latest_export_reads_past_pages_without_a_latest_response(app: TestApp) {
+    let stored = readiness_api::demo::fill(&app.db, 1, 2_100, 11, |_| {})
+        .await
+        .unwrap();
+    assert!(stored > readiness_api::export::PAGE_ROWS);
+    let all = parse_ndjson(&export_bytes(&app, "format=ndjson", "application/x-ndjson").await);
+    assert_eq!(all.len(), 2_100);
+    let newest = all
+        .iter()
+        .max_by_key(|row| row["submitted_at"].as_str().unwrap().to_owned())
+        .unwrap();
+    let latest = parse_ndjson(
+        &export_bytes(&app, "format=ndjson&basis=latest", "application/x-ndjson").await,
+    );
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    assert_eq!(latest[0]["response_id"], newest["response_id"]);
+    let (_, csv_rows) =
+        parse_csv(&export_bytes(&app, "format=csv&basis=latest", "text/csv; charset=utf-8").await);
+    assert_eq!(csv_rows.len(), 1);
+    assert_eq!(csv_rows[0][0], newest["response_id"].as_str().unwrap());
+}
+
 crate::on_both_databases!(
     an_export_of_many_pages_has_every_row_once,
+    a_latest_export_reads_past_pages_without_a_latest_response,
     csv_holds_one_row_per_response_with_every_column,
     ndjson_and_parquet_hold_the_same_rows_with_types,
     filters_select_versions_windows_and_each_firms_latest_response,
