@@ -1,6 +1,9 @@
 //! Firms: erasure on request.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, Statement,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -26,12 +29,28 @@ impl FirmStore {
         else {
             return Ok(None);
         };
-        let responses = response::Entity::delete_many()
-            .filter(response::Column::FirmId.eq(found.id))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        firm::Entity::delete_by_id(found.id).exec(&txn).await?;
+        let responses = match txn.get_database_backend() {
+            // SQLite has no index of responses by firm (migration m20261129_000002), so each
+            // statement that finds a firm's responses scans the table while the write lock is
+            // held. Deleting the firm finds them once, through the foreign key's `ON DELETE
+            // CASCADE`; `total_changes()` counts the rows that it deleted.
+            DbBackend::Sqlite => {
+                let before = total_changes(&txn).await?;
+                firm::Entity::delete_by_id(found.id).exec(&txn).await?;
+                (total_changes(&txn).await? - before - 1)
+                    .max(0)
+                    .cast_unsigned()
+            }
+            _ => {
+                let responses = response::Entity::delete_many()
+                    .filter(response::Column::FirmId.eq(found.id))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+                firm::Entity::delete_by_id(found.id).exec(&txn).await?;
+                responses
+            }
+        };
         AuditStore::record(
             &txn,
             context,
@@ -43,4 +62,14 @@ impl FirmStore {
         txn.commit().await?;
         Ok(Some((found.id, responses)))
     }
+}
+
+/// Rows inserted, changed or deleted on this SQLite connection since it opened, counting those
+/// that foreign key actions changed.
+async fn total_changes(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
+    let statement = Statement::from_string(DbBackend::Sqlite, "SELECT total_changes()");
+    txn.query_one_raw(statement)
+        .await?
+        .ok_or_else(|| DbErr::Custom("total_changes() returned no row".to_owned()))?
+        .try_get_by_index(0)
 }
