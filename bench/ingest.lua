@@ -3,8 +3,8 @@
 -- READINESS_BENCH_MODE=healthz: the URL as given, e.g. GET /healthz (the bare HTTP rate).
 -- READINESS_BENCH_MODE=submit:  POST a realistic ai-readiness v1 submission with a unique
 --   Idempotency-Key (READINESS_BENCH_RUN-thread-counter), answers drawn at random (1,024
---   sets per thread), firms drawn from 50,000 (so most submissions create a firm and some
---   update one).
+--   sets per thread), firms drawn from 50,000 (so early submissions create firms, and later
+--   ones mostly come from known firms).
 -- READINESS_BENCH_KEYS=random: each key starts with 16 random hex digits, as keys drawn at
 --   random (UUIDv4) land anywhere in the key index; the default keys grow.
 -- READINESS_BENCH_DELAY_MS: pause of each connection between two requests (may be
