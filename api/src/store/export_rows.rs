@@ -54,9 +54,6 @@ impl ExportRow {
 pub struct ExportRowQuery;
 
 impl ExportRowQuery {
-    /// Up to `limit` responses of `filter` received after `after`, in receipt order. Each page
-    /// is its own short query, so an export that a slow client reads for minutes holds no
-    /// connection or transaction in between.
     /// The id of each firm's latest response among `filter`'s versions and window: latest by
     /// submission time, ties in receipt order, as in the reports. One pass over the window,
     /// sorted by the database; a latest-only export takes it once, when it starts, and keeps
@@ -83,6 +80,9 @@ impl ExportRowQuery {
             .collect()
     }
 
+    /// Up to `limit` responses of `filter` received after `after`, in receipt order. Each page
+    /// is its own short query, so an export that a slow client reads for minutes holds no
+    /// connection or transaction in between.
     pub async fn page_after(
         db: &DatabaseConnection,
         filter: &ExportFilter,
