@@ -444,9 +444,9 @@ fn stored_row(row: &Row<'_>) -> Result<Stored, String> {
 /// takes no lock that the writer or readers need, so here it costs them nothing; the writer
 /// only copies the few pages left when the WAL is to start over ([`RESTART_AFTER`]).
 ///
-/// Under a load that never pauses, no passive checkpoint reaches the end of the WAL, and
-/// SQLite syncs the database file only at a checkpoint that does: the writer's, before the
-/// WAL starts over. That one `fsync` would then write back every page copied since the last
+/// Under a load that never pauses, a passive checkpoint seldom ends before the next commit,
+/// and SQLite syncs the database file only at a checkpoint that does: then mostly the
+/// writer's, before the WAL starts over. That one `fsync` would then write back every page copied since the last
 /// restart while the writer waits. So the checkpointer syncs the file itself after each
 /// checkpoint that copied pages, and the writer's sync finds little left to write.
 #[derive(Debug)]
@@ -487,10 +487,16 @@ fn passive_checkpoint(connection: &Connection) -> rusqlite::Result<(i64, i64)> {
 mod tests {
     use super::*;
 
+    /// A new, empty directory for a test's database files.
+    pub(super) fn scratch_dir(label: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("readiness-{label}-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     #[test]
     fn the_checkpointer_copies_the_wal_and_syncs_what_it_copied_once() {
-        let dir = std::env::temp_dir().join(format!("readiness-checkpoint-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch_dir("checkpoint");
         let path = dir.join("r.db");
         let writer = SqliteWriter::open(&path).unwrap();
         let checkpointer = writer.checkpointer(&path).unwrap();

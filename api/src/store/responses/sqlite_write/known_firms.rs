@@ -259,8 +259,7 @@ mod tests {
 
     #[test]
     fn another_connections_commit_forgets_everything() {
-        let dir = std::env::temp_dir().join(format!("readiness-known-firms-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = super::super::tests::scratch_dir("known-firms");
         let path = dir.join("firms.db");
         let ours = Connection::open(&path).unwrap();
         let theirs = Connection::open(&path).unwrap();
