@@ -199,9 +199,8 @@ async fn verify(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     if key
         .last_used_at
         .is_none_or(|at| at <= now - LAST_USED_RESOLUTION)
-        && let Err(error) = KeyStore::touch(db, key.id, now).await
     {
-        tracing::warn!(key_prefix = %key.prefix, %error, "cannot record the key's last use");
+        record_last_use(db.clone(), key.id, key.prefix.clone(), now);
     }
     Ok(Caller::Key(Principal {
         key_id: key.id,
@@ -211,6 +210,33 @@ async fn verify(state: &AppState, token: &str) -> Result<Caller, ApiError> {
             .rate_limit_per_minute
             .and_then(|n| u32::try_from(n).ok()),
     }))
+}
+
+/// Records a key's use (`last_used_at`) beside the request rather than in its way: on a
+/// SQLite file the update waits for the write lock, which the ingest writer holds almost
+/// without pause under load, so a request that waited for it took seconds. One update per
+/// key at a time; requests that arrive meanwhile leave it to that one. A process that stops
+/// first may not record that last use.
+fn record_last_use(db: DatabaseConnection, id: Uuid, prefix: String, now: chrono::DateTime<Utc>) {
+    static RECORDING: std::sync::Mutex<Vec<Uuid>> = std::sync::Mutex::new(Vec::new());
+    let recording = || {
+        RECORDING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    {
+        let mut ids = recording();
+        if ids.contains(&id) {
+            return;
+        }
+        ids.push(id);
+    }
+    actix_web::rt::spawn(async move {
+        if let Err(error) = KeyStore::touch(&db, id, now).await {
+            tracing::warn!(key_prefix = %prefix, %error, "cannot record the key's last use");
+        }
+        recording().retain(|recorded| *recorded != id);
+    });
 }
 
 /// A key just created: its row and the token, which is shown once and never stored.
