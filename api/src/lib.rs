@@ -1,25 +1,24 @@
-//! Readiness HTTP server: submission, survey definitions and (later) reports over REST.
+//! Readiness: the HTTP server and the `readiness` command line.
 //!
-//! **Architecture Invariant:** this is the only crate that knows actix-web. Handlers are
-//! thin: parse → domain → store / analytics → DTO.
+//! Layers, each using only those below it (checked by `tests/layers.rs`):
+//!
+//! ```text
+//! cli          the verbs of the command line (clap)
+//! http         the server (actix-web): middleware, extractors, routes, the OpenAPI contract
+//! services     what the server and the command line do, without either of them
+//! report_page  the HTML report page, drawn from report models
+//! store        entities, queries, the SQLite fast paths and the group-commit writer
+//! domain       parsed value types
+//! ```
+//!
+//! `settings` and `telemetry` are the process's configuration and logging, used by `cli` and
+//! `http` only.
 
-pub mod auth;
-pub mod catalog;
 pub mod cli;
-pub mod db;
-pub mod demo;
 pub mod domain;
-pub mod export;
-pub mod ingest;
-pub mod metrics;
-pub mod openapi;
-pub mod problem;
-pub mod rate_limit;
+pub mod http;
 pub mod report_page;
-pub mod report_snapshot;
-pub mod request_id;
-pub mod routes;
+pub mod services;
 pub mod settings;
-pub mod startup;
 pub mod store;
 pub mod telemetry;

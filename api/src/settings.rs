@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
-use crate::ingest::GroupCommit;
-use crate::report_snapshot::DEFAULT_REFRESH_EVERY;
+use crate::services::reports::snapshot::DEFAULT_REFRESH_EVERY;
+use crate::store::ingest::GroupCommit;
 use crate::telemetry::LogFormat;
+
+pub use crate::domain::secret::{MASK, Secret};
 
 /// Where the embedded default database lives.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://readiness.db?mode=rwc";
@@ -19,8 +21,6 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://readiness.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The default rate limit per key and per client address.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
-/// What `readiness config` prints instead of a secret.
-const MASK: &str = "***";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -58,6 +58,17 @@ impl Settings {
             share_secret: None,
             pseudonym_key: None,
             group_commit: GroupCommit::default(),
+        }
+    }
+
+    /// What the services need of these settings.
+    pub fn services(&self) -> crate::services::Config {
+        crate::services::Config {
+            database_url: self.database_url.clone(),
+            report_refresh: self.report_refresh,
+            share_secret: self.share_secret.clone(),
+            pseudonym_key: self.pseudonym_key.clone(),
+            group_commit: self.group_commit,
         }
     }
 
@@ -102,15 +113,15 @@ impl Settings {
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
         let layer = SettingsLayer {
             bind: Some(self.bind.clone()),
-            database_url: Some(crate::db::redact(&self.database_url)),
+            database_url: Some(crate::store::db::redact(&self.database_url)),
             workers: self.workers,
             report_refresh_ms: Some(
                 u64::try_from(self.report_refresh.as_millis()).unwrap_or(u64::MAX),
             ),
             rate_limit_per_minute: Some(self.rate_limit_per_minute),
             log_format: Some(self.log_format),
-            share_secret: self.share_secret.as_ref().map(|_| Secret(MASK.to_owned())),
-            pseudonym_key: self.pseudonym_key.as_ref().map(|_| Secret(MASK.to_owned())),
+            share_secret: self.share_secret.as_ref().map(|_| Secret::new(MASK)),
+            pseudonym_key: self.pseudonym_key.as_ref().map(|_| Secret::new(MASK)),
             group_commit_max_items: Some(self.group_commit.max_items),
             group_commit_wait_us: Some(
                 u64::try_from(self.group_commit.max_wait.as_micros()).unwrap_or(u64::MAX),
@@ -144,27 +155,6 @@ pub struct SettingsLayer {
     pub group_commit_max_items: Option<usize>,
     /// How long a writer waits for more submissions before it commits, in microseconds.
     pub group_commit_wait_us: Option<u64>,
-}
-
-/// A secret setting: its `Debug` never shows it, and `readiness config` prints it masked.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secret({MASK})")
-    }
 }
 
 impl SettingsLayer {

@@ -15,9 +15,7 @@ const PREFIX_BYTES: usize = 8;
 const SECRET_BYTES: usize = 32;
 
 /// What a key may do. `admin` may do everything.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything: keys, survey versions, erasure, audit, and what the other roles do.

@@ -3,6 +3,8 @@
 pub mod api_key;
 pub mod firm;
 pub mod idempotency;
+pub mod params;
+pub mod secret;
 pub mod share_token;
 pub mod submission;
 

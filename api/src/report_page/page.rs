@@ -11,7 +11,7 @@ use readiness_analytics::reports::{Basis, Estimate, SegmentField, SegmentKey, re
 
 use super::ReportModels;
 use super::charts::Share;
-use crate::routes::reports::params::ReportParams;
+use crate::domain::params::ReportParams;
 
 /// How the page is being read; said in its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

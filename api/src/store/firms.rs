@@ -21,7 +21,7 @@ impl FirmStore {
         external_ref: &str,
         context: &AuditContext,
     ) -> Result<Option<(Uuid, u64)>, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let Some(found) = firm::Entity::find()
             .filter(firm::Column::ExternalRef.eq(external_ref))
             .one(&txn)

@@ -53,7 +53,7 @@ impl KeyStore {
                 .rate_limit_per_minute
                 .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
         };
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         api_key::Entity::insert(model.clone().into_active_model())
             .exec_without_returning(&txn)
             .await?;
@@ -97,7 +97,7 @@ impl KeyStore {
         id: Uuid,
         context: &AuditContext,
     ) -> Result<Option<api_key::Model>, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let Some(key) = api_key::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(None);
         };

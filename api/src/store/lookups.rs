@@ -16,7 +16,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,7 +29,6 @@ use uuid::Uuid;
 use super::entities::api_key;
 use super::entities::survey::STATUS_PUBLISHED;
 use super::keys::KeyStore;
-use super::report_rows::ReportRowQuery;
 use super::sqlite_values::{
     column, datetime, integer, open_read_only, optional_datetime, text, uuid,
 };
@@ -82,7 +81,7 @@ pub struct Lookups {
 impl Lookups {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
-            sqlite_file: ReportRowQuery::sqlite_file(db).map(PathBuf::into),
+            sqlite_file: crate::store::Backend::of(db).sqlite_file().map(Into::into),
             keys: Arc::default(),
             targets: Arc::default(),
         }

@@ -39,7 +39,7 @@ impl PopulationStore {
         now: DateTime<Utc>,
         context: &AuditContext,
     ) -> Result<(population::Model, bool), DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let saved = match Self::by_name(&txn, name).await? {
             Some(existing) => {
                 let mut active: population::ActiveModel = existing.into();

@@ -5,7 +5,6 @@
 //! rowid range on read-only connections of its own (see [`sqlite_scan`]).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
@@ -136,16 +135,6 @@ impl ReportRowQuery {
                 .map_err(read),
             other => Err(unsupported(other)),
         }
-    }
-
-    /// The database file behind a SQLite connection, when there is one on disk.
-    pub fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
-        if db.get_database_backend() != DbBackend::Sqlite {
-            return None;
-        }
-        let options = db.get_sqlite_connection_pool().connect_options();
-        let path = options.get_filename();
-        path.is_file().then(|| path.to_path_buf())
     }
 
     /// Up to [`PAGE`] responses received after `after`, in receipt order (a row-value

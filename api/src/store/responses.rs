@@ -85,7 +85,7 @@ impl ResponseStore {
         db: &DatabaseConnection,
         groups: Vec<Vec<NewResponse>>,
     ) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let results = write::groups(&txn, &groups).await?;
         txn.commit().await?;
         Ok(results)
@@ -98,7 +98,7 @@ impl ResponseStore {
         db: &DatabaseConnection,
         items: Vec<NewResponse>,
     ) -> Result<u64, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let firm_ids = upsert_firms(&txn, &items).await?;
         let rows = items
             .into_iter()

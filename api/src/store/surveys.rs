@@ -138,7 +138,7 @@ impl SurveyStore {
         definition: Json,
         context: &AuditContext,
     ) -> Result<survey::Model, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let draft = survey::ActiveModel {
             id: NotSet,
             slug: Set(slug.to_owned()),
@@ -172,7 +172,7 @@ impl SurveyStore {
         version: i32,
         context: &AuditContext,
     ) -> Result<Publish, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let Some(found) = survey::Entity::find()
             .filter(survey::Column::Slug.eq(slug))
             .filter(survey::Column::Version.eq(version))
@@ -225,7 +225,7 @@ impl SurveyStore {
         public: bool,
         context: &AuditContext,
     ) -> Result<Option<survey::Model>, DbErr> {
-        let txn = crate::db::begin_write(db).await?;
+        let txn = crate::store::db::begin_write(db).await?;
         let Some(found) = survey::Entity::find()
             .filter(survey::Column::Slug.eq(slug))
             .filter(survey::Column::Version.eq(version))

@@ -2,8 +2,8 @@
 //! 401 or 403 never tells whether a resource exists.
 
 use chrono::{Duration, Utc};
-use readiness_api::auth::issue_key;
 use readiness_api::domain::api_key::{GeneratedKey, Role};
+use readiness_api::services::keys::issue_key;
 use readiness_api::store::audit::AuditContext;
 use readiness_api::store::keys::{KeyStore, NewKey};
 use reqwest::Method;

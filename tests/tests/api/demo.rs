@@ -18,7 +18,7 @@ async fn tiers(app: &TestApp) -> Vec<(String, String, String)> {
 }
 
 async fn the_same_seed_gives_the_same_data(app: TestApp) {
-    let stored = readiness_api::demo::fill(&app.db, 120, 2, 7, |_| {})
+    let stored = readiness_api::services::demo::fill(&app.db, 120, 2, 7, |_| {})
         .await
         .unwrap();
     assert_eq!(stored, 240);
@@ -28,7 +28,7 @@ async fn the_same_seed_gives_the_same_data(app: TestApp) {
     let other = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
         .await
         .unwrap();
-    readiness_api::demo::fill(&other.db, 120, 2, 7, |_| {})
+    readiness_api::services::demo::fill(&other.db, 120, 2, 7, |_| {})
         .await
         .unwrap();
     assert_eq!(tiers(&app).await, tiers(&other).await);
@@ -36,7 +36,7 @@ async fn the_same_seed_gives_the_same_data(app: TestApp) {
     let third = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
         .await
         .unwrap();
-    readiness_api::demo::fill(&third.db, 120, 2, 8, |_| {})
+    readiness_api::services::demo::fill(&third.db, 120, 2, 8, |_| {})
         .await
         .unwrap();
     assert_ne!(tiers(&app).await, tiers(&third).await);

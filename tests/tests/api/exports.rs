@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use readiness_api::export::Pseudonymiser;
-use readiness_api::export::import::{ImportFormat, ImportSummary, import};
+use readiness_api::services::exports::Pseudonymiser;
+use readiness_api::services::imports::{ImportFormat, ImportSummary, import};
 use readiness_api::settings::Secret;
 use readiness_api::store::entities::server_secret;
 use sea_orm::EntityTrait;
@@ -439,7 +439,7 @@ async fn a_configured_pseudonym_key_is_used_instead_of_the_stored_one() {
 async fn a_short_configured_pseudonym_key_stops_the_server_from_starting() {
     let mut settings = readiness_api::settings::Settings::new("127.0.0.1:0", "sqlite::memory:");
     settings.pseudonym_key = Some(Secret::new("too-short"));
-    let error = readiness_api::startup::Application::build(settings)
+    let error = readiness_api::http::server::Application::build(settings)
         .await
         .err()
         .expect("refused");
@@ -637,11 +637,11 @@ async fn import_rejects_bad_rows_with_their_line_and_reason(app: TestApp) {
 /// More rows than one page holds, all received at the same instant (as demo data is), so
 /// the keyset walks pages by id.
 async fn an_export_of_many_pages_has_every_row_once(app: TestApp) {
-    let stored = readiness_api::demo::fill(&app.db, 1_300, 2, 7, |_| {})
+    let stored = readiness_api::services::demo::fill(&app.db, 1_300, 2, 7, |_| {})
         .await
         .unwrap();
     assert_eq!(stored, 2_600);
-    assert!(stored > readiness_api::export::PAGE_ROWS);
+    assert!(stored > readiness_api::services::exports::PAGE_ROWS);
     let ids = |rows: Vec<Map<String, Value>>| -> Vec<String> {
         rows.iter()
             .map(|r| r["response_id"].as_str().unwrap().to_owned())
@@ -684,10 +684,10 @@ async fn an_export_of_many_pages_has_every_row_once(app: TestApp) {
 /// One firm with more responses than a page holds: the first page has no latest response at
 /// all, and the export goes on to the next one.
 async fn a_latest_export_reads_past_pages_without_a_latest_response(app: TestApp) {
-    let stored = readiness_api::demo::fill(&app.db, 1, 2_100, 11, |_| {})
+    let stored = readiness_api::services::demo::fill(&app.db, 1, 2_100, 11, |_| {})
         .await
         .unwrap();
-    assert!(stored > readiness_api::export::PAGE_ROWS);
+    assert!(stored > readiness_api::services::exports::PAGE_ROWS);
     let all = parse_ndjson(&export_bytes(&app, "format=ndjson", "application/x-ndjson").await);
     assert_eq!(all.len(), 2_100);
     let newest = all

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use readiness_api::auth::{IssuedKey, issue_key};
 use readiness_api::domain::api_key::Role;
+use readiness_api::http::server::Application;
+use readiness_api::services::keys::{IssuedKey, issue_key};
 use readiness_api::settings::Settings;
-use readiness_api::startup::Application;
 use readiness_api::store::audit::AuditContext;
 use readiness_api::store::entities::{firm, response};
 use readiness_api::store::keys::NewKey;

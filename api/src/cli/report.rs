@@ -1,0 +1,133 @@
+//! `readiness report --html`: the analyst report page, written from the database.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use readiness_analytics::reports::{Basis, Interval, SegmentField};
+
+use super::{DatabaseArgs, migrated, refusal};
+use crate::domain::params::{DEFAULT_MIN_CELL, DEFAULT_SURVEY, ReportParams};
+use crate::services::reports::page;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write the HTML page to this file (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    html: PathBuf,
+    /// Survey slug.
+    #[arg(long, default_value = DEFAULT_SURVEY)]
+    survey: String,
+    /// Only this instrument version [default: every released version]
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    survey_version: Option<i32>,
+    /// First day included, on submitted_at (UTC), e.g. 2026-01-01.
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// Last day included, on submitted_at (UTC).
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    /// `latest`: each firm's latest response in the window; `all`: every response.
+    #[arg(long, value_enum, default_value_t = BasisArg::Latest)]
+    basis: BasisArg,
+    /// Segment attributes, comma-separated or repeated [default: overall only]
+    #[arg(long, value_enum, value_delimiter = ',')]
+    by: Vec<ByArg>,
+    /// Smallest published cell.
+    #[arg(long, default_value_t = DEFAULT_MIN_CELL)]
+    min_cell: u64,
+    /// Name of stored population margins to rake the sample to.
+    #[arg(long)]
+    weights: Option<String>,
+    /// Period length of the trend.
+    #[arg(long, value_enum, default_value_t = IntervalArg::Month)]
+    interval: IntervalArg,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BasisArg {
+    Latest,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ByArg {
+    Industry,
+    #[value(name = "size_band")]
+    SizeBand,
+    Country,
+    Region,
+    Version,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IntervalArg {
+    Month,
+    Quarter,
+}
+
+impl ReportArgs {
+    /// The flags as report parameters; they are checked by the service, as every report's.
+    fn params(&self) -> ReportParams {
+        ReportParams {
+            survey: self.survey.clone(),
+            version: self.survey_version,
+            from: self.from,
+            to: self.to,
+            basis: match self.basis {
+                BasisArg::Latest => Basis::Latest,
+                BasisArg::All => Basis::All,
+            },
+            by: self
+                .by
+                .iter()
+                .map(|field| match field {
+                    ByArg::Industry => SegmentField::Industry,
+                    ByArg::SizeBand => SegmentField::SizeBand,
+                    ByArg::Country => SegmentField::Country,
+                    ByArg::Region => SegmentField::Region,
+                    ByArg::Version => SegmentField::Version,
+                })
+                .collect(),
+            min_cell: self.min_cell,
+            weights: self.weights.clone(),
+            interval: match self.interval {
+                IntervalArg::Month => Interval::Month,
+                IntervalArg::Quarter => Interval::Quarter,
+            },
+        }
+    }
+}
+
+/// The flag of a report parameter.
+pub fn flag(name: &str) -> String {
+    match name {
+        "version" => "--survey-version".to_owned(),
+        other => super::same_name(other),
+    }
+}
+
+pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let params = args.params();
+    let db = migrated(&args.database).await?;
+    let page = page::offline(&db, &params)
+        .await
+        .map_err(|error| refusal(error, flag))?;
+    if args.html.as_os_str() == "-" {
+        use std::io::Write as _;
+        std::io::stdout()
+            .write_all(page.as_bytes())
+            .context("writing the page to standard output")?;
+    } else {
+        std::fs::write(&args.html, &page)
+            .with_context(|| format!("cannot write {}", args.html.display()))?;
+        eprintln!(
+            "wrote the report page to {} ({} bytes)",
+            args.html.display(),
+            page.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `readiness serve`: run the HTTP server.
+
+use clap::Args;
+
+use super::{DatabaseArgs, PseudonymArgs, file_layer};
+use crate::http::server::Application;
+use crate::settings::{Secret, Settings, SettingsLayer};
+use crate::telemetry::{self, LogFormat};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "READINESS_BIND")]
+    bind: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// How stale a report may be (milliseconds) before new responses are read into it
+    /// [default: 1000]
+    #[arg(long, env = "READINESS_REPORT_REFRESH_MS")]
+    report_refresh_ms: Option<u64>,
+    /// Log line format [default: pretty]
+    #[arg(long, env = "READINESS_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// HTTP worker threads [default: one per core]
+    #[arg(long, env = "READINESS_WORKERS")]
+    workers: Option<usize>,
+    /// Requests a minute per API key, and per client address without a key; 0 = no limit
+    /// [default: 600]
+    #[arg(long, env = "READINESS_RATE_LIMIT_PER_MINUTE")]
+    rate_limit_per_minute: Option<u32>,
+    /// Secret share links are signed with, at least 32 bytes; prefer the environment variable
+    /// to the flag [default: random per process: links die on restart and do not open on
+    /// other replicas]
+    #[arg(long, env = "READINESS_SHARE_SECRET", hide_env_values = true)]
+    share_secret: Option<String>,
+    /// Rows stored in one transaction at most when submissions arrive together; 1 turns
+    /// group commit off [default: 512]
+    #[arg(long, env = "READINESS_GROUP_COMMIT_MAX_ITEMS", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    group_commit_max_items: Option<u64>,
+    /// Microseconds the writer waits for more submissions before committing; 0 takes only
+    /// those already waiting [default: 0]
+    #[arg(long, env = "READINESS_GROUP_COMMIT_WAIT_US", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    group_commit_wait_us: Option<u64>,
+    #[command(flatten)]
+    pub pseudonym: PseudonymArgs,
+}
+
+impl ServeArgs {
+    /// Flags and environment first, then the config file, then the defaults.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let flags = SettingsLayer {
+            bind: self.bind.clone(),
+            database_url: self.database.database_url.clone(),
+            workers: self.workers,
+            report_refresh_ms: self.report_refresh_ms,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            log_format: self.log_format,
+            share_secret: self.share_secret.clone().map(Secret::new),
+            pseudonym_key: self.pseudonym.pseudonym_key.clone().map(Secret::new),
+            group_commit_max_items: self
+                .group_commit_max_items
+                .and_then(|n| usize::try_from(n).ok()),
+            group_commit_wait_us: self.group_commit_wait_us,
+        };
+        let file = file_layer(self.database.config.as_deref())?;
+        Ok(Settings::layered(&[&flags, &file]))
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    telemetry::init(settings.log_format, "info");
+    let app = Application::build(settings).await?;
+    tracing::info!(port = app.port(), "readiness is listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

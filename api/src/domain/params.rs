@@ -1,0 +1,158 @@
+//! The parameters of reports, typed and checked. The HTTP layer maps query strings onto
+//! [`ReportParams`], the command line maps flags onto it; both then call
+//! [`ReportParams::check`], and each names a [`ParamProblem`] in its own terms
+//! (`/query/min_cell`, `--min-cell`).
+
+use chrono::NaiveDate;
+use readiness_analytics::reports::{Basis, Interval, SegmentField};
+
+pub const DEFAULT_SURVEY: &str = "ai-readiness";
+pub const DEFAULT_MIN_CELL: u64 = 5;
+pub const LOWEST_MIN_CELL: u64 = 3;
+
+/// One offending parameter, by its name (`min_cell`, `from`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamProblem {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl ParamProblem {
+    pub fn new(name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            message: message.into(),
+        }
+    }
+}
+
+/// Report parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportParams {
+    pub survey: String,
+    pub version: Option<i32>,
+    /// First day included, on `submitted_at` (UTC).
+    pub from: Option<NaiveDate>,
+    /// Last day included.
+    pub to: Option<NaiveDate>,
+    pub basis: Basis,
+    pub by: Vec<SegmentField>,
+    pub min_cell: u64,
+    /// Name of stored population margins to rake the sample to.
+    pub weights: Option<String>,
+    /// Period length (trend).
+    pub interval: Interval,
+}
+
+impl Default for ReportParams {
+    fn default() -> Self {
+        Self {
+            survey: DEFAULT_SURVEY.to_owned(),
+            version: None,
+            from: None,
+            to: None,
+            basis: Basis::Latest,
+            by: Vec::new(),
+            min_cell: DEFAULT_MIN_CELL,
+            weights: None,
+            interval: Interval::Month,
+        }
+    }
+}
+
+/// The message for a `min_cell` below the lowest allowed.
+pub fn min_cell_message() -> String {
+    format!("must be an integer of at least {LOWEST_MIN_CELL}")
+}
+
+/// The message for a version that is not positive.
+pub const VERSION_MESSAGE: &str = "must be a positive integer";
+
+/// Checks a date window: `to` must not lie before `from`.
+pub fn check_window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<ParamProblem> {
+    match (from, to) {
+        (Some(from), Some(to)) if from > to => Some(ParamProblem::new("to", "lies before `from`")),
+        _ => None,
+    }
+}
+
+impl ReportParams {
+    /// What the types alone do not rule out, every problem at once: a version that is not
+    /// positive, a segment attribute listed twice, a `min_cell` below the lowest allowed, a
+    /// window that ends before it starts.
+    pub fn check(&self) -> Vec<ParamProblem> {
+        let mut problems = Vec::new();
+        if self.version.is_some_and(|v| v <= 0) {
+            problems.push(ParamProblem::new("version", VERSION_MESSAGE));
+        }
+        for (index, field) in self.by.iter().enumerate() {
+            if self.by[..index].contains(field) {
+                problems.push(ParamProblem::new(
+                    "by",
+                    format!("`{}` is listed twice", field.key()),
+                ));
+            }
+        }
+        if self.min_cell < LOWEST_MIN_CELL {
+            problems.push(ParamProblem::new("min_cell", min_cell_message()));
+        }
+        problems.extend(check_window(self.from, self.to));
+        problems
+    }
+
+    /// The parameters as query pairs that parse back to `self`, defaults left out (`interval`
+    /// only when `with_interval`). Share links sign exactly these.
+    pub fn to_pairs(&self, with_interval: bool) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        let mut push = |name: &str, value: String| pairs.push((name.to_owned(), value));
+        if self.survey != DEFAULT_SURVEY {
+            push("survey", self.survey.clone());
+        }
+        if let Some(version) = self.version {
+            push("version", version.to_string());
+        }
+        if let Some(from) = self.from {
+            push("from", from.to_string());
+        }
+        if let Some(to) = self.to {
+            push("to", to.to_string());
+        }
+        if self.basis == Basis::All {
+            push("basis", "all".to_owned());
+        }
+        if !self.by.is_empty() {
+            let by: Vec<&str> = self.by.iter().map(|f| f.key()).collect();
+            push("by", by.join(","));
+        }
+        if self.min_cell != DEFAULT_MIN_CELL {
+            push("min_cell", self.min_cell.to_string());
+        }
+        if let Some(weights) = &self.weights {
+            push("weights", weights.clone());
+        }
+        if with_interval && self.interval == Interval::Quarter {
+            push("interval", "quarter".to_owned());
+        }
+        pairs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_pass_and_every_problem_is_named() {
+        assert!(ReportParams::default().check().is_empty());
+        let params = ReportParams {
+            version: Some(0),
+            by: vec![SegmentField::Industry, SegmentField::Industry],
+            min_cell: 2,
+            from: NaiveDate::from_ymd_opt(2026, 2, 1),
+            to: NaiveDate::from_ymd_opt(2026, 1, 1),
+            ..ReportParams::default()
+        };
+        let named: Vec<&str> = params.check().iter().map(|p| p.name).collect();
+        assert_eq!(named, ["version", "by", "min_cell", "to"]);
+    }
+}

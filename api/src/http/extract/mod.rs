@@ -1,0 +1,4 @@
+//! Extractors: the body with a limit per route, and the authorised caller.
+
+pub mod body;
+pub mod caller;

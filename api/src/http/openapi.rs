@@ -1,0 +1,216 @@
+//! The OpenAPI document's fixed parts; paths and schemas are collected from the routes.
+
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, PathItem, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+
+use crate::http::middleware::rate_limit;
+use crate::http::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Readiness API",
+        description = "Collects AI-adoption readiness surveys from firms and tells, firm by firm and in aggregate, whether a business is ready to customise its own model or should stay on vendor models.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerKeys),
+    tags(
+        (name = "surveys", description = "Instrument definitions, to render forms"),
+        (name = "responses", description = "Submitting and reading responses"),
+        (name = "reports", description = "Aggregated readiness, trends and blockers for analysts"),
+        (name = "exports", description = "Streamed exports of raw responses (CSV, Parquet, NDJSON) for analysts"),
+        (name = "populations", description = "Population margins that reports can be weighted to"),
+        (name = "keys", description = "API keys (admin)"),
+        (name = "firms", description = "Erasure of a firm's data (admin)"),
+        (name = "operations", description = "Health and readiness probes, the audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The `bearer` security scheme: `Authorization: Bearer rdy_<prefix>_<secret>`.
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("rdy_<prefix>_<secret>")
+                    .description(Some(
+                        "An API key. Roles: `admin` (everything), `analyst` (read responses, \
+                         reports, exports), `collector` (submit). Create the first admin key \
+                         with `readiness keys create --role admin --name ops`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Completes the document once every route is registered: the statuses that middleware can
+/// answer on any route are declared on every operation they apply to.
+pub fn complete(api: &mut utoipa::openapi::OpenApi) {
+    SharedProblems.modify(api);
+}
+
+/// Replies that do not come from a handler: the authentication middleware refuses a key that
+/// is sent but not valid on every route, the rate limiter answers `429` on every route but the
+/// probes, and any route can fail internally (without details).
+struct SharedProblems;
+
+impl Modify for SharedProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let limited = !rate_limit::EXEMPT.contains(&path.as_str());
+            for operation in operations(item) {
+                let responses = &mut operation.responses.responses;
+                responses.entry("401".to_owned()).or_insert_with(|| {
+                    problem(
+                        "The API key that was sent is malformed, unknown, revoked or expired \
+                         (a key that is sent must be valid even where none is needed)",
+                    )
+                    .into()
+                });
+                if limited {
+                    responses
+                        .entry("429".to_owned())
+                        .or_insert_with(|| rate_limited().into());
+                }
+                responses.entry("500".to_owned()).or_insert_with(|| {
+                    problem("An internal error; the details are logged, not sent").into()
+                });
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// A problem+json response with the [`Problem`] schema.
+fn problem(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))),
+        )
+        .build()
+}
+
+fn rate_limited() -> Response {
+    let mut response = problem(
+        "Too many requests from this key (or, without a key, this address); retry after \
+         `Retry-After` seconds",
+    );
+    response.headers.insert(
+        "Retry-After".to_owned(),
+        HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            ))
+            .description(Some("Seconds until a request is accepted again"))
+            .build()
+            .into(),
+    );
+    response
+}
+
+/// A response set for the `401` and `403` a caller's key decides on a route, with the `403`
+/// described for the role the route demands.
+macro_rules! key_refusals {
+    ($(#[$doc:meta])* $name:ident, $forbidden:tt) => {
+        $(#[$doc])*
+        #[derive(utoipa::IntoResponses)]
+        #[allow(dead_code)]
+        pub enum $name {
+            /// No valid API key
+            #[response(status = 401, content_type = "application/problem+json")]
+            Unauthorized(Problem),
+            #[doc = $forbidden]
+            #[response(status = 403, content_type = "application/problem+json")]
+            Forbidden(Problem),
+        }
+    };
+}
+
+key_refusals!(
+    /// The refusals of an admin-only route.
+    AdminOnly,
+    "The key is not an admin key"
+);
+key_refusals!(
+    /// The refusals of a route for analysts.
+    AnalystOnly,
+    "The key is neither an analyst nor an admin key"
+);
+
+/// The problems of a report's query string: `400` and `422`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ReportQueryProblems {
+    /// Malformed query string
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// Unknown parameter or value, every one named
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
+/// The problems of a JSON body of at most 64 KiB before its fields are read: `400`, `413`
+/// and `415`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum JsonBodyProblems {
+    /// Malformed JSON
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// Body over 64 KiB
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Body not sent as application/json
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+}
+
+/// Why a submission route may refuse before reading the answers: the caller and the survey
+/// (`401`, `403`, `404`) and the body's type (`415`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum SubmissionRefusals {
+    /// No valid API key, and the survey is not public
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The key is neither a collector nor an admin key, and the survey is not public
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No published survey with this slug
+    #[response(status = 404, content_type = "application/problem+json")]
+    NoSurvey(Problem),
+    /// Body not sent as application/json
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+}

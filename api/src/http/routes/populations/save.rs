@@ -1,0 +1,151 @@
+//! `POST /api/v1/populations`: store (or replace) named population margins.
+
+use actix_web::{HttpResponse, post, web};
+use chrono::Utc;
+use readiness_analytics::FieldProblem;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use super::PopulationView;
+use crate::domain::firm::{SIZE_BANDS, is_country_code};
+use crate::http::extract::body::{Json, SINGLE_LIMIT};
+use crate::http::extract::caller::{Administer, Authorized};
+use crate::http::middleware::request_id::RequestId;
+use crate::http::openapi::{AdminOnly, JsonBodyProblems};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::store::populations::PopulationStore;
+
+/// Named population margins.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"name": "eu-2024", "margins": {"size_band": {"micro": 21_500_000, "small": 1_400_000, "medium": 200_000}}}))]
+pub struct SavePopulation {
+    /// 1–64 characters: lower-case letters, digits, `.`, `_` or `-`.
+    pub name: String,
+    /// Dimension (`industry`, `size_band`, `country`, `region`) → category → population count.
+    pub margins: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+}
+
+/// Store population margins (e.g. enterprise counts by size class and industry) that reports
+/// can be weighted to with `weights=<name>`. Saving an existing name replaces its margins.
+#[utoipa::path(
+    tag = "populations",
+    security(("bearer" = [])),
+    request_body(content = SavePopulation, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = PopulationView),
+        (status = 200, description = "Replaced", body = PopulationView),
+        JsonBodyProblems,
+        AdminOnly,
+        (status = 422, description = "Invalid fields, every one named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/populations")]
+pub async fn save_population(
+    admin: Authorized<Administer>,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    body: Json<SINGLE_LIMIT>,
+) -> Result<HttpResponse, ApiError> {
+    let (name, margins) = parse(&body.0).map_err(ApiError::validation)?;
+    let context = admin.principal.audit_context(&request_id.0);
+    let (saved, created) =
+        PopulationStore::upsert(&state.db, &name, margins, Utc::now(), &context).await?;
+    let view = PopulationView::try_from(saved)?;
+    Ok(if created {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+fn parse(body: &Value) -> Result<(String, Value), Vec<FieldProblem>> {
+    let Some(object) = body.as_object() else {
+        return Err(vec![FieldProblem::new(
+            "",
+            "must be an object with name and margins",
+        )]);
+    };
+    let mut problems: Vec<FieldProblem> = object
+        .keys()
+        .filter(|k| !["name", "margins"].contains(&k.as_str()))
+        .map(|k| FieldProblem::new(format!("/{k}"), "unknown field"))
+        .collect();
+    let name = match object.get("name").and_then(Value::as_str) {
+        Some(name) if valid_name(name) => Some(name.to_owned()),
+        _ => {
+            problems.push(FieldProblem::new(
+                "/name",
+                "must be 1-64 characters: lower-case letters, digits, `.`, `_` or `-`",
+            ));
+            None
+        }
+    };
+    match object.get("margins").and_then(Value::as_object) {
+        Some(margins) if !margins.is_empty() => check_margins(margins, &mut problems),
+        _ => problems.push(FieldProblem::new(
+            "/margins",
+            "must be a non-empty object of dimension to category counts",
+        )),
+    }
+    match name {
+        Some(name) if problems.is_empty() => {
+            Ok((name, object.get("margins").cloned().unwrap_or_default()))
+        }
+        _ => Err(problems),
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>) {
+    for (dimension, categories) in margins {
+        let pointer = format!("/margins/{dimension}");
+        let valid_category: fn(&str) -> bool = match dimension.as_str() {
+            "industry" => |c| c.len() == 1 && c.bytes().all(|b| (b'A'..=b'U').contains(&b)),
+            "size_band" => |c| SIZE_BANDS.contains(&c),
+            "country" => is_country_code,
+            "region" => |c| !c.is_empty() && c.len() <= 64,
+            _ => {
+                problems.push(FieldProblem::new(
+                    pointer,
+                    "unknown dimension; use industry, size_band, country or region",
+                ));
+                continue;
+            }
+        };
+        let Some(categories) = categories.as_object().filter(|c| !c.is_empty()) else {
+            problems.push(FieldProblem::new(
+                pointer,
+                "must be a non-empty object of category to count",
+            ));
+            continue;
+        };
+        let mut total = 0.0;
+        for (category, count) in categories {
+            let pointer = format!("{pointer}/{category}");
+            if !valid_category(category) {
+                problems.push(FieldProblem::new(
+                    &pointer,
+                    format!("unknown {dimension} `{category}`"),
+                ));
+            }
+            match count.as_f64() {
+                Some(n) if n.is_finite() && n >= 0.0 => total += n,
+                _ => problems.push(FieldProblem::new(pointer, "must be a non-negative number")),
+            }
+        }
+        if total <= 0.0 {
+            problems.push(FieldProblem::new(
+                format!("/margins/{dimension}"),
+                "needs at least one positive count",
+            ));
+        }
+    }
+}

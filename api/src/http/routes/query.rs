@@ -1,0 +1,158 @@
+//! Query strings read strictly, shared by the reports and the exports: every unknown,
+//! repeated or unreadable parameter is a 422 naming it (`/query/<name>`), and so is every
+//! problem the typed values' own checks find.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use readiness_analytics::FieldProblem;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::params::{DEFAULT_SURVEY, ParamProblem, VERSION_MESSAGE};
+use crate::http::problem::{ApiError, query_pointer};
+
+/// The filters reports and exports share, as documented in the contract.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FilterParamsDoc {
+    /// Survey slug.
+    #[param(default = "ai-readiness", example = "ai-readiness")]
+    survey: Option<String>,
+    /// Only this instrument version (default: every released version).
+    #[param(minimum = 1)]
+    version: Option<i32>,
+    /// First day included, on `submitted_at` (UTC).
+    #[param(example = "2026-01-01")]
+    from: Option<NaiveDate>,
+    /// Last day included, on `submitted_at` (UTC).
+    #[param(example = "2026-12-31")]
+    to: Option<NaiveDate>,
+}
+
+/// How a route treats a parameter name.
+pub enum Name {
+    /// Given at most once.
+    Once,
+    /// May be repeated.
+    Repeatable,
+    /// Not a parameter of this route; the message says why.
+    Refused(&'static str),
+}
+
+/// The filters reports and exports share: the survey, one instrument version, and the window
+/// on `submitted_at` (dates, inclusive).
+pub struct Filters {
+    pub survey: String,
+    pub version: Option<i32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// A query string's pairs and the problems found in them so far.
+pub struct QueryPairs<'a> {
+    pairs: &'a [(String, String)],
+    problems: Vec<FieldProblem>,
+}
+
+impl<'a> QueryPairs<'a> {
+    /// Names every parameter `name_of` does not know (`None`), refuses, or finds repeated.
+    pub fn new(pairs: &'a [(String, String)], name_of: impl Fn(&str) -> Option<Name>) -> Self {
+        let mut problems = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (name, _) in pairs {
+            match name_of(name) {
+                None => problems.push(FieldProblem::new(query_pointer(name), "unknown parameter")),
+                Some(Name::Refused(why)) => {
+                    problems.push(FieldProblem::new(query_pointer(name), why))
+                }
+                Some(Name::Once) if !seen.insert(name.as_str()) => problems.push(
+                    FieldProblem::new(query_pointer(name), "given more than once"),
+                ),
+                Some(_) => {}
+            }
+        }
+        Self { pairs, problems }
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&'a str> {
+        self.pairs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn problem(&mut self, name: &str, message: impl Into<String>) {
+        self.problems
+            .push(FieldProblem::new(query_pointer(name), message));
+    }
+
+    /// The value of `name` among `choices` (`(text, value)`), `default` when absent; an
+    /// unknown value is named with the choices.
+    pub fn choice<T: Copy>(&mut self, name: &str, choices: &[(&str, T)], default: T) -> T {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        if let Some((_, value)) = choices.iter().find(|(text, _)| *text == raw) {
+            return *value;
+        }
+        let texts: Vec<&str> = choices.iter().map(|(text, _)| *text).collect();
+        let expected = match texts.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        self.problem(name, format!("unknown value `{raw}`; expected {expected}"));
+        default
+    }
+
+    /// The survey, version and window.
+    pub fn filters(&mut self) -> Filters {
+        let survey = self.get("survey").unwrap_or(DEFAULT_SURVEY).to_owned();
+        let version = match self.get("version") {
+            None => None,
+            Some(raw) => raw.parse::<i32>().ok().filter(|v| *v > 0).or_else(|| {
+                self.problem("version", VERSION_MESSAGE);
+                None
+            }),
+        };
+        let from = self.date("from");
+        let to = self.date("to");
+        Filters {
+            survey,
+            version,
+            from,
+            to,
+        }
+    }
+
+    fn date(&mut self, name: &str) -> Option<NaiveDate> {
+        let raw = self.get(name)?;
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map_err(|_| self.problem(name, "must be a date such as 2026-10-01"))
+            .ok()
+    }
+
+    /// `value` if neither the pairs nor `checks` (the typed value's own) found a problem.
+    pub fn finish<T>(mut self, value: T, checks: Vec<ParamProblem>) -> Result<T, ApiError> {
+        for check in checks {
+            self.problem(check.name, check.message);
+        }
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ApiError::validation(self.problems))
+        }
+    }
+}

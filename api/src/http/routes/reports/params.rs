@@ -1,0 +1,141 @@
+//! The query parameters every report shares, parsed strictly: an unknown parameter or value
+//! is a 422 naming it.
+
+use readiness_analytics::reports::{Basis, Interval, SegmentField};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::super::query::{Filters, Name, QueryPairs};
+pub use crate::domain::params::ReportParams;
+use crate::domain::params::{DEFAULT_MIN_CELL, min_cell_message};
+use crate::http::problem::ApiError;
+pub use crate::http::problem::query_pointer;
+pub use crate::http::routes::query::FilterParamsDoc;
+
+/// Report parameters as documented in the contract, besides [`FilterParamsDoc`] (parsing is
+/// done by [`ReportQuery::parse`]).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReportParamsDoc {
+    /// `latest`: each firm's latest response in the window; `all`: every response.
+    #[param(inline)]
+    basis: Option<BasisParam>,
+    /// Segment attributes: repeated (`by=industry&by=size_band`) or comma-separated
+    /// (`by=industry,size_band`); absent = overall only.
+    #[param(inline)]
+    by: Option<Vec<ByParam>>,
+    /// Smallest published cell; at least 3.
+    #[param(default = 5, minimum = 3)]
+    min_cell: Option<u64>,
+    /// Name of stored population margins to rake the sample to.
+    #[param(example = "eu-2024")]
+    weights: Option<String>,
+}
+
+/// Trend parameters: the report parameters and the period length.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TrendParamsDoc {
+    /// Period length.
+    #[param(inline)]
+    interval: Option<IntervalParam>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisParam {
+    Latest,
+    All,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ByParam {
+    Industry,
+    SizeBand,
+    Country,
+    Region,
+    Version,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalParam {
+    Month,
+    Quarter,
+}
+
+/// Maps report query pairs onto [`ReportParams`]: every unknown, repeated or unreadable
+/// parameter is named, and so is every problem [`ReportParams::check`] finds.
+pub struct ReportQuery;
+
+impl ReportQuery {
+    /// Parses the raw query pairs; `with_interval` admits `interval` (trend).
+    pub fn parse(
+        pairs: &[(String, String)],
+        with_interval: bool,
+    ) -> Result<ReportParams, ApiError> {
+        let mut query = QueryPairs::new(pairs, |name| match name {
+            "by" => Some(Name::Repeatable),
+            "survey" | "version" | "from" | "to" | "basis" | "min_cell" | "weights" => {
+                Some(Name::Once)
+            }
+            "interval" if with_interval => Some(Name::Once),
+            _ => None,
+        });
+        let Filters {
+            survey,
+            version,
+            from,
+            to,
+        } = query.filters();
+        let basis = query.choice(
+            "basis",
+            &[("latest", Basis::Latest), ("all", Basis::All)],
+            Basis::Latest,
+        );
+        let mut by = Vec::new();
+        let values = query.all("by");
+        let parts: Vec<&str> = values.iter().flat_map(|v| v.split(',')).collect();
+        for part in parts.into_iter().filter(|p| !p.is_empty()) {
+            match SegmentField::parse(part) {
+                Some(field) => by.push(field),
+                None => query.problem(
+                    "by",
+                    format!(
+                        "unknown value `{part}`; expected a comma list of industry, size_band, country, region, version"
+                    ),
+                ),
+            }
+        }
+        let min_cell = match query.get("min_cell") {
+            None => DEFAULT_MIN_CELL,
+            // A value below the lowest is named by `check`.
+            Some(raw) => raw.parse::<u64>().unwrap_or_else(|_| {
+                query.problem("min_cell", min_cell_message());
+                DEFAULT_MIN_CELL
+            }),
+        };
+        let weights = query.get("weights").map(str::to_owned);
+        let interval = query.choice(
+            "interval",
+            &[("month", Interval::Month), ("quarter", Interval::Quarter)],
+            Interval::Month,
+        );
+        let params = ReportParams {
+            survey,
+            version,
+            from,
+            to,
+            basis,
+            by,
+            min_cell,
+            weights,
+            interval,
+        };
+        let checks = params.check();
+        query.finish(params, checks)
+    }
+}

@@ -1,0 +1,167 @@
+//! Share links to the report page: `POST /api/v1/reports/share` signs the parameters and an
+//! expiry; `GET /api/v1/reports/shared/{token}` opens the page without a key until then.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use readiness_analytics::FieldProblem;
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::page::html_response;
+use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, query_pointer};
+use crate::domain::share_token::ShareError;
+use crate::http::extract::caller::{Authorized, ReadData};
+use crate::http::middleware::request_id::RequestId;
+use crate::http::openapi::{AnalystOnly, ReportQueryProblems};
+use crate::http::problem::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::report_page::Access;
+use crate::services::reports::{page as report_page, share};
+
+/// A link lives this long unless `expires_in` says otherwise.
+pub const DEFAULT_EXPIRES_IN: i64 = 24 * 60 * 60;
+/// The longest a link may live.
+pub const MAX_EXPIRES_IN: i64 = 30 * 24 * 60 * 60;
+
+/// The share parameter besides the report's.
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ShareParamsDoc {
+    /// Seconds until the link stops working (1 to 2,592,000, i.e. 30 days).
+    #[param(default = 86400, minimum = 1, maximum = 2592000)]
+    expires_in: Option<i64>,
+}
+
+/// A link that opens the report page read-only, without a key, until it expires.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedLink {
+    /// Path of the page, relative to the server; it carries its own signature.
+    #[schema(example = "/api/v1/reports/shared/eyJleHAiOjE3OTg3NjE2MDAsInEiOltdfQ.c2lnbmF0dXJl")]
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Create a share link to the report page.
+///
+/// The report parameters (and `interval`) go in the query string, exactly as for
+/// `GET /reports/readiness.html`, and are checked the same way; the link opens that page
+/// read-only, without a key, until `expires_at`. The link carries the parameters and the
+/// expiry signed with the server's share secret (`share_secret`), never a key. Without a
+/// configured secret, links stop working when the server restarts and do not open on other
+/// replicas. Recorded in the audit log as `report.share`.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(FilterParamsDoc, ReportParamsDoc, TrendParamsDoc, ShareParamsDoc),
+    responses(
+        (status = 201, description = "The link; `Location` names it too", body = SharedLink,
+            headers(("Location" = String, description = "The link's path"))),
+        ReportQueryProblems,
+        AnalystOnly,
+    )
+)]
+#[post("/reports/share")]
+#[tracing::instrument(skip_all)]
+pub async fn create_share(
+    analyst: Authorized<ReadData>,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let (report_pairs, expires_in): (Vec<_>, Vec<_>) = query
+        .iter()
+        .cloned()
+        .partition(|(name, _)| name != "expires_in");
+    let parsed = ReportQuery::parse(&report_pairs, true);
+    let expires_in = parse_expires_in(&expires_in);
+    let (params, expires_in) = match (parsed, expires_in) {
+        (Ok(params), Ok(expires_in)) => (params, expires_in),
+        (Err(ApiError::Validation(mut errors)), Err(problem)) => {
+            errors.push(problem.into());
+            return Err(ApiError::Validation(errors));
+        }
+        (Err(error), _) => return Err(error),
+        (_, Err(problem)) => return Err(ApiError::validation([problem])),
+    };
+    let link = share::create(
+        &state,
+        &params,
+        expires_in,
+        &analyst.principal.audit_context(&request_id.0),
+    )
+    .await?;
+    let (url, expires_at) = (
+        format!("/api/v1/reports/shared/{}", link.token),
+        link.expires_at,
+    );
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, url.clone()))
+        .json(SharedLink { url, expires_at }))
+}
+
+fn parse_expires_in(pairs: &[(String, String)]) -> Result<i64, FieldProblem> {
+    let pointer = query_pointer("expires_in");
+    match pairs {
+        [] => Ok(DEFAULT_EXPIRES_IN),
+        [(_, raw)] => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|s| (1..=MAX_EXPIRES_IN).contains(s))
+            .ok_or_else(|| {
+                FieldProblem::new(
+                    pointer,
+                    format!(
+                        "must be a whole number of seconds from 1 to {MAX_EXPIRES_IN} (30 days)"
+                    ),
+                )
+            }),
+        _ => Err(FieldProblem::new(pointer, "given more than once")),
+    }
+}
+
+/// Open a shared report page.
+///
+/// Needs no key: the link itself grants read-only access to one report until it expires.
+/// Every link that is not genuine (malformed, altered, or signed with another secret) gets
+/// the same `404`; a genuine link past its expiry gets `410`.
+#[utoipa::path(
+    tag = "reports",
+    params(("token" = String, Path, description = "The signed token of a share link")),
+    responses(
+        (status = 200, description = "The report page (no scripts, no outside resources)", body = String, content_type = "text/html"),
+        (status = 404, description = "No such link: malformed, altered or signed elsewhere", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The link has expired", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The linked parameters no longer resolve (e.g. the population margins were removed)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/shared/{token}")]
+pub async fn open_shared(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let shared = state
+        .share
+        .verify(&token, Utc::now())
+        .map_err(|error| match error {
+            ShareError::Invalid => ApiError::NotFound("no such shared report".to_owned()),
+            ShareError::Expired(at) => ApiError::Gone {
+                code: "share_link_expired",
+                detail: format!(
+                    "this share link expired at {}; ask for a new one",
+                    at.to_rfc3339()
+                ),
+            },
+        })?;
+    let params = ReportQuery::parse(&shared.query, true)?;
+    let page = report_page::serve(
+        &state.services,
+        params,
+        Access::Shared {
+            expires_at: shared.expires_at,
+        },
+    )
+    .await?;
+    Ok(html_response(page))
+}

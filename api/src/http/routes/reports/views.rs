@@ -1,0 +1,190 @@
+//! The report endpoints and their bodies.
+
+use actix_web::{HttpResponse, get, web};
+use chrono::NaiveDate;
+use readiness_analytics::reports::{
+    self, Basis, Interval, Period, Readiness, ReferenceFigure, SegmentField, TierBlockers,
+    reference_figures,
+};
+use readiness_analytics::reports::{ReportError, Snapshot};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::params::{FilterParamsDoc, ReportParams, ReportParamsDoc, ReportQuery, TrendParamsDoc};
+use crate::http::extract::caller::{Authorized, ReadData};
+use crate::http::openapi::{AnalystOnly, ReportQueryProblems};
+use crate::http::problem::ApiError;
+use crate::http::state::AppState;
+use crate::services::reports::Resolved;
+
+/// The parameters a report was computed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportScope {
+    #[schema(example = "ai-readiness")]
+    pub survey: String,
+    /// The single instrument version reported on, or `null` for every released version.
+    pub version: Option<i32>,
+    pub basis: Basis,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    #[schema(example = 5)]
+    pub min_cell: u64,
+    pub by: Vec<SegmentField>,
+    /// Population margins the sample was raked to, if any.
+    pub weights: Option<String>,
+}
+
+impl From<&ReportParams> for ReportScope {
+    fn from(params: &ReportParams) -> Self {
+        Self {
+            survey: params.survey.clone(),
+            version: params.version,
+            basis: params.basis,
+            from: params.from,
+            to: params.to,
+            min_cell: params.min_cell,
+            by: params.by.clone(),
+            weights: params.weights.clone(),
+        }
+    }
+}
+
+/// How often firms are ready to customise a model, overall and by segment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessReport {
+    #[serde(flatten)]
+    pub scope: ReportScope,
+    #[serde(flatten)]
+    pub readiness: Readiness,
+    /// Official statistics to read the sample against.
+    pub reference: Vec<ReferenceFigure>,
+}
+
+/// Readiness per period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendReport {
+    #[serde(flatten)]
+    pub scope: ReportScope,
+    pub interval: Interval,
+    pub periods: Vec<Period>,
+}
+
+/// What keeps firms from each tier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockersReport {
+    #[serde(flatten)]
+    pub scope: ReportScope,
+    pub tiers: Vec<TierBlockers>,
+}
+
+type Query = web::Query<Vec<(String, String)>>;
+
+/// Parses the query (`interval` admitted for the trend only) and computes the report.
+async fn report<T, F>(
+    state: &web::Data<AppState>,
+    query: &[(String, String)],
+    with_interval: bool,
+    name: &'static str,
+    compute: F,
+) -> Result<(ReportParams, T), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
+{
+    let params = ReportQuery::parse(query, with_interval)?;
+    let result = crate::services::reports::report(&state.services, &params, name, compute).await?;
+    Ok((params, result))
+}
+
+/// Readiness shares: how many firms are at each tier and ready to customise, with 95 % Wilson
+/// intervals, overall and by segment. Small cells are suppressed.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(FilterParamsDoc, ReportParamsDoc),
+    responses(
+        (status = 200, description = "The readiness report", body = ReadinessReport),
+        ReportQueryProblems,
+        AnalystOnly,
+    )
+)]
+#[get("/reports/readiness")]
+pub async fn readiness_report(
+    _caller: Authorized<ReadData>,
+    state: web::Data<AppState>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let (params, readiness) = report(&state, &query, false, "readiness", |snapshot, r| {
+        reports::readiness(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReadinessReport {
+        scope: (&params).into(),
+        readiness,
+        reference: reference_figures().to_vec(),
+    }))
+}
+
+/// Readiness per month or quarter; with basis `latest`, each firm's latest response within
+/// each period counts.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(FilterParamsDoc, ReportParamsDoc, TrendParamsDoc),
+    responses(
+        (status = 200, description = "The trend report", body = TrendReport),
+        ReportQueryProblems,
+        AnalystOnly,
+    )
+)]
+#[get("/reports/trend")]
+pub async fn trend_report(
+    _caller: Authorized<ReadData>,
+    state: web::Data<AppState>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let (params, periods) = report(&state, &query, true, "trend", |snapshot, r| {
+        let interval = r.interval;
+        reports::trend(
+            snapshot,
+            &r.entry.instrument,
+            &r.query,
+            interval,
+            r.margins.as_ref(),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TrendReport {
+        scope: (&params).into(),
+        interval: params.interval,
+        periods,
+    }))
+}
+
+/// Blockers: for each tier above the lowest, the firms exactly one tier below it and the share
+/// failing each of its gates, sorted by share.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(FilterParamsDoc, ReportParamsDoc),
+    responses(
+        (status = 200, description = "The blockers report", body = BlockersReport),
+        ReportQueryProblems,
+        AnalystOnly,
+    )
+)]
+#[get("/reports/blockers")]
+pub async fn blockers_report(
+    _caller: Authorized<ReadData>,
+    state: web::Data<AppState>,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let (params, tiers) = report(&state, &query, false, "blockers", |snapshot, r| {
+        reports::blockers(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(BlockersReport {
+        scope: (&params).into(),
+        tiers,
+    }))
+}

@@ -1,0 +1,56 @@
+//! `GET /api/v1/responses/{id}`: one stored response with its assessment.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, web};
+use uuid::Uuid;
+
+use super::{FirmView, StoredResponseView};
+use crate::http::extract::caller::{Authorized, ReadData};
+use crate::http::openapi::AnalystOnly;
+use crate::http::problem::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::services::submissions::assessment_view;
+use crate::store::responses::ResponseStore;
+
+/// A stored response: the assessment it got, the firm as submitted, and its answers.
+#[utoipa::path(
+    tag = "responses",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Response id")),
+    responses(
+        (status = 200, description = "The stored response", body = StoredResponseView),
+        AnalystOnly,
+        (status = 404, description = "No response with this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/responses/{id}")]
+pub async fn get_response(
+    _analyst: Authorized<ReadData>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no response `{id}`"));
+    let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let stored = ResponseStore::by_id(&state.db, uuid)
+        .await?
+        .ok_or_else(not_found)?;
+    let entry = state.catalog.by_id(&state.db, stored.row.survey_id).await?;
+    let answers: BTreeMap<String, String> = serde_json::from_value(stored.row.answers.clone())
+        .map_err(|e| anyhow::anyhow!("response {uuid} has malformed answers: {e}"))?;
+    let row = &stored.row;
+    let firm = FirmView {
+        external_ref: stored.firm_ref.clone(),
+        industry: row.industry.clone(),
+        size_band: row.size_band.clone(),
+        country: row.country.clone(),
+        region: row.region.clone(),
+    };
+    Ok(HttpResponse::Ok().json(StoredResponseView {
+        assessment: assessment_view(&stored, &entry)?,
+        firm,
+        answers,
+        received_at: row.received_at,
+        source: row.source.clone(),
+    }))
+}

@@ -1,0 +1,139 @@
+//! Instrument definitions, for rendering forms; new versions, for admins.
+
+pub mod create;
+pub mod publish;
+pub mod set_public;
+
+use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use readiness_analytics::Definition;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::http::problem::{ApiError, Problem};
+use crate::http::state::AppState;
+use crate::store::entities::survey;
+use crate::store::surveys::SurveyQuery;
+
+pub fn configure(config: &mut ServiceConfig) {
+    config
+        .service(list_surveys)
+        .service(get_survey)
+        .service(get_survey_version)
+        .service(create::create_survey)
+        .service(publish::publish_survey)
+        .service(set_public::set_survey_public);
+}
+
+/// One released version of a survey.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveySummary {
+    #[schema(example = "ai-readiness")]
+    pub slug: String,
+    #[schema(example = 1)]
+    pub version: i32,
+    #[schema(example = "AI adoption readiness")]
+    pub title: String,
+    /// `published` or `retired`.
+    #[schema(example = "published")]
+    pub status: String,
+    /// Whether submissions to this survey need no API key.
+    pub public: bool,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Every released survey version, by slug then version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveyList {
+    pub surveys: Vec<SurveySummary>,
+}
+
+/// A survey version with the full instrument definition a form is rendered from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveyView {
+    #[serde(flatten)]
+    pub summary: SurveySummary,
+    pub definition: Definition,
+}
+
+impl From<&survey::Model> for SurveySummary {
+    fn from(model: &survey::Model) -> Self {
+        Self {
+            slug: model.slug.clone(),
+            version: model.version,
+            title: model.title.clone(),
+            status: model.status.clone(),
+            public: model.public,
+            published_at: model.published_at,
+        }
+    }
+}
+
+fn survey_view(state: &AppState, model: &survey::Model) -> Result<SurveyView, ApiError> {
+    let entry = state.catalog.entry(model)?;
+    Ok(SurveyView {
+        summary: model.into(),
+        definition: entry.instrument.definition().clone(),
+    })
+}
+
+/// List released survey versions.
+#[utoipa::path(tag = "surveys", responses((status = 200, description = "Every released survey version", body = SurveyList)))]
+#[get("/surveys")]
+pub async fn list_surveys(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let surveys = SurveyQuery::released(&state.db).await?;
+    Ok(HttpResponse::Ok().json(SurveyList {
+        surveys: surveys.iter().map(SurveySummary::from).collect(),
+    }))
+}
+
+/// The latest published version of a survey.
+#[utoipa::path(
+    tag = "surveys",
+    params(("slug" = String, Path, description = "Survey slug", example = "ai-readiness")),
+    responses(
+        (status = 200, description = "The latest published version with its definition", body = SurveyView),
+        (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/surveys/{slug}")]
+pub async fn get_survey(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let model = SurveyQuery::latest_published(&state.db, &slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
+    Ok(HttpResponse::Ok().json(survey_view(&state, &model)?))
+}
+
+/// One released version of a survey.
+#[utoipa::path(
+    tag = "surveys",
+    params(
+        ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
+        ("version" = i32, Path, description = "Instrument version", example = 1),
+    ),
+    responses(
+        (status = 200, description = "The version with its definition", body = SurveyView),
+        (status = 404, description = "No released version with this number", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/surveys/{slug}/versions/{version}")]
+pub async fn get_survey_version(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, version) = path.into_inner();
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "survey `{slug}` has no released version `{version}`"
+        ))
+    };
+    let number: i32 = version.parse().map_err(|_| not_found())?;
+    let model = SurveyQuery::released_version(&state.db, &slug, number)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(survey_view(&state, &model)?))
+}

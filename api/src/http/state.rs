@@ -1,0 +1,21 @@
+//! What every handler can reach: the services, and what only HTTP needs.
+
+use std::sync::Arc;
+
+use super::middleware::rate_limit::RateLimits;
+use crate::services::Services;
+
+#[derive(Debug)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub rate_limits: RateLimits,
+}
+
+/// Handlers read the services' parts (`state.db`, `state.catalog`) directly.
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}

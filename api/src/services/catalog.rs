@@ -1,0 +1,72 @@
+//! The instruments the server knows, parsed once per survey version. Released versions are
+//! immutable, so a parsed instrument never goes stale.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use readiness_analytics::Instrument;
+use sea_orm::DatabaseConnection;
+
+use crate::services::error::ServiceError;
+use crate::store::entities::survey;
+use crate::store::surveys::SurveyQuery;
+
+/// A survey version with its checked instrument.
+#[derive(Debug)]
+pub struct Entry {
+    pub survey_id: i32,
+    pub slug: String,
+    pub version: i32,
+    pub instrument: Instrument,
+}
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    by_survey: RwLock<HashMap<i32, Arc<Entry>>>,
+}
+
+impl Catalog {
+    /// The entry for a survey row, parsing its definition on first use.
+    pub fn entry(&self, survey: &survey::Model) -> Result<Arc<Entry>, ServiceError> {
+        if let Some(entry) = self.cached(survey.id) {
+            return Ok(entry);
+        }
+        let instrument = Instrument::from_definition(
+            serde_json::from_value(survey.definition.clone())
+                .with_context(|| format!("stored definition of survey {}", survey.id))?,
+        )
+        .with_context(|| format!("stored definition of survey {}", survey.id))?;
+        let entry = Arc::new(Entry {
+            survey_id: survey.id,
+            slug: survey.slug.clone(),
+            version: survey.version,
+            instrument,
+        });
+        if survey.status != "draft"
+            && let Ok(mut cache) = self.by_survey.write()
+        {
+            cache.insert(survey.id, entry.clone());
+        }
+        Ok(entry)
+    }
+
+    /// The entry for a survey id (e.g. of a stored response).
+    pub async fn by_id(
+        &self,
+        db: &DatabaseConnection,
+        id: i32,
+    ) -> Result<Arc<Entry>, ServiceError> {
+        if let Some(entry) = self.cached(id) {
+            return Ok(entry);
+        }
+        let survey = SurveyQuery::by_id(db, id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("survey {id} referenced but missing"))?;
+        self.entry(&survey)
+    }
+
+    fn cached(&self, id: i32) -> Option<Arc<Entry>> {
+        self.by_survey.read().ok()?.get(&id).cloned()
+    }
+}

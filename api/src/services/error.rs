@@ -1,0 +1,71 @@
+//! What a service can fail with, in terms of the input it was given, not of a transport: the
+//! HTTP layer maps it onto problem documents, the command line onto flags and exit codes.
+
+use readiness_analytics::FieldProblem;
+
+pub use crate::domain::params::ParamProblem;
+
+#[derive(thiserror::Error)]
+pub enum ServiceError {
+    /// Fields of a body, each named by its JSON pointer.
+    #[error("{} fields are invalid", .0.len())]
+    InvalidFields(Vec<FieldProblem>),
+    /// Parameters, each named by its parameter name.
+    #[error("{}", params_detail(.0))]
+    InvalidParams(Vec<ParamProblem>),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the state of a resource.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// The request is well-formed but cannot be carried out.
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("the database is not reachable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("an internal error occurred")]
+    Internal(#[from] anyhow::Error),
+}
+
+fn params_detail(problems: &[ParamProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.name, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ServiceError {
+    pub fn param(name: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidParams(vec![ParamProblem::new(name, message)])
+    }
+
+    pub fn fields(problems: impl IntoIterator<Item = FieldProblem>) -> Self {
+        Self::InvalidFields(problems.into_iter().collect())
+    }
+}
+
+impl std::fmt::Debug for ServiceError {
+    /// Walks the whole `source()` chain, so a log line shows the root cause.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            writeln!(f, "Caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        ServiceError::Internal(anyhow::Error::new(error).context("database query failed"))
+    }
+}
+
+impl From<crate::store::ingest::WriteError> for ServiceError {
+    fn from(error: crate::store::ingest::WriteError) -> Self {
+        ServiceError::Internal(anyhow::Error::new(error))
+    }
+}

@@ -1,0 +1,9 @@
+//! Reports: the snapshot they are computed from, resolving their parameters, and running the
+//! analytics on it.
+
+pub mod page;
+pub mod run;
+pub mod share;
+pub mod snapshot;
+
+pub use run::{Resolved, report, report_error, resolve};

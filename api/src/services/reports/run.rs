@@ -1,0 +1,166 @@
+//! Resolving report parameters against the database and running the analytics off the
+//! calling thread.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Days, NaiveDate};
+use readiness_analytics::reports::{Interval, Margins, ReportError, ReportQuery, Snapshot};
+use sea_orm::DatabaseConnection;
+
+use crate::domain::params::ReportParams;
+use crate::services::Services;
+use crate::services::catalog::{Catalog, Entry};
+use crate::services::error::ServiceError;
+use crate::store::populations::PopulationStore;
+use crate::store::surveys::SurveyQuery;
+
+/// A report request resolved: which rows, which rubric, which weights.
+pub struct Resolved {
+    pub query: ReportQuery,
+    pub entry: Arc<Entry>,
+    pub margins: Option<Margins>,
+    /// Period length (trend only).
+    pub interval: Interval,
+}
+
+/// Checks and resolves the parameters, then runs `compute` on the snapshot; the computation
+/// time is recorded under `name` in the metrics.
+pub async fn report<T, F>(
+    services: &Arc<Services>,
+    params: &ReportParams,
+    name: &'static str,
+    compute: F,
+) -> Result<T, ServiceError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
+{
+    let resolved = resolve(&services.db, &services.catalog, params).await?;
+    run(services, name, move |snapshot| compute(snapshot, &resolved)).await
+}
+
+/// Checks the parameters, then looks up what they name: the survey versions and the
+/// population margins.
+pub async fn resolve(
+    db: &DatabaseConnection,
+    catalog: &Catalog,
+    params: &ReportParams,
+) -> Result<Resolved, ServiceError> {
+    let problems = params.check();
+    if !problems.is_empty() {
+        return Err(ServiceError::InvalidParams(problems));
+    }
+    let versions = SurveyQuery::released_versions(db, &params.survey).await?;
+    if versions.is_empty() {
+        return Err(ServiceError::param(
+            "survey",
+            format!("unknown survey `{}`", params.survey),
+        ));
+    }
+    let selected: Vec<_> = match params.version {
+        Some(version) => versions.iter().filter(|s| s.version == version).collect(),
+        None => versions.iter().collect(),
+    };
+    let Some(newest) = selected.iter().max_by_key(|s| s.version) else {
+        return Err(ServiceError::param(
+            "version",
+            format!(
+                "survey `{}` has no released version `{}`",
+                params.survey,
+                params.version.unwrap_or_default()
+            ),
+        ));
+    };
+    let entry = catalog.entry(newest)?;
+    let margins = match &params.weights {
+        None => None,
+        Some(name) => {
+            let population = PopulationStore::by_name(db, name).await?.ok_or_else(|| {
+                ServiceError::param("weights", format!("no population margins named `{name}`"))
+            })?;
+            Some(
+                serde_json::from_value::<BTreeMap<String, BTreeMap<String, f64>>>(
+                    population.margins,
+                )
+                .map_err(|e| anyhow::anyhow!("stored margins of `{name}` are malformed: {e}"))?,
+            )
+        }
+    };
+    Ok(Resolved {
+        query: ReportQuery {
+            survey_ids: selected.iter().map(|s| s.id).collect(),
+            from: params.from.map(start_of_day),
+            until: params
+                .to
+                .and_then(|to| to.checked_add_days(Days::new(1)))
+                .map(start_of_day),
+            basis: params.basis,
+            by: params.by.clone(),
+            min_cell: params.min_cell,
+        },
+        entry,
+        margins,
+        interval: params.interval,
+    })
+}
+
+fn start_of_day(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_micros())
+        .unwrap_or_default()
+}
+
+/// Keeps the snapshot fresh: the first report waits for the full load; later ones are served
+/// from the snapshot while a due refresh runs in the background (with a zero refresh interval,
+/// every report waits for its refresh, so it sees every committed response).
+async fn freshen(services: &Arc<Services>) -> Result<(), ServiceError> {
+    if services.reports.refresh_every().is_zero() || !services.reports.is_loaded() {
+        return services.reports.refresh(&services.db).await;
+    }
+    let services = services.clone();
+    tokio::spawn(async move {
+        if let Err(error) = services.reports.refresh_if_idle(&services.db).await {
+            tracing::warn!(?error, "refreshing the report snapshot failed");
+        }
+    });
+    Ok(())
+}
+
+/// Refreshes the snapshot, then runs `report` on it on the blocking pool; the computation
+/// time is recorded under `name` in the metrics.
+async fn run<T, F>(
+    services: &Arc<Services>,
+    name: &'static str,
+    report: F,
+) -> Result<T, ServiceError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Snapshot) -> Result<T, ReportError> + Send + 'static,
+{
+    freshen(services).await?;
+    let worker = services.clone();
+    let (result, seconds) = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let result = worker
+            .reports
+            .read()
+            .and_then(|snapshot| report(&snapshot).map_err(report_error));
+        (result, started.elapsed().as_secs_f64())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(anyhow::anyhow!("report task failed: {e}")))?;
+    services.metrics.report_computed(name, seconds);
+    result
+}
+
+/// A report's refusal, named by the parameter it concerns.
+pub fn report_error(error: ReportError) -> ServiceError {
+    match error {
+        ReportError::Weighting(e) => ServiceError::param("weights", e.to_string()),
+        ReportError::MarginDimension(_) => ServiceError::param("weights", error.to_string()),
+        ReportError::Polars(e) => {
+            ServiceError::Internal(anyhow::anyhow!("report computation: {e}"))
+        }
+    }
+}

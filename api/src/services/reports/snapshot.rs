@@ -1,0 +1,237 @@
+//! The in-memory columnar snapshot reports are computed from, kept in step with the database.
+//!
+//! Loaded in full on first use, then refreshed incrementally (at most once per
+//! the refresh interval) from the responses received since the last position read, re-reading a
+//! short overlap so rows committed late by slow transactions are not missed. Erasure removes
+//! firms from it at once.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Duration as ChronoDuration;
+use readiness_analytics::reports::Snapshot;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::services::error::ServiceError;
+use crate::store::report_rows::{ReportRowQuery, Watermark, sqlite_scan};
+
+/// How stale a report may be, by default, before the snapshot asks the database for new rows.
+pub const DEFAULT_REFRESH_EVERY: Duration = Duration::from_secs(1);
+/// How far back each refresh looks again, to catch transactions that committed late.
+const OVERLAP: ChronoDuration = ChronoDuration::seconds(60);
+
+#[derive(Debug)]
+pub struct ReportSnapshot {
+    snapshot: RwLock<Snapshot>,
+    refresh: tokio::sync::Mutex<RefreshState>,
+    refresh_every: Duration,
+    loaded: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct RefreshState {
+    /// The last row read, in receipt order.
+    watermark: Option<Watermark>,
+    /// When the previous refresh began (monotonic, and on the wall clock).
+    last_refresh: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
+}
+
+impl ReportSnapshot {
+    pub fn new(refresh_every: Duration) -> Self {
+        Self {
+            snapshot: RwLock::default(),
+            refresh: tokio::sync::Mutex::default(),
+            refresh_every,
+            loaded: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the snapshot has been loaded at least once.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// How stale a report may be; zero means every report refreshes first.
+    pub fn refresh_every(&self) -> Duration {
+        self.refresh_every
+    }
+
+    /// Brings the snapshot up to date unless it was refreshed within the refresh interval.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), ServiceError> {
+        let mut state = self.refresh.lock().await;
+        self.refresh_locked(&mut state, db).await
+    }
+
+    /// Refreshes unless another refresh is running (for background use).
+    pub async fn refresh_if_idle(&self, db: &DatabaseConnection) -> Result<(), ServiceError> {
+        match self.refresh.try_lock() {
+            Ok(mut state) => self.refresh_locked(&mut state, db).await,
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn refresh_locked(
+        &self,
+        state: &mut RefreshState,
+        db: &DatabaseConnection,
+    ) -> Result<(), ServiceError> {
+        if state
+            .last_refresh
+            .is_some_and(|(at, _)| at.elapsed() < self.refresh_every)
+        {
+            return Ok(());
+        }
+        let started = (Instant::now(), chrono::Utc::now());
+        let versions = ReportRowQuery::versions(db).await?;
+        if !self.is_loaded()
+            && let Some(path) = crate::store::Backend::of(db)
+                .sqlite_file()
+                .map(PathBuf::from)
+        {
+            match self.scan_sqlite(db, path, versions.clone()).await {
+                Ok(watermark) => {
+                    state.watermark = watermark;
+                    state.last_refresh = Some(started);
+                    self.loaded.store(true, Ordering::Release);
+                    return Ok(());
+                }
+                // Paging through the pool reads the same rows, only more slowly.
+                Err(e) => {
+                    tracing::warn!(error = %e, "scanning the SQLite file failed; paging instead")
+                }
+            }
+        }
+        // Start after the last row seen, or earlier when the previous refresh began less than
+        // OVERLAP after it: rows received then may have committed after that refresh read.
+        let mut position = state.watermark.map(|(at, id)| match state.last_refresh {
+            Some((_, previous)) if previous - OVERLAP < at => (previous - OVERLAP, Uuid::nil()),
+            _ => (at, id),
+        });
+        let mut appended = 0;
+        let cold = !self.is_loaded();
+        let (mut reading, mut appending) = (Duration::ZERO, Duration::ZERO);
+        loop {
+            let read_started = Instant::now();
+            let (batch, last) = ReportRowQuery::page_after(db, position, &versions).await?;
+            reading += read_started.elapsed();
+            let append_started = Instant::now();
+            if !batch.is_empty() {
+                let mut snapshot = self.write()?;
+                appended += snapshot
+                    .append_batch(batch)
+                    .map_err(|e| anyhow::anyhow!("appending to the report snapshot: {e}"))?;
+                // The first load sorts once at the end (nobody reads before it is done);
+                // later refreshes keep the rows in order page by page, as reports run beside them.
+                if !cold {
+                    snapshot
+                        .settle()
+                        .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
+                }
+            }
+            appending += append_started.elapsed();
+            match last {
+                Some(last) => {
+                    if state.watermark.is_none_or(|w| last > w) {
+                        state.watermark = Some(last);
+                    }
+                    position = Some(last);
+                }
+                None => break,
+            }
+        }
+        if appended > 0 {
+            self.settle_and_log(started.0, appended, reading, appending)?;
+        }
+        state.last_refresh = Some(started);
+        self.loaded.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// The first load of a SQLite file: a parallel scan of the file on connections of its own
+    /// (see [`sqlite_scan`]). Returns the position to refresh from: the last receipt before the
+    /// scan began, so rows committed during it are read by the next refresh.
+    async fn scan_sqlite(
+        &self,
+        db: &DatabaseConnection,
+        path: PathBuf,
+        versions: HashMap<i32, i32>,
+    ) -> anyhow::Result<Option<Watermark>> {
+        let started = Instant::now();
+        let watermark = ReportRowQuery::latest(db).await?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+        let batches =
+            tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, &versions, threads))
+                .await??;
+        let reading = started.elapsed();
+        let appending_started = Instant::now();
+        let mut appended = 0;
+        {
+            let mut snapshot = self.write()?;
+            for batch in batches {
+                appended += snapshot.append_batch(batch)?;
+            }
+        }
+        let appending = appending_started.elapsed();
+        self.settle_and_log(started, appended, reading, appending)?;
+        Ok(watermark)
+    }
+
+    /// Restores time order after appends and logs what the refresh took.
+    fn settle_and_log(
+        &self,
+        started: Instant,
+        appended: usize,
+        reading: Duration,
+        appending: Duration,
+    ) -> Result<(), ServiceError> {
+        let sort_started = Instant::now();
+        self.write()?
+            .settle()
+            .map_err(|e| anyhow::anyhow!("sorting the report snapshot: {e}"))?;
+        let sorting = sort_started.elapsed();
+        let snapshot = self.read()?;
+        tracing::info!(
+            appended,
+            rows = snapshot.len(),
+            memory_bytes = snapshot.memory_bytes(),
+            took_ms = started.elapsed().as_millis() as u64,
+            reading_ms = reading.as_millis() as u64,
+            appending_ms = appending.as_millis() as u64,
+            sorting_ms = sorting.as_millis() as u64,
+            "report snapshot refreshed"
+        );
+        Ok(())
+    }
+
+    fn write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Snapshot>, ServiceError> {
+        Ok(self
+            .snapshot
+            .write()
+            .map_err(|_| anyhow::anyhow!("report snapshot lock poisoned"))?)
+    }
+
+    /// Read access for computing a report.
+    pub fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Snapshot>, ServiceError> {
+        self.snapshot
+            .read()
+            .map_err(|_| ServiceError::Internal(anyhow::anyhow!("report snapshot lock poisoned")))
+    }
+
+    /// Drops an erased firm's responses.
+    pub fn erase_firm(&self, firm: Uuid) -> Result<(), ServiceError> {
+        self.write()?
+            .remove_firms(&[firm.as_u128()])
+            .map_err(|e| anyhow::anyhow!("erasing from the report snapshot: {e}"))?;
+        Ok(())
+    }
+
+    /// Rows held and approximate memory, for operators and benchmarks.
+    pub fn size(&self) -> Result<(usize, usize), ServiceError> {
+        let snapshot = self.read()?;
+        Ok((snapshot.len(), snapshot.memory_bytes()))
+    }
+}
