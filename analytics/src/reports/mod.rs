@@ -4,6 +4,7 @@
 mod batch;
 mod calendar;
 mod compute;
+pub mod disclosure;
 mod model;
 mod pipeline;
 mod reference;
