@@ -28,6 +28,7 @@ fn row(
     ResponseRow {
         id,
         firm,
+        record_key: record_key(firm),
         survey_id: 1,
         version: 1,
         industry: industry.into(),
@@ -40,6 +41,12 @@ fn row(
         blockers: blockers.iter().map(|b| (*b).to_owned()).collect(),
         scores: [f64::from(rank) * 10.0, 50.0, 0.0, 100.0, f64::from(rank)],
     }
+}
+
+/// A firm's record key: fixed per firm, spread over 0–255 like a random draw.
+fn record_key(firm: u128) -> u8 {
+    let mut random = Random(u64::try_from(firm).unwrap() ^ 0x5eed);
+    u8::try_from(random.next() % 256).unwrap()
 }
 
 fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
@@ -498,6 +505,7 @@ fn batches_decoded_from_storage_give_the_same_reports() {
                         RowRef {
                             id: r.id,
                             firm: r.firm,
+                            record_key: r.record_key,
                             survey_id: r.survey_id,
                             version: r.version,
                             industry: &r.industry,
@@ -541,6 +549,7 @@ fn batches_decoded_from_storage_give_the_same_reports() {
         RowRef {
             id: 1,
             firm: 1,
+            record_key: 1,
             survey_id: 1,
             version: 1,
             industry: "C",
