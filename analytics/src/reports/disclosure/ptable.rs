@@ -115,6 +115,18 @@ impl PerturbationTable {
         Self::from_csv(name, csv)
     }
 
+    /// A table that perturbs nothing and publishes every count from 1, named `unperturbed`.
+    /// For tests and checks that need exact counts only: it gives no protection, and a
+    /// publisher cannot choose it by name (it is not among [`Self::shipped_names`]).
+    pub fn unperturbed() -> Self {
+        let rows = usize::try_from(MAX_PCV).unwrap_or(usize::MAX) + 1;
+        Self {
+            name: "unperturbed".to_owned(),
+            pvalues: vec![0; rows * KEY_RANGE],
+            smallest_publishable: 1,
+        }
+    }
+
     /// Parses and validates a table in the ONS representation: a header naming `pcv`, `ckey`
     /// and `pvalue` (in any order, quoted or not), then one row per `pcv` 1–750 and `ckey`
     /// 0–255. Rows for `pcv` 0 may be given but must not perturb.

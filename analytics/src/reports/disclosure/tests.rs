@@ -346,3 +346,20 @@ fn a_table_is_checked_when_it_is_loaded() {
          `ptable_10_5_rule`, `ptable_3_2_unbiased`"
     );
 }
+
+#[test]
+fn the_unperturbed_table_publishes_every_count_as_it_is() {
+    let exact = PerturbationTable::unperturbed();
+    assert_eq!(exact.name(), "unperturbed");
+    assert_eq!(exact.smallest_publishable(), 1);
+    for count in (0..=2000).chain([u64::MAX]) {
+        for key in every_key() {
+            assert_eq!(perturb(&exact, count, key), count);
+        }
+    }
+    assert!(PerturbationTable::shipped_names().all(|name| name != exact.name()));
+    assert!(PerturbationTable::shipped("unperturbed").is_err());
+    let policy = DisclosurePolicy::new(Arc::new(exact), None);
+    assert_eq!(policy.min_cell(), 1);
+    assert_eq!(policy.publish(1, 200), Some(1));
+}
