@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use readiness_analytics::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 use readiness_analytics::reports::*;
 use readiness_analytics::{AI_READINESS_V1, Instrument};
 
@@ -49,6 +51,11 @@ fn record_key(firm: u128) -> u8 {
     u8::try_from(random.next() % 256).unwrap()
 }
 
+/// The policy of exact counts: the unperturbed table and a threshold of `min_cell` firms.
+fn exact(min_cell: u64) -> DisclosurePolicy {
+    DisclosurePolicy::new(Arc::new(PerturbationTable::unperturbed()), Some(min_cell))
+}
+
 fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
     ReportQuery {
         survey_ids: vec![1],
@@ -56,7 +63,7 @@ fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
         until: None,
         basis,
         by: by.to_vec(),
-        min_cell,
+        disclosure: exact(min_cell),
     }
 }
 

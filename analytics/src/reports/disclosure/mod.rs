@@ -9,12 +9,14 @@
 //! a firm. A [`DisclosurePolicy`] adds the threshold below which a cell is not shown at all.
 
 mod ptable;
+mod publish;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
 pub use ptable::{KEY_RANGE, MAX_PCV, PerturbationTable, PtableError, pcv, perturb};
+pub use publish::{MEAN_NOISE, Published, SCORE_RANGE, Tally, estimate, scaled_total};
 
 /// The cell key of the firms a cell counts: the sum of their record keys modulo 256. Give
 /// each firm's key once, however many of its responses the cell holds.

@@ -64,6 +64,8 @@ pub struct PerturbationTable {
     /// `pvalue` of (`pcv`, `ckey`) at `pcv * KEY_RANGE + ckey`, for `pcv` 0 (all 0) to 750.
     pvalues: Vec<i16>,
     smallest_publishable: u64,
+    /// [`PerturbationTable::unperturbed`]: means too are published exactly.
+    exact: bool,
 }
 
 /// Why a table cannot be used.
@@ -115,15 +117,17 @@ impl PerturbationTable {
         Self::from_csv(name, csv)
     }
 
-    /// A table that perturbs nothing and publishes every count from 1, named `unperturbed`.
-    /// For tests and checks that need exact counts only: it gives no protection, and a
-    /// publisher cannot choose it by name (it is not among [`Self::shipped_names`]).
+    /// A table that perturbs nothing and publishes every count from 1, named `unperturbed`;
+    /// with it means are published exactly too. For tests and checks that need exact figures
+    /// only: it gives no protection, and a publisher cannot choose it by name (it is not
+    /// among [`Self::shipped_names`]).
     pub fn unperturbed() -> Self {
         let rows = usize::try_from(MAX_PCV).unwrap_or(usize::MAX) + 1;
         Self {
             name: "unperturbed".to_owned(),
             pvalues: vec![0; rows * KEY_RANGE],
             smallest_publishable: 1,
+            exact: true,
         }
     }
 
@@ -204,11 +208,17 @@ impl PerturbationTable {
             name: name.to_owned(),
             pvalues,
             smallest_publishable,
+            exact: false,
         })
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether this is [`PerturbationTable::unperturbed`].
+    pub fn is_exact(&self) -> bool {
+        self.exact
     }
 
     /// The smallest count other than 0 the table can publish: the threshold it implies.
