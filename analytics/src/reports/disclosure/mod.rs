@@ -7,6 +7,14 @@
 //! the true count plus the noise a [`PerturbationTable`] holds for that count and cell key:
 //! the same cell always shows the same number, and differencing two tables yields noise, not
 //! a firm. A [`DisclosurePolicy`] adds the threshold below which a cell is not shown at all.
+//!
+//! Reports publish nothing that does not pass through here: a count is a [`Published`],
+//! which only a policy makes, from a [`Tally`] (a true count and its cell key); shares and
+//! intervals are computed from published counts, means of scores carry noise of their own,
+//! and weighted totals are scaled to the published counts (see the `publish` module for the
+//! methods). The threshold is applied to the perturbed number of a cell's distinct firms,
+//! whatever the basis: a firm's key is summed once however many of its responses a cell
+//! holds.
 
 mod ptable;
 mod publish;

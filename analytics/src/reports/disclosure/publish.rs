@@ -113,7 +113,7 @@ pub fn estimate(part: Published, of: Published) -> Estimate {
 const HALF_WIDTH: f64 = 0.866_025_403_784_438_6;
 
 /// The noise of means, in units of [`SCORE_RANGE`]: 256 evenly spaced values over
-/// ±[`HALF_WIDTH`] (mean 0, standard deviation 0.49999), shuffled once by a seeded
+/// ±0.866 = ±√3/2 (mean 0, standard deviation 0.49999), shuffled once by a seeded
 /// Fisher–Yates.
 pub const MEAN_NOISE: [f64; 256] = mean_noise_table();
 

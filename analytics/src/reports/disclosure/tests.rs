@@ -363,3 +363,87 @@ fn the_unperturbed_table_publishes_every_count_as_it_is() {
     assert_eq!(policy.min_cell(), 1);
     assert_eq!(policy.publish(1, 200), Some(1));
 }
+
+#[test]
+fn the_mean_noise_has_mean_0_and_standard_deviation_one_half_in_a_shuffled_order() {
+    let mean = MEAN_NOISE.iter().sum::<f64>() / 256.0;
+    let sd = (MEAN_NOISE.iter().map(|m| m * m).sum::<f64>() / 256.0).sqrt();
+    assert!(mean.abs() < 1e-12, "{mean}");
+    assert!((sd - 0.5).abs() < 1e-4, "{sd}");
+    let mut sorted = MEAN_NOISE;
+    sorted.sort_by(f64::total_cmp);
+    for (i, value) in sorted.iter().enumerate() {
+        let expected = 0.866_025_403_784_438_6 * ((2 * i + 1) as f64 / 256.0 - 1.0);
+        assert!((value - expected).abs() < 1e-12, "{i}: {value}");
+    }
+    // Not in key order: neighbouring keys are not neighbouring values.
+    let ascending = MEAN_NOISE.windows(2).filter(|w| w[0] < w[1]).count();
+    assert!((90..166).contains(&ascending), "{ascending}");
+}
+
+#[test]
+fn counts_inside_a_cell_are_perturbed_and_capped_at_its_size() {
+    let policy = DisclosurePolicy::new(Arc::new(table(LOW_NOISE)), None);
+    let mut random = SplitMix(11);
+    for _ in 0..2000 {
+        let n = Tally {
+            count: 1 + random.below(60),
+            key: random.below(256) as u8,
+        };
+        let part = Tally {
+            count: random.below(n.count + 1),
+            key: random.below(256) as u8,
+        };
+        let size = policy.size(n);
+        assert_eq!(size.get(), perturb(policy.table(), n.count, n.key));
+        let published = policy.part(part, size);
+        assert_eq!(
+            published.get(),
+            perturb(policy.table(), part.count, part.key).min(size.get())
+        );
+        let share = estimate(published, size);
+        assert_eq!(share.count, published.get());
+        assert!(share.share <= 1.0, "{share:?}");
+        assert!(share.ci_low <= share.share + 1e-12, "{share:?}");
+        assert!(share.share <= share.ci_high + 1e-12, "{share:?}");
+    }
+}
+
+#[test]
+fn means_are_noisy_rounded_and_repeatable_unless_the_table_is_exact() {
+    let noisy = DisclosurePolicy::new(Arc::new(table(LOW_NOISE)), None);
+    let exact = DisclosurePolicy::new(Arc::new(PerturbationTable::unperturbed()), None);
+    let cell = Tally { count: 20, key: 77 };
+    let n = noisy.size(cell);
+    let mut moved = 0;
+    for dimension in 0..5 {
+        let mean = noisy.mean(1000.0, cell, n, dimension);
+        assert_eq!(mean, noisy.mean(1000.0, cell, n, dimension));
+        assert!((mean * 10.0 - (mean * 10.0).round()).abs() < 1e-9);
+        let bound = (1000.0 + SCORE_RANGE * 0.8661) / n.get() as f64;
+        assert!(mean <= bound.min(100.0) + 0.05, "{mean}");
+        moved += usize::from((mean - 1000.0 / n.get() as f64).abs() > 0.05);
+        assert_eq!(exact.mean(1000.0, cell, exact.size(cell), dimension), 50.0);
+    }
+    assert!(moved >= 3, "{moved}");
+    // A mean never leaves 0–100.
+    let tiny = Tally { count: 3, key: 0 };
+    for dimension in 0..5 {
+        let low = noisy.mean(0.0, tiny, noisy.size(tiny), dimension);
+        let high = noisy.mean(300.0, tiny, noisy.size(tiny), dimension);
+        assert!((0.0..=100.0).contains(&low) && (0.0..=100.0).contains(&high));
+    }
+    assert_eq!(
+        noisy.mean(5.0, cell, exact.size(Tally { count: 0, key: 0 }), 0),
+        0.0
+    );
+}
+
+#[test]
+fn weighted_totals_follow_their_published_count() {
+    let policy = DisclosurePolicy::new(Arc::new(table(LOW_NOISE)), None);
+    let published = policy.size(Tally { count: 8, key: 3 });
+    let scaled = scaled_total(12.0, 8, published);
+    assert!((scaled - 12.0 * published.get() as f64 / 8.0).abs() < 1e-12);
+    assert_eq!(scaled_total(0.0, 0, published), 0.0);
+}
