@@ -559,3 +559,82 @@ fn differencing_means_does_not_recover_a_firms_scores() {
         assert!(all < 0.001, "{name}: {all}");
     }
 }
+
+#[test]
+fn weighted_figures_follow_the_published_counts() {
+    let rows = random_rows(6, 1200, 400);
+    let mut snapshot = Snapshot::new();
+    snapshot.append(rows.clone()).unwrap();
+    // Margins in the sample's own proportions: every weight is 1.
+    let mut sizes: BTreeMap<String, f64> = BTreeMap::new();
+    for r in counted(&rows, Basis::Latest) {
+        *sizes.entry(r.size_band.clone()).or_default() += 10.0;
+    }
+    let margins: Margins = BTreeMap::from([("size_band".to_owned(), sizes)]);
+    let policy = DisclosurePolicy::new(table("ptable_3_2_unbiased"), Some(30));
+    let by = [SegmentField::Industry, SegmentField::SizeBand];
+    let q = query(Basis::Latest, &by, policy);
+    let report = readiness(&snapshot, &instrument(), &q, Some(&margins)).unwrap();
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let mut shown = 0;
+    for cell in std::iter::once(&report.overall).chain(report.segments.iter().map(|s| &s.cell)) {
+        let Some(weighted) = &cell.weighted else {
+            assert!(cell.suppressed);
+            continue;
+        };
+        shown += 1;
+        assert!(near(weighted.n_eff, cell.n.unwrap() as f64), "{weighted:?}");
+        for (w, tier) in weighted.tiers.iter().zip(cell.tiers.as_ref().unwrap()) {
+            assert!(near(w.estimate.share, tier.estimate.share));
+            assert!(near(w.estimate.ci_low, tier.estimate.ci_low));
+        }
+        let ready = cell.ready_to_customise.as_ref().unwrap();
+        assert!(near(weighted.ready_to_customise.share, ready.share));
+    }
+    assert!(shown >= 3, "{shown}");
+    assert!(
+        report
+            .segments
+            .iter()
+            .any(|s| s.cell.suppressed && s.cell.weighted.is_none())
+    );
+}
+
+/// With noise as without, no table leaves one hidden segment beside a shown total, and with
+/// basis `latest` (where a cell's size counts its firms) no shown size is under the threshold.
+#[test]
+fn perturbed_tables_never_leave_a_single_hidden_cell() {
+    for seed in 1..=30 {
+        let rows = random_rows(seed * 7919, 80 + u128::from(seed) * 4, 60);
+        let mut snapshot = Snapshot::new();
+        snapshot.append(rows).unwrap();
+        let policy = DisclosurePolicy::new(table("ptable_3_2_unbiased"), Some(5));
+        for basis in [Basis::Latest, Basis::All] {
+            for by in [
+                vec![SegmentField::Industry],
+                vec![SegmentField::Industry, SegmentField::SizeBand],
+            ] {
+                let q = query(basis, &by, policy.clone());
+                let check = |overall: Option<u64>, segments: Vec<Option<u64>>| {
+                    let hidden = segments.iter().filter(|n| n.is_none()).count();
+                    match overall {
+                        None => assert_eq!(hidden, segments.len()),
+                        Some(_) => assert_ne!(hidden, 1, "{segments:?}"),
+                    }
+                    if basis == Basis::Latest {
+                        assert!(segments.iter().flatten().all(|n| *n >= 5), "{segments:?}");
+                    }
+                };
+                let r = readiness(&snapshot, &instrument(), &q, None).unwrap();
+                check(r.overall.n, r.segments.iter().map(|s| s.cell.n).collect());
+                for p in trend(&snapshot, &instrument(), &q, Interval::Month, None).unwrap() {
+                    let r = p.readiness;
+                    check(r.overall.n, r.segments.iter().map(|s| s.cell.n).collect());
+                }
+                for t in blockers(&snapshot, &instrument(), &q, None).unwrap() {
+                    check(t.overall.n, t.segments.iter().map(|s| s.cell.n).collect());
+                }
+            }
+        }
+    }
+}
