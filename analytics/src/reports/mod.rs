@@ -3,6 +3,7 @@
 
 mod batch;
 mod calendar;
+mod cells;
 mod compute;
 pub mod disclosure;
 mod model;
