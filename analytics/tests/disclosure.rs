@@ -124,7 +124,7 @@ fn random_rows(seed: u64, responses: u128, firms: u64) -> Vec<ResponseRow> {
 }
 
 /// The rows a report counts, computed again: every row, or each firm's last one.
-fn counted(rows: &[ResponseRow], basis: Basis) -> Vec<&ResponseRow> {
+fn counted_rows(rows: &[ResponseRow], basis: Basis) -> Vec<&ResponseRow> {
     if basis == Basis::All {
         return rows.iter().collect();
     }
@@ -257,7 +257,7 @@ fn perturbed_reports_equal_a_recomputation_from_the_microdata() {
             let policy = DisclosurePolicy::new(Arc::clone(&t), Some(4));
             let q = query(basis, &by, policy.clone());
             let report = readiness(&snapshot, &instrument(), &q, None).unwrap();
-            let counted = counted(&rows, basis);
+            let counted = counted_rows(&rows, basis);
             let mut groups: BTreeMap<(String, String), Vec<&ResponseRow>> = BTreeMap::new();
             for r in &counted {
                 let key = (r.industry.clone(), r.size_band.clone());
@@ -282,6 +282,21 @@ fn perturbed_reports_equal_a_recomputation_from_the_microdata() {
             }
             assert!(shown >= groups.len() / 2, "{name} {basis:?}: {shown} shown");
             assert!(moved > 0, "{name} {basis:?}: no size was perturbed");
+
+            // Trend: each month's cell, from the month's rows (with basis `latest`, each
+            // firm's last answer in the month).
+            let periods = trend(&snapshot, &instrument(), &q, Interval::Month, None).unwrap();
+            let labels: Vec<&str> = periods.iter().map(|p| p.period.as_str()).collect();
+            assert_eq!(labels, ["2026-10", "2026-11"]);
+            for (period, month) in periods.iter().zip([OCT_1, OCT_1 + 31 * DAY]) {
+                let in_month: Vec<ResponseRow> = rows
+                    .iter()
+                    .filter(|r| (month..month + 31 * DAY).contains(&r.submitted_at))
+                    .cloned()
+                    .collect();
+                let overall = &period.readiness.overall;
+                let _ = check_cell(&t, overall, &counted_rows(&in_month, basis));
+            }
 
             // Blockers of fine_tune: the firms at vendor_rag and each gate they fail.
             let tiers = blockers(&snapshot, &instrument(), &q, None).unwrap();
@@ -567,7 +582,7 @@ fn weighted_figures_follow_the_published_counts() {
     snapshot.append(rows.clone()).unwrap();
     // Margins in the sample's own proportions: every weight is 1.
     let mut sizes: BTreeMap<String, f64> = BTreeMap::new();
-    for r in counted(&rows, Basis::Latest) {
+    for r in counted_rows(&rows, Basis::Latest) {
         *sizes.entry(r.size_band.clone()).or_default() += 10.0;
     }
     let margins: Margins = BTreeMap::from([("size_band".to_owned(), sizes)]);
