@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use readiness_analytics::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 use readiness_analytics::reports::*;
 use readiness_analytics::{AI_READINESS_V1, Instrument};
 
@@ -28,6 +30,7 @@ fn row(
     ResponseRow {
         id,
         firm,
+        record_key: record_key(firm),
         survey_id: 1,
         version: 1,
         industry: industry.into(),
@@ -42,6 +45,17 @@ fn row(
     }
 }
 
+/// A firm's record key: fixed per firm, spread over 0–255 like a random draw.
+fn record_key(firm: u128) -> u8 {
+    let mut random = Random(u64::try_from(firm).unwrap() ^ 0x5eed);
+    u8::try_from(random.next() % 256).unwrap()
+}
+
+/// The policy of exact counts: the unperturbed table and a threshold of `min_cell` firms.
+fn exact(min_cell: u64) -> DisclosurePolicy {
+    DisclosurePolicy::new(Arc::new(PerturbationTable::unperturbed()), Some(min_cell))
+}
+
 fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
     ReportQuery {
         survey_ids: vec![1],
@@ -49,7 +63,7 @@ fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
         until: None,
         basis,
         by: by.to_vec(),
-        min_cell,
+        disclosure: exact(min_cell),
     }
 }
 
@@ -498,6 +512,7 @@ fn batches_decoded_from_storage_give_the_same_reports() {
                         RowRef {
                             id: r.id,
                             firm: r.firm,
+                            record_key: r.record_key,
                             survey_id: r.survey_id,
                             version: r.version,
                             industry: &r.industry,
@@ -541,6 +556,7 @@ fn batches_decoded_from_storage_give_the_same_reports() {
         RowRef {
             id: 1,
             firm: 1,
+            record_key: 1,
             survey_id: 1,
             version: 1,
             industry: "C",

@@ -16,6 +16,8 @@ use super::snapshot::{Dictionary, NO_REGION, ResponseRow};
 pub struct RowRef<'a> {
     pub id: u128,
     pub firm: u128,
+    /// The firm's record key for disclosure control, drawn once at random and kept with it.
+    pub record_key: u8,
     pub survey_id: i32,
     pub version: i32,
     pub industry: &'a str,
@@ -48,6 +50,7 @@ pub struct BadBlockers(String);
 pub struct RowBatch {
     pub(crate) ids: Vec<u128>,
     pub(crate) firms: Vec<u128>,
+    pub(crate) record_keys: Vec<i32>,
     pub(crate) survey: Vec<i32>,
     pub(crate) version: Vec<i32>,
     pub(crate) industry: Vec<i32>,
@@ -76,6 +79,7 @@ impl RowBatch {
         Self {
             ids: Vec::with_capacity(rows),
             firms: Vec::with_capacity(rows),
+            record_keys: Vec::with_capacity(rows),
             survey: Vec::with_capacity(rows),
             version: Vec::with_capacity(rows),
             industry: Vec::with_capacity(rows),
@@ -102,6 +106,7 @@ impl RowBatch {
                 RowRef {
                     id: row.id,
                     firm: row.firm,
+                    record_key: row.record_key,
                     survey_id: row.survey_id,
                     version: row.version,
                     industry: &row.industry,
@@ -133,6 +138,7 @@ impl RowBatch {
         let set = self.blocker_set_of(blockers)?;
         self.ids.push(row.id);
         self.firms.push(row.firm);
+        self.record_keys.push(i32::from(row.record_key));
         self.survey.push(row.survey_id);
         self.version.push(row.version);
         self.industry.push(self.industries.code(row.industry));

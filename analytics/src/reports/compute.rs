@@ -1,5 +1,9 @@
 //! The three reports: readiness, trend and blockers, each with disclosure control and
 //! optional raking weights.
+//!
+//! Every count, share, mean and weighted figure is made by the disclosure module from a
+//! cell's true figures and cell keys (see [`super::disclosure`]); cells are suppressed on
+//! their perturbed number of distinct firms, whatever the basis.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -7,10 +11,11 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::calendar::{month_label, quarter_label};
+use super::cells::{blocker_cell, hidden_cell, readiness_cell};
+use super::disclosure::DisclosurePolicy;
 use super::model::*;
 use super::pipeline::{self, Table, WEIGHT, segment_column};
 use super::snapshot::{NO_REGION, Snapshot, columns};
-use super::stats::{kish_n_eff, wilson};
 use super::suppression::suppress;
 use super::weighting::{WeightingError, rake};
 use crate::instrument::Instrument;
@@ -84,13 +89,14 @@ pub fn blockers(
 ) -> Result<Vec<TierBlockers>, ReportError> {
     let rows = weighted_rows(snapshot, query, &[], margins)?.collect()?;
     let weighted = margins.is_some();
-    let by: Vec<Expr> = query.by.iter().map(|f| col(segment_column(*f))).collect();
+    let policy = &query.disclosure;
+    let by: Vec<&str> = query.by.iter().map(|f| segment_column(*f)).collect();
     let mut report = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate().skip(1) {
         let below = i32::try_from(index).unwrap_or(i32::MAX);
-        let mut aggregates = vec![pipeline::count()];
+        let mut aggregates = pipeline::count().to_vec();
         for (g, gate) in tier.gates.iter().enumerate() {
-            aggregates.push(pipeline::gate_failures(
+            aggregates.extend(pipeline::gate_failures(
                 snapshot,
                 &gate.id,
                 &format!("g{g}"),
@@ -100,10 +106,7 @@ pub fn blockers(
             aggregates.push(pipeline::sum_of_weights());
             aggregates.push(pipeline::sum_of_squared_weights());
             for (g, gate) in tier.gates.iter().enumerate() {
-                let failed = snapshot
-                    .gate_column(&gate.id)
-                    .filter(|name| snapshot.frame().column(name).is_ok())
-                    .map_or(lit(false), |name| col(name.as_str()));
+                let failed = pipeline::gate_failed(snapshot, &gate.id);
                 aggregates.push(pipeline::weighted_count(failed, &format!("wg{g}")));
             }
         }
@@ -111,24 +114,22 @@ pub fn blockers(
             .clone()
             .lazy()
             .filter(col(columns::TIER_RANK).eq(lit(below)));
-        let overall = at_tier_below.clone().select(aggregates.clone()).collect()?;
+        let overall = aggregate(at_tier_below.clone(), &[], aggregates.clone(), query.basis)?;
         let segments = if by.is_empty() {
             DataFrame::empty()
         } else {
-            at_tier_below
-                .group_by(by.clone())
-                .agg(aggregates)
-                .collect()?
+            aggregate(at_tier_below, &by, aggregates, query.basis)?
         };
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
         let overall_table = Table(&overall);
-        let overall_n = overall_table.count("n", 0)?;
-        let segment_ns = (0..segments.height())
-            .map(|row| Table(&segments).count("n", row))
-            .collect::<PolarsResult<Vec<_>>>()?;
         let order = sorted_order(&keys);
-        let ordered_ns: Vec<u64> = order.iter().map(|&row| segment_ns[row]).collect();
-        let (overall_hidden, hidden) = suppress(overall_n, &ordered_ns, query.min_cell);
+        let (overall_hidden, hidden) = suppress_cells(
+            policy,
+            query.basis,
+            (&overall_table, 0),
+            &Table(&segments),
+            &order,
+        )?;
         let gates: Vec<(&str, &str)> = tier
             .gates
             .iter()
@@ -138,14 +139,21 @@ pub fn blockers(
             tier: tier.key.clone(),
             rank: u8::try_from(index + 1).unwrap_or(u8::MAX),
             label: tier.label.clone(),
-            overall: blocker_cell(&overall_table, 0, &gates, overall_hidden, weighted)?,
+            overall: blocker_cell(policy, &overall_table, 0, &gates, overall_hidden, weighted)?,
             segments: order
                 .iter()
                 .zip(hidden)
                 .map(|(&row, hidden)| {
                     Ok(BlockerSegment {
                         key: keys[row].0.clone(),
-                        cell: blocker_cell(&Table(&segments), row, &gates, hidden, weighted)?,
+                        cell: blocker_cell(
+                            policy,
+                            &Table(&segments),
+                            row,
+                            &gates,
+                            hidden,
+                            weighted,
+                        )?,
                     })
                 })
                 .collect::<PolarsResult<Vec<_>>>()?,
@@ -186,7 +194,7 @@ fn weighted_rows(
         .clone()
         .lazy()
         .group_by(cell_columns.clone())
-        .agg([pipeline::count()])
+        .agg([len().cast(DataType::Int64).alias("n")])
         .collect()?;
     let table = Table(&cells);
     let mut labelled = Vec::with_capacity(cells.height());
@@ -232,37 +240,26 @@ fn readiness_of(
     let ranks: Vec<u8> = (1..=instrument.tiers().len())
         .map(|r| u8::try_from(r).unwrap_or(u8::MAX))
         .collect();
-    let mut aggregates = vec![pipeline::count()];
-    aggregates.extend(ranks.iter().map(|r| pipeline::tier_count(*r)));
-    aggregates.push(pipeline::ready_count());
-    aggregates.extend(columns::SCORES.iter().map(|c| pipeline::score_mean(c)));
+    let policy = &query.disclosure;
+    let mut aggregates = pipeline::count().to_vec();
+    aggregates.extend(ranks.iter().flat_map(|r| pipeline::tier_count(*r)));
+    aggregates.extend(pipeline::ready_count());
+    aggregates.extend(columns::SCORES.iter().map(|c| pipeline::score_sum(c)));
     if weighted {
         aggregates.push(pipeline::sum_of_weights());
         aggregates.push(pipeline::sum_of_squared_weights());
         aggregates.extend(ranks.iter().map(|r| pipeline::weighted_tier(*r)));
         aggregates.push(pipeline::weighted_ready());
     }
-    let rows = rows.collect()?;
-    let partition_columns: Vec<Expr> = partition.iter().map(|c| col(*c)).collect();
-    let mut segment_columns = partition_columns.clone();
-    segment_columns.extend(query.by.iter().map(|f| col(segment_column(*f))));
+    let rows = rows.collect()?.lazy();
+    let mut segment_columns = partition.to_vec();
+    segment_columns.extend(query.by.iter().map(|f| segment_column(*f)));
 
-    let overall = if partition.is_empty() {
-        rows.clone().lazy().select(aggregates.clone()).collect()?
-    } else {
-        rows.clone()
-            .lazy()
-            .group_by(partition_columns)
-            .agg(aggregates.clone())
-            .collect()?
-    };
+    let overall = aggregate(rows.clone(), partition, aggregates.clone(), query.basis)?;
     let segments = if query.by.is_empty() {
         DataFrame::empty()
     } else {
-        rows.lazy()
-            .group_by(segment_columns)
-            .agg(aggregates)
-            .collect()?
+        aggregate(rows, &segment_columns, aggregates, query.basis)?
     };
 
     let overall_table = Table(&overall);
@@ -277,7 +274,6 @@ fn readiness_of(
     let mut result = Vec::new();
     for row in 0..overall_table.height() {
         let period = period_of(&overall_table, row)?;
-        let overall_n = overall_table.count("n", row)?;
         let mut members = Vec::new();
         for segment in 0..segment_table.height() {
             if period_of(&segment_table, segment)? == period {
@@ -285,22 +281,27 @@ fn readiness_of(
             }
         }
         members.sort_by(|a, b| compare_keys(&keys[*a].1, &keys[*b].1));
-        let ns = members
-            .iter()
-            .map(|&s| segment_table.count("n", s))
-            .collect::<PolarsResult<Vec<_>>>()?;
-        let (overall_hidden, hidden) = suppress(overall_n, &ns, query.min_cell);
+        let (overall_hidden, hidden) = suppress_cells(
+            policy,
+            query.basis,
+            (&overall_table, row),
+            &segment_table,
+            &members,
+        )?;
+        let cell = |table: &Table, row: usize, hidden: bool| {
+            readiness_cell(policy, table, row, instrument, hidden, weighted)
+        };
         result.push((
             period,
             Readiness {
-                overall: readiness_cell(&overall_table, row, instrument, overall_hidden, weighted)?,
+                overall: cell(&overall_table, row, overall_hidden)?,
                 segments: members
                     .iter()
                     .zip(hidden)
                     .map(|(&s, hidden)| {
                         Ok(Segment {
                             key: keys[s].0.clone(),
-                            cell: readiness_cell(&segment_table, s, instrument, hidden, weighted)?,
+                            cell: cell(&segment_table, s, hidden)?,
                         })
                     })
                     .collect::<PolarsResult<Vec<_>>>()?,
@@ -311,158 +312,62 @@ fn readiness_of(
     Ok(result)
 }
 
-fn hidden_cell() -> Cell {
-    Cell {
-        n: None,
-        suppressed: true,
-        tiers: None,
-        ready_to_customise: None,
-        dimension_means: None,
-        weighted: None,
-    }
-}
-
-fn estimate(count: u64, n: u64) -> Estimate {
-    let (ci_low, ci_high) = wilson(count as f64, n as f64).unwrap_or((0.0, 0.0));
-    Estimate {
-        count,
-        share: if n > 0 { count as f64 / n as f64 } else { 0.0 },
-        ci_low,
-        ci_high,
-    }
-}
-
-fn weighted_estimate(part: f64, total: f64, n_eff: f64) -> WeightedEstimate {
-    let share = if total > 0.0 { part / total } else { 0.0 };
-    let (ci_low, ci_high) = wilson(share * n_eff, n_eff).unwrap_or((0.0, 0.0));
-    WeightedEstimate {
-        share,
-        ci_low,
-        ci_high,
-    }
-}
-
-fn readiness_cell(
-    table: &Table,
-    row: usize,
-    instrument: &Instrument,
-    hidden: bool,
-    weighted: bool,
-) -> PolarsResult<Cell> {
-    if hidden {
-        return Ok(hidden_cell());
-    }
-    let n = table.count("n", row)?;
-    let mut tiers = Vec::new();
-    for (index, tier) in instrument.tiers().iter().enumerate() {
-        let rank = u8::try_from(index + 1).unwrap_or(u8::MAX);
-        tiers.push(TierEstimate {
-            key: tier.key.clone(),
-            rank,
-            estimate: estimate(table.count(&format!("tier_{rank}"), row)?, n),
-        });
-    }
-    let mean = |i: usize| table.float(columns::SCORES[i], row);
-    let weighted = if weighted {
-        let total = table.float("w_sum", row)?;
-        let n_eff = kish_n_eff(total, table.float("w2_sum", row)?);
-        let mut weighted_tiers = Vec::new();
-        for tier in &tiers {
-            weighted_tiers.push(WeightedTier {
-                key: tier.key.clone(),
-                rank: tier.rank,
-                estimate: weighted_estimate(
-                    table.float(&format!("w_tier_{}", tier.rank), row)?,
-                    total,
-                    n_eff,
-                ),
-            });
-        }
-        Some(WeightedCell {
-            n_eff,
-            tiers: weighted_tiers,
-            ready_to_customise: weighted_estimate(table.float("w_ready", row)?, total, n_eff),
-        })
+/// Aggregates `rows` per group (one row in all when `group` is empty); with basis `all`, the
+/// distinct firms of each group beside.
+fn aggregate(
+    rows: LazyFrame,
+    group: &[&str],
+    aggregates: Vec<Expr>,
+    basis: Basis,
+) -> PolarsResult<DataFrame> {
+    let keys: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
+    let cells = if group.is_empty() {
+        rows.clone().select(aggregates)
     } else {
-        None
+        rows.clone().group_by(keys.clone()).agg(aggregates)
     };
-    Ok(Cell {
-        n: Some(n),
-        suppressed: false,
-        tiers: Some(tiers),
-        ready_to_customise: Some(estimate(table.count("ready", row)?, n)),
-        dimension_means: Some(DimensionMeans {
-            maturity: mean(0)?,
-            clarity: mean(1)?,
-            vendor_gap: mean(2)?,
-            capability: mean(3)?,
-            governance: mean(4)?,
-        }),
-        weighted,
-    })
+    if basis == Basis::Latest {
+        return cells.collect();
+    }
+    let firms = pipeline::distinct_firms(rows, group);
+    if group.is_empty() {
+        cells.collect()?.hstack(firms.collect()?.columns())
+    } else {
+        cells
+            .join(firms, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+            .collect()
+    }
 }
 
-fn blocker_cell(
-    table: &Table,
-    row: usize,
-    gates: &[(&str, &str)],
-    hidden: bool,
-    weighted: bool,
-) -> PolarsResult<BlockerCell> {
-    if hidden {
-        return Ok(BlockerCell {
-            n: None,
-            suppressed: true,
-            gates: None,
-            weighted: None,
-        });
+/// The count of a cell's distinct firms: with basis `latest` its rows are its firms.
+fn firms_column(basis: Basis) -> &'static str {
+    match basis {
+        Basis::Latest => "n",
+        Basis::All => pipeline::FIRMS,
     }
-    let n = table.count("n", row)?;
-    let mut estimates = Vec::new();
-    for (g, (gate, reason)) in gates.iter().enumerate() {
-        estimates.push(GateEstimate {
-            gate: (*gate).to_owned(),
-            reason: (*reason).to_owned(),
-            estimate: estimate(table.count(&format!("g{g}"), row)?, n),
-        });
-    }
-    estimates.sort_by(|a, b| {
-        b.estimate
-            .share
-            .partial_cmp(&a.estimate.share)
-            .unwrap_or(Ordering::Equal)
-            .then_with(|| a.gate.cmp(&b.gate))
-    });
-    let weighted = if weighted {
-        let total = table.float("w_sum", row)?;
-        let n_eff = kish_n_eff(total, table.float("w2_sum", row)?);
-        let mut weighted_gates = Vec::new();
-        for (g, (gate, _)) in gates.iter().enumerate() {
-            weighted_gates.push(WeightedGate {
-                gate: (*gate).to_owned(),
-                estimate: weighted_estimate(table.float(&format!("wg{g}"), row)?, total, n_eff),
-            });
-        }
-        weighted_gates.sort_by(|a, b| {
-            b.estimate
-                .share
-                .partial_cmp(&a.estimate.share)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| a.gate.cmp(&b.gate))
-        });
-        Some(WeightedBlockers {
-            n_eff,
-            gates: weighted_gates,
-        })
-    } else {
-        None
-    };
-    Ok(BlockerCell {
-        n: Some(n),
-        suppressed: false,
-        gates: Some(estimates),
-        weighted,
-    })
+}
+
+/// Which cells of one table are hidden: the overall cell at `overall` and the segments at
+/// `members` (rows of `segments`, in key order), by their published numbers of firms, so
+/// that neither the threshold nor the choice of partner cells reveals a true size.
+fn suppress_cells(
+    policy: &DisclosurePolicy,
+    basis: Basis,
+    overall: (&Table, usize),
+    segments: &Table,
+    members: &[usize],
+) -> PolarsResult<(bool, Vec<bool>)> {
+    let firms = firms_column(basis);
+    let overall_firms = policy.size(overall.0.tally(firms, overall.1)?);
+    let segment_firms = members
+        .iter()
+        .map(|&row| Ok(policy.size(segments.tally(firms, row)?).get()))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(suppress(
+        overall_firms.get(),
+        &segment_firms,
+        policy.min_cell(),
+    ))
 }
 
 /// A key part that sorts as a reader expects: text alphabetically (no region first),

@@ -3,7 +3,9 @@
 
 mod batch;
 mod calendar;
+mod cells;
 mod compute;
+pub mod disclosure;
 mod model;
 mod pipeline;
 mod reference;

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::disclosure::DisclosurePolicy;
+
 /// Which responses count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -69,7 +71,9 @@ pub struct ReportQuery {
     pub until: Option<i64>,
     pub basis: Basis,
     pub by: Vec<SegmentField>,
-    pub min_cell: u64,
+    /// How every count, share and mean is published: the perturbation table and the
+    /// threshold (the publisher's policy, after [`DisclosurePolicy::for_request`]).
+    pub disclosure: DisclosurePolicy,
 }
 
 /// A count with its share of the cell and the share's 95 % Wilson interval.

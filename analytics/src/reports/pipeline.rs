@@ -3,6 +3,7 @@
 
 use polars::prelude::*;
 
+use super::disclosure::Tally;
 use super::model::{Basis, ReportQuery, SegmentField};
 use super::snapshot::{MemoKey, Snapshot, columns};
 
@@ -85,38 +86,88 @@ pub fn counted_rows(
     Ok(latest.lazy())
 }
 
-pub fn count() -> Expr {
-    len().cast(DataType::Int64).alias("n")
+/// The column of the cell key summed beside the count column `count`.
+pub fn key_of(count: &str) -> String {
+    format!("{count}_key")
 }
 
-pub fn tier_count(rank: u8) -> Expr {
-    col(columns::TIER_RANK)
-        .eq(lit(i32::from(rank)))
-        .sum()
-        .cast(DataType::Int64)
-        .alias(format!("tier_{rank}"))
+/// The rows of a cell, and beside it (as [`key_of`]) the sum of their record keys: the cell
+/// key before it is taken modulo 256.
+pub fn count() -> [Expr; 2] {
+    [
+        len().cast(DataType::Int64).alias("n"),
+        col(columns::RECORD_KEY)
+            .cast(DataType::Int64)
+            .sum()
+            .alias(key_of("n")),
+    ]
 }
 
-pub fn ready_count() -> Expr {
-    col(columns::READY)
-        .sum()
-        .cast(DataType::Int64)
-        .alias("ready")
+/// The rows where `condition` holds, and the sum of their record keys.
+pub fn count_where(condition: Expr, alias: &str) -> [Expr; 2] {
+    let condition = condition.cast(DataType::Int64);
+    [
+        condition.clone().sum().alias(alias),
+        (col(columns::RECORD_KEY).cast(DataType::Int64) * condition)
+            .sum()
+            .alias(key_of(alias)),
+    ]
 }
 
-pub fn score_mean(column: &str) -> Expr {
-    col(column).mean().cast(DataType::Float64).alias(column)
+pub fn tier_count(rank: u8) -> [Expr; 2] {
+    count_where(
+        col(columns::TIER_RANK).eq(lit(i32::from(rank))),
+        &format!("tier_{rank}"),
+    )
 }
 
-/// Rows failing a gate (0 when no row ever failed it).
-pub fn gate_failures(snapshot: &Snapshot, gate: &str, alias: &str) -> Expr {
+pub fn ready_count() -> [Expr; 2] {
+    count_where(col(columns::READY), "ready")
+}
+
+/// The sum of a score over a cell: means are published from sums (see the disclosure
+/// module).
+pub fn score_sum(column: &str) -> Expr {
+    col(column).sum().cast(DataType::Float64).alias(column)
+}
+
+/// Whether a row failed a gate (false when no row ever failed it).
+pub fn gate_failed(snapshot: &Snapshot, gate: &str) -> Expr {
     snapshot
         .gate_column(gate)
         .filter(|name| snapshot.frame().column(name).is_ok())
-        .map_or(lit(0i64), |name| {
-            col(name.as_str()).sum().cast(DataType::Int64)
-        })
-        .alias(alias)
+        .map_or(lit(false), |name| col(name.as_str()))
+}
+
+/// Rows failing a gate, and the sum of their record keys.
+pub fn gate_failures(snapshot: &Snapshot, gate: &str, alias: &str) -> [Expr; 2] {
+    count_where(gate_failed(snapshot, gate), alias)
+}
+
+/// Column of the distinct firms of a cell, with basis `all` (with basis `latest` a cell's
+/// rows are its firms, and `n` counts them).
+pub const FIRMS: &str = "firms";
+
+/// The distinct firms of each group of `rows` and the sum of their record keys, each firm's
+/// key once however many of its rows the group holds: what the threshold is applied to.
+pub fn distinct_firms(rows: LazyFrame, group: &[&str]) -> LazyFrame {
+    let mut subset: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
+    subset.push(col(columns::FIRM));
+    let firms = rows.unique_stable_generic(Some(subset), UniqueKeepStrategy::First);
+    let aggregates = [
+        len().cast(DataType::Int64).alias(FIRMS),
+        col(columns::RECORD_KEY)
+            .cast(DataType::Int64)
+            .sum()
+            .alias(key_of(FIRMS)),
+    ];
+    if group.is_empty() {
+        firms.select(aggregates)
+    } else {
+        firms
+            .group_by(group.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .agg(aggregates)
+    }
 }
 
 pub fn sum_of_weights() -> Expr {
@@ -175,5 +226,14 @@ impl Table<'_> {
 
     pub fn count(&self, column: &str, row: usize) -> PolarsResult<u64> {
         Ok(u64::try_from(self.int(column, row)?).unwrap_or(0))
+    }
+
+    /// The count in `column` and its cell key, from the key sum beside it.
+    pub fn tally(&self, column: &str, row: usize) -> PolarsResult<Tally> {
+        let key_sum = self.int(&key_of(column), row)?;
+        Ok(Tally {
+            count: self.count(column, row)?,
+            key: u8::try_from(key_sum.rem_euclid(256)).unwrap_or(0),
+        })
     }
 }

@@ -14,6 +14,8 @@ use super::batch::{IdMap, IdSet, RowBatch};
 pub struct ResponseRow {
     pub id: u128,
     pub firm: u128,
+    /// The firm's record key for disclosure control, drawn once at random and kept with it.
+    pub record_key: u8,
     pub survey_id: i32,
     pub version: i32,
     pub industry: String,
@@ -34,6 +36,9 @@ pub struct ResponseRow {
 pub(crate) mod columns {
     pub const FIRM: &str = "firm";
     pub const SEQ: &str = "seq";
+    /// Each row's firm's record key (0–255), held as Int32: Polars here is built without
+    /// its 8-bit integer types.
+    pub const RECORD_KEY: &str = "record_key";
     pub const SURVEY: &str = "survey";
     pub const VERSION: &str = "version";
     pub const INDUSTRY: &str = "industry";
@@ -267,6 +272,10 @@ impl Snapshot {
         let mut new_columns = vec![
             Column::new(columns::FIRM.into(), firm),
             Column::new(columns::SEQ.into(), seq),
+            Column::new(
+                columns::RECORD_KEY.into(),
+                select(&batch.record_keys, &keep, all),
+            ),
             Column::new(columns::SURVEY.into(), select(&batch.survey, &keep, all)),
             Column::new(columns::VERSION.into(), select(&batch.version, &keep, all)),
             Column::new(columns::INDUSTRY.into(), kept(&batch.industry, &industries)),
@@ -375,6 +384,7 @@ fn empty_frame() -> DataFrame {
     let mut empty = vec![
         Column::new(columns::FIRM.into(), Vec::<u32>::new()),
         Column::new(columns::SEQ.into(), Vec::<i64>::new()),
+        int(columns::RECORD_KEY),
         int(columns::SURVEY),
         int(columns::VERSION),
         int(columns::INDUSTRY),

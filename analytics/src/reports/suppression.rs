@@ -2,7 +2,9 @@
 //! could be recovered from the total.
 
 /// Decides which cells to hide. `segments` are the segment sizes in key order; they partition
-/// the overall total. Returns (overall hidden, each segment hidden).
+/// the overall total. Reports pass the published (perturbed) numbers of distinct firms, so
+/// neither a hidden cell nor the choice of its partner depends on a true size. Returns
+/// (overall hidden, each segment hidden).
 ///
 /// - the overall cell is hidden when its `n < min_cell`, and then everything is;
 /// - a segment is hidden when its `n < min_cell` (primary suppression);
