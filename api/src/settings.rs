@@ -7,7 +7,10 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use readiness_analytics::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 
 use crate::services::reports::snapshot::DEFAULT_REFRESH_EVERY;
 use crate::store::ingest::GroupCommit;
@@ -44,6 +47,24 @@ pub struct Settings {
     pub pseudonym_key: Option<Secret>,
     /// How submissions are gathered into shared transactions.
     pub group_commit: GroupCommit,
+    /// The perturbation table every published count passes through.
+    pub disclosure_table: DisclosureTable,
+    /// The smallest published cell, in firms; `None` = what the table implies.
+    pub disclosure_threshold: Option<u64>,
+}
+
+/// The default perturbation table: at most 2 off, unbiased, never a 1 or a 2, so that a
+/// survey of a few hundred firms keeps most of its segments.
+pub const DEFAULT_DISCLOSURE_TABLE: &str = "ptable_3_2_unbiased";
+
+/// Which perturbation table reports use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisclosureTable {
+    /// A table the server ships, by name (`ptable_3_2_unbiased`, `ptable_10_5_rule`).
+    Shipped(String),
+    /// Exact counts, for tests and checks of the statistics only: no flag, environment
+    /// variable or configuration file can choose it.
+    Unperturbed,
 }
 
 impl Settings {
@@ -58,18 +79,50 @@ impl Settings {
             share_secret: None,
             pseudonym_key: None,
             group_commit: GroupCommit::default(),
+            disclosure_table: DisclosureTable::Shipped(DEFAULT_DISCLOSURE_TABLE.to_owned()),
+            disclosure_threshold: None,
         }
     }
 
+    /// The disclosure policy these settings name; an unknown table, or a threshold below the
+    /// smallest count the table publishes, is refused.
+    pub fn disclosure(&self) -> anyhow::Result<DisclosurePolicy> {
+        let table = match &self.disclosure_table {
+            DisclosureTable::Shipped(name) => {
+                PerturbationTable::shipped(name).with_context(|| {
+                    let names: Vec<&str> = PerturbationTable::shipped_names().collect();
+                    format!(
+                        "disclosure_table `{name}` is not one of {}",
+                        names.join(", ")
+                    )
+                })?
+            }
+            DisclosureTable::Unperturbed => PerturbationTable::unperturbed(),
+        };
+        if let Some(threshold) = self.disclosure_threshold {
+            anyhow::ensure!(
+                threshold >= table.smallest_publishable(),
+                "disclosure_threshold {threshold} is below {}, the smallest count table `{}` publishes",
+                table.smallest_publishable(),
+                table.name()
+            );
+        }
+        Ok(DisclosurePolicy::new(
+            Arc::new(table),
+            self.disclosure_threshold,
+        ))
+    }
+
     /// What the services need of these settings.
-    pub fn services(&self) -> crate::services::Config {
-        crate::services::Config {
+    pub fn services(&self) -> anyhow::Result<crate::services::Config> {
+        Ok(crate::services::Config {
             database_url: self.database_url.clone(),
             report_refresh: self.report_refresh,
             share_secret: self.share_secret.clone(),
             pseudonym_key: self.pseudonym_key.clone(),
             group_commit: self.group_commit,
-        }
+            disclosure: self.disclosure()?,
+        })
     }
 
     /// Each setting from the first layer that has it, else its default.
@@ -105,6 +158,11 @@ impl Settings {
                     .map_or(defaults.group_commit.max_wait, Duration::from_micros),
                 ..defaults.group_commit
             },
+            disclosure_table: layers
+                .iter()
+                .find_map(|l| l.disclosure_table.clone())
+                .map_or(defaults.disclosure_table, DisclosureTable::Shipped),
+            disclosure_threshold: layers.iter().find_map(|l| l.disclosure_threshold),
         }
     }
 
@@ -126,6 +184,11 @@ impl Settings {
             group_commit_wait_us: Some(
                 u64::try_from(self.group_commit.max_wait.as_micros()).unwrap_or(u64::MAX),
             ),
+            disclosure_table: match &self.disclosure_table {
+                DisclosureTable::Shipped(name) => Some(name.clone()),
+                DisclosureTable::Unperturbed => None,
+            },
+            disclosure_threshold: self.disclosure_threshold,
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -155,6 +218,10 @@ pub struct SettingsLayer {
     pub group_commit_max_items: Option<usize>,
     /// How long a writer waits for more submissions before it commits, in microseconds.
     pub group_commit_wait_us: Option<u64>,
+    /// The perturbation table of reports, by name.
+    pub disclosure_table: Option<String>,
+    /// The smallest published cell, in firms.
+    pub disclosure_threshold: Option<u64>,
 }
 
 impl SettingsLayer {

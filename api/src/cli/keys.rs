@@ -21,7 +21,7 @@ pub enum KeysCommand {
         /// What the key is for (1–100 characters).
         #[arg(long)]
         name: String,
-        /// admin, analyst or collector.
+        /// admin, analyst, collector or viewer.
         #[arg(long, value_parser = parse_role)]
         role: Role,
         /// The key stops working after this many days; never when absent.
@@ -122,6 +122,7 @@ pub async fn run(command: KeysCommand) -> anyhow::Result<()> {
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
-    Role::parse(raw)
-        .ok_or_else(|| format!("`{raw}` is not a role; expected admin, analyst or collector"))
+    Role::parse(raw).ok_or_else(|| {
+        format!("`{raw}` is not a role; expected admin, analyst, collector or viewer")
+    })
 }

@@ -112,6 +112,31 @@ impl DatabaseArgs {
     }
 }
 
+/// How reports protect the firms: the perturbation table and the threshold.
+#[derive(Debug, Args)]
+pub struct DisclosureArgs {
+    /// The perturbation table every published count passes through: ptable_3_2_unbiased (at
+    /// most 2 off, never 1 or 2) or ptable_10_5_rule (the UK ONS table: nothing under 10)
+    /// [default: ptable_3_2_unbiased]
+    #[arg(long, env = "READINESS_DISCLOSURE_TABLE")]
+    pub disclosure_table: Option<String>,
+    /// The smallest published cell, in firms; requests may raise it, never lower it
+    /// [default: the smallest count the table publishes]
+    #[arg(long, env = "READINESS_DISCLOSURE_THRESHOLD", value_parser = clap::value_parser!(u64).range(1..))]
+    pub disclosure_threshold: Option<u64>,
+}
+
+impl DisclosureArgs {
+    /// These flags as a settings layer.
+    pub fn layer(&self) -> SettingsLayer {
+        SettingsLayer {
+            disclosure_table: self.disclosure_table.clone(),
+            disclosure_threshold: self.disclosure_threshold,
+            ..SettingsLayer::default()
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PseudonymArgs {
     /// Key (at least 32 characters) that pseudonymises firm references in exports; prefer the

@@ -6,9 +6,10 @@ use anyhow::Context;
 use clap::Args;
 use readiness_analytics::reports::{Basis, Interval, SegmentField};
 
-use super::{DatabaseArgs, migrated, refusal};
-use crate::domain::params::{DEFAULT_MIN_CELL, DEFAULT_SURVEY, ReportParams};
+use super::{DatabaseArgs, DisclosureArgs, file_layer, migrated, refusal, usage};
+use crate::domain::params::{DEFAULT_SURVEY, ReportParams};
 use crate::services::reports::page;
+use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -33,15 +34,18 @@ pub struct ReportArgs {
     /// Segment attributes, comma-separated or repeated [default: overall only]
     #[arg(long, value_enum, value_delimiter = ',')]
     by: Vec<ByArg>,
-    /// Smallest published cell.
-    #[arg(long, default_value_t = DEFAULT_MIN_CELL)]
-    min_cell: u64,
+    /// Smallest published cell, in firms; it may only raise the threshold in force
+    /// [default: the threshold in force]
+    #[arg(long)]
+    min_cell: Option<u64>,
     /// Name of stored population margins to rake the sample to.
     #[arg(long)]
     weights: Option<String>,
     /// Period length of the trend.
     #[arg(long, value_enum, default_value_t = IntervalArg::Month)]
     interval: IntervalArg,
+    #[command(flatten)]
+    disclosure: DisclosureArgs,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -112,7 +116,12 @@ pub fn flag(name: &str) -> String {
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     let params = args.params();
     let db = migrated(&args.database).await?;
-    let page = page::offline(&db, &params)
+    let settings = Settings::layered(&[
+        &args.disclosure.layer(),
+        &file_layer(args.database.config.as_deref())?,
+    ]);
+    let policy = settings.disclosure().map_err(|e| usage(format!("{e:#}")))?;
+    let page = page::offline(&db, &policy, &params)
         .await
         .map_err(|error| refusal(error, flag))?;
     if args.html.as_os_str() == "-" {

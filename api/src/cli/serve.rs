@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{DatabaseArgs, PseudonymArgs, file_layer};
+use super::{DatabaseArgs, DisclosureArgs, PseudonymArgs, file_layer};
 use crate::http::server::Application;
 use crate::settings::{Secret, Settings, SettingsLayer};
 use crate::telemetry::{self, LogFormat};
@@ -43,6 +43,8 @@ pub struct ServeArgs {
     group_commit_wait_us: Option<u64>,
     #[command(flatten)]
     pub pseudonym: PseudonymArgs,
+    #[command(flatten)]
+    pub disclosure: DisclosureArgs,
 }
 
 impl ServeArgs {
@@ -61,6 +63,7 @@ impl ServeArgs {
                 .group_commit_max_items
                 .and_then(|n| usize::try_from(n).ok()),
             group_commit_wait_us: self.group_commit_wait_us,
+            ..self.disclosure.layer()
         };
         let file = file_layer(self.database.config.as_deref())?;
         Ok(Settings::layered(&[&flags, &file]))

@@ -20,10 +20,13 @@ const SECRET_BYTES: usize = 32;
 pub enum Role {
     /// Everything: keys, survey versions, erasure, audit, and what the other roles do.
     Admin,
-    /// Reads responses, reports and exports.
+    /// Reads microdata (single responses, exports) and everything a viewer reads.
     Analyst,
     /// Submits responses.
     Collector,
+    /// Reads aggregates only: reports, the report page, share links, population margins.
+    /// The role of dashboards and of published figures.
+    Viewer,
 }
 
 impl Role {
@@ -32,6 +35,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Analyst => "analyst",
             Role::Collector => "collector",
+            Role::Viewer => "viewer",
         }
     }
 
@@ -40,6 +44,7 @@ impl Role {
             "admin" => Some(Role::Admin),
             "analyst" => Some(Role::Analyst),
             "collector" => Some(Role::Collector),
+            "viewer" => Some(Role::Viewer),
             _ => None,
         }
     }

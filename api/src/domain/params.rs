@@ -7,8 +7,6 @@ use chrono::NaiveDate;
 use readiness_analytics::reports::{Basis, Interval, SegmentField};
 
 pub const DEFAULT_SURVEY: &str = "ai-readiness";
-pub const DEFAULT_MIN_CELL: u64 = 5;
-pub const LOWEST_MIN_CELL: u64 = 3;
 
 /// One offending parameter, by its name (`min_cell`, `from`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +35,9 @@ pub struct ReportParams {
     pub to: Option<NaiveDate>,
     pub basis: Basis,
     pub by: Vec<SegmentField>,
-    pub min_cell: u64,
+    /// The smallest published cell (in firms) the request asks for. It may only raise the
+    /// publisher's threshold; `None` = the publisher's.
+    pub min_cell: Option<u64>,
     /// Name of stored population margins to rake the sample to.
     pub weights: Option<String>,
     /// Period length (trend).
@@ -53,17 +53,15 @@ impl Default for ReportParams {
             to: None,
             basis: Basis::Latest,
             by: Vec::new(),
-            min_cell: DEFAULT_MIN_CELL,
+            min_cell: None,
             weights: None,
             interval: Interval::Month,
         }
     }
 }
 
-/// The message for a `min_cell` below the lowest allowed.
-pub fn min_cell_message() -> String {
-    format!("must be an integer of at least {LOWEST_MIN_CELL}")
-}
+/// The message for a `min_cell` that is not a whole number of firms.
+pub const MIN_CELL_MESSAGE: &str = "must be a positive integer";
 
 /// The message for a version that is not positive.
 pub const VERSION_MESSAGE: &str = "must be a positive integer";
@@ -78,9 +76,10 @@ pub fn check_window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<Pa
 
 impl ReportParams {
     /// What the types alone do not rule out, every problem at once: a version that is not
-    /// positive, a segment attribute listed twice, a `min_cell` below the lowest allowed, a
-    /// window that ends before it starts.
-    pub fn check(&self) -> Vec<ParamProblem> {
+    /// positive, a segment attribute listed twice, a `min_cell` below `threshold` (the
+    /// publisher's: a request may raise it, never lower it), a window that ends before it
+    /// starts.
+    pub fn check(&self, threshold: u64) -> Vec<ParamProblem> {
         let mut problems = Vec::new();
         if self.version.is_some_and(|v| v <= 0) {
             problems.push(ParamProblem::new("version", VERSION_MESSAGE));
@@ -93,8 +92,17 @@ impl ReportParams {
                 ));
             }
         }
-        if self.min_cell < LOWEST_MIN_CELL {
-            problems.push(ParamProblem::new("min_cell", min_cell_message()));
+        if let Some(requested) = self.min_cell
+            && requested < threshold.max(1)
+        {
+            problems.push(ParamProblem::new(
+                "min_cell",
+                format!(
+                    "must be at least {}, the publisher's threshold: a request may raise it, \
+                     not lower it",
+                    threshold.max(1)
+                ),
+            ));
         }
         problems.extend(check_window(self.from, self.to));
         problems
@@ -124,8 +132,8 @@ impl ReportParams {
             let by: Vec<&str> = self.by.iter().map(|f| f.key()).collect();
             push("by", by.join(","));
         }
-        if self.min_cell != DEFAULT_MIN_CELL {
-            push("min_cell", self.min_cell.to_string());
+        if let Some(min_cell) = self.min_cell {
+            push("min_cell", min_cell.to_string());
         }
         if let Some(weights) = &self.weights {
             push("weights", weights.clone());
@@ -143,16 +151,16 @@ mod tests {
 
     #[test]
     fn the_defaults_pass_and_every_problem_is_named() {
-        assert!(ReportParams::default().check().is_empty());
+        assert!(ReportParams::default().check(3).is_empty());
         let params = ReportParams {
             version: Some(0),
             by: vec![SegmentField::Industry, SegmentField::Industry],
-            min_cell: 2,
+            min_cell: Some(2),
             from: NaiveDate::from_ymd_opt(2026, 2, 1),
             to: NaiveDate::from_ymd_opt(2026, 1, 1),
             ..ReportParams::default()
         };
-        let named: Vec<&str> = params.check().iter().map(|p| p.name).collect();
+        let named: Vec<&str> = params.check(3).iter().map(|p| p.name).collect();
         assert_eq!(named, ["version", "by", "min_cell", "to"]);
     }
 }

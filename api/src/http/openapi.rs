@@ -47,7 +47,9 @@ impl Modify for BearerKeys {
                     .bearer_format("rdy_<prefix>_<secret>")
                     .description(Some(
                         "An API key. Roles: `admin` (everything), `analyst` (read responses, \
-                         reports, exports), `collector` (submit). Create the first admin key \
+                         exports and everything a viewer reads), `viewer` (read reports, report \
+                         pages, share links and population margins: aggregates only), \
+                         `collector` (submit). Create the first admin key \
                          with `readiness keys create --role admin --name ops`.",
                     ))
                     .build(),
@@ -163,9 +165,14 @@ key_refusals!(
     "The key is not an admin key"
 );
 key_refusals!(
-    /// The refusals of a route for analysts.
+    /// The refusals of a route that reads microdata.
     AnalystOnly,
     "The key is neither an analyst nor an admin key"
+);
+key_refusals!(
+    /// The refusals of a route that reads aggregates.
+    AggregateReaders,
+    "The key is not a viewer, analyst or admin key"
 );
 
 /// The problems of a report's query string: `400` and `422`.

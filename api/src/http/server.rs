@@ -29,7 +29,7 @@ impl Application {
     /// Connects to the database, applies pending migrations and binds the listener (port 0
     /// picks a free port; [`Application::port`] tells which).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let services = Services::start(settings.services()).await?;
+        let services = Services::start(settings.services()?).await?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -26,6 +26,10 @@ pub enum Access {
 
 pub struct PageInput<'a> {
     pub params: &'a ReportParams,
+    /// The threshold in force: the publisher's, or the higher one the request asked for.
+    pub min_cell: u64,
+    /// The name of the perturbation table the counts went through.
+    pub table: String,
     pub instrument: &'a Instrument,
     pub models: &'a ReportModels,
     pub access: Access,
@@ -325,7 +329,7 @@ impl Page<'_> {
 
     fn headline(&mut self) {
         let input = self.input;
-        let min_cell = input.params.min_cell;
+        let min_cell = input.min_cell;
         let units = self.units;
         let overall = input.models.readiness.overall.clone();
         self.w("<section class=\"headline\" id=\"headline\">\n");

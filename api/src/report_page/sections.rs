@@ -136,7 +136,7 @@ impl Page<'_> {
 
     pub(super) fn trend(&mut self) -> anyhow::Result<()> {
         let input = self.input;
-        let min_cell = input.params.min_cell;
+        let min_cell = input.min_cell;
         let units = self.units;
         let period = match input.params.interval {
             Interval::Month => "month",
@@ -198,7 +198,7 @@ impl Page<'_> {
 
     pub(super) fn blockers(&mut self) -> anyhow::Result<()> {
         let input = self.input;
-        let min_cell = input.params.min_cell;
+        let min_cell = input.min_cell;
         let units = self.units;
         self.w(
             "<section id=\"blockers\" class=\"card\">\n<h2>Top blockers</h2>\n\
@@ -426,7 +426,7 @@ impl Page<'_> {
 
     pub(super) fn disclosure(&mut self) {
         let input = self.input;
-        let min_cell = input.params.min_cell;
+        let min_cell = input.min_cell;
         let units = self.units;
         let by_empty = input.params.by.is_empty();
         let by = input.params.by.clone();
@@ -441,12 +441,19 @@ impl Page<'_> {
             self.out,
             "<section id=\"disclosure\" class=\"card\">\n<h2>Sample and disclosure control</h2>\n\
              <p>Sample: {sample}. {scope}.</p>\n\
-             <p class=\"rule\">Suppression rule: a cell with fewer than <b>{min_cell}</b> {units} is \
-             suppressed and shows no count, share, interval or mean. When exactly one segment of a \
-             breakdown (of the report, of a period, or of a tier’s blockers) is suppressed, the \
-             smallest other one is suppressed too, so the hidden one cannot be recovered by \
-             subtracting from the total; when the whole sample is below {min_cell}, everything \
-             is.</p>\n<h3>Suppressed on this page</h3>\n<ul class=\"suppressed-list\">"
+             <p class=\"rule\">Perturbation: {noise} Each firm has a secret random key; the \
+             noise of a cell is picked by the sum of its firms’ keys, so the same firms always \
+             show the same number, and repeating or combining requests does not average it away. \
+             Shares and intervals are computed from the perturbed counts and means carry noise of \
+             their own, so tier counts need not add up to the sample, nor segments to the \
+             total.</p>\n\
+             <p class=\"rule\">Suppression rule: a cell with fewer than <b>{min_cell}</b> firms \
+             (after perturbation) is suppressed and shows no count, share, interval or mean. When \
+             exactly one segment of a breakdown (of the report, of a period, or of a tier’s \
+             blockers) is suppressed, the smallest other one is suppressed too, so the hidden one \
+             cannot be recovered by subtracting from the total; when the whole sample is below \
+             {min_cell}, everything is.</p>\n<h3>Suppressed on this page</h3>\n<ul class=\"suppressed-list\">",
+            noise = noise_rule(&input.table)
         );
         let hidden: Vec<String> = models
             .readiness
@@ -508,6 +515,25 @@ fn blocker_hidden(tier: &TierBlockers) -> bool {
 /// `fine_tune.training_examples` → `training examples`.
 fn gate_name(id: &str) -> String {
     id.rsplit('.').next().unwrap_or(id).replace('_', " ")
+}
+
+/// What the perturbation table does to a count, in plain words.
+fn noise_rule(table: &str) -> String {
+    match table {
+        "ptable_3_2_unbiased" => "every count on this page is the true count plus a noise of \
+             at most 2 firms that is zero on average, and no count of 1 or 2 is ever shown."
+            .to_owned(),
+        "ptable_10_5_rule" => "every count on this page is perturbed with the UK ONS table: no \
+             count under 10 is shown, and larger counts move by at most 2."
+            .to_owned(),
+        "unperturbed" => "the counts on this page are exact (this server is configured for \
+             checks of the statistics, not for publishing)."
+            .to_owned(),
+        other => format!(
+            "every count on this page is perturbed with the table `{}`.",
+            escape(other)
+        ),
+    }
 }
 
 #[cfg(test)]

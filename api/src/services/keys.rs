@@ -198,7 +198,7 @@ pub fn parse_new_key(body: &Value, now: DateTime<Utc>) -> Result<NewKey, Vec<Fie
     if role.is_none() {
         problems.push(FieldProblem::new(
             "/role",
-            "is required: one of admin, analyst, collector",
+            "is required: one of admin, analyst, collector, viewer",
         ));
     }
     let expires_at = match object.get("expires_at") {

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use readiness_analytics::reports::disclosure::DisclosurePolicy;
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
@@ -54,6 +55,8 @@ pub struct Config {
     pub pseudonym_key: Option<Secret>,
     /// How submissions are gathered into shared transactions.
     pub group_commit: GroupCommit,
+    /// How every published figure is protected: the perturbation table and the threshold.
+    pub disclosure: DisclosurePolicy,
 }
 
 /// Everything the services share: the database, the caches and the writer. One per server.
@@ -75,6 +78,8 @@ pub struct Services {
     pub writer: Writer,
     /// Keys whose last use is being recorded.
     pub last_use: LastUse,
+    /// The publisher's disclosure policy; every report passes through it.
+    pub disclosure: DisclosurePolicy,
 }
 
 impl Services {
@@ -121,6 +126,7 @@ impl Services {
             pseudonymiser: OnceCell::new(),
             writer,
             last_use: LastUse::default(),
+            disclosure: config.disclosure,
         }))
     }
 }

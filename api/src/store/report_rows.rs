@@ -27,7 +27,9 @@ macro_rules! report_columns {
     () => {
         "SELECT id, firm_id, survey_id, industry, size_band, country, region, tier_rank, \
          ready_to_customise, blockers, score_maturity, score_clarity, score_vendor_gap, \
-         score_capability, score_governance, submitted_at, received_at FROM responses "
+         score_capability, score_governance, submitted_at, received_at, \
+         (SELECT record_key FROM firms WHERE firms.id = responses.firm_id) AS record_key \
+         FROM responses "
     };
 }
 pub(crate) use report_columns;
@@ -68,6 +70,7 @@ macro_rules! fetch_page {
             let tier_rank: i16 = row.try_get(7).map_err(decode)?;
             let blockers: sqlx::types::Json<Vec<String>> = row.try_get(9).map_err(decode)?;
             let submitted_at: DateTime<Utc> = row.try_get(15).map_err(decode)?;
+            let record_key: Option<i16> = row.try_get(17).map_err(decode)?;
             batch
                 .push(
                     RowRef {
@@ -82,6 +85,7 @@ macro_rules! fetch_page {
                         submitted_at: submitted_at.timestamp_micros(),
                         tier_rank: u8::try_from(tier_rank).unwrap_or_default(),
                         ready_to_customise: row.try_get(8).map_err(decode)?,
+                        record_key: record_key_of(record_key.map(i64::from)),
                         scores: [
                             row.try_get(10).map_err(decode)?,
                             row.try_get(11).map_err(decode)?,
@@ -103,6 +107,12 @@ macro_rules! fetch_page {
         };
         (batch, last)
     }};
+}
+
+/// A firm's record key as stored (0–255); a response whose firm row is gone (erased while
+/// the page was read) counts with key 0 until the next refresh drops it.
+pub(crate) fn record_key_of(stored: Option<i64>) -> u8 {
+    stored.and_then(|key| u8::try_from(key).ok()).unwrap_or(0)
 }
 
 pub struct ReportRowQuery;

@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 use crate::helpers::{FINE_TUNE, Reply, TestApp, answers, assert_problem, create_key, submission};
 
 /// The callers of the matrix, in the order of each route's expectations.
-const CALLERS: [&str; 8] = [
+const CALLERS: [&str; 9] = [
     "no header",
     "malformed header",
     "unknown key",
     "revoked key",
     "expired key",
     "collector",
+    "viewer",
     "analyst",
     "admin",
 ];
@@ -42,6 +43,7 @@ async fn caller_headers(app: &TestApp) -> Vec<Option<String>> {
     )
     .await
     .unwrap();
+    let viewer = create_key(&app.db, "viewer", Role::Viewer).await;
     let unknown = GeneratedKey::generate().unwrap().token();
     let bearer = |token: &str| Some(format!("Bearer {token}"));
     vec![
@@ -51,6 +53,7 @@ async fn caller_headers(app: &TestApp) -> Vec<Option<String>> {
         bearer(&revoked.token),
         bearer(&expired.token),
         bearer(&app.collector_key),
+        bearer(&viewer.token),
         bearer(&app.analyst_key),
         bearer(&app.admin_key),
     ]
@@ -60,10 +63,10 @@ struct Case {
     method: Method,
     path: String,
     body: Option<Value>,
-    expect: [u16; 8],
+    expect: [u16; 9],
 }
 
-fn case(method: Method, path: &str, body: Option<Value>, expect: [u16; 8]) -> Case {
+fn case(method: Method, path: &str, body: Option<Value>, expect: [u16; 9]) -> Case {
     Case {
         method,
         path: path.to_owned(),
@@ -72,9 +75,12 @@ fn case(method: Method, path: &str, body: Option<Value>, expect: [u16; 8]) -> Ca
     }
 }
 
-const PUBLIC: [u16; 8] = [200, 401, 401, 401, 401, 200, 200, 200];
-const ADMIN_ONLY: [u16; 8] = [401, 401, 401, 401, 401, 403, 403, 200];
-const READ: [u16; 8] = [401, 401, 401, 401, 401, 403, 200, 200];
+const PUBLIC: [u16; 9] = [200, 401, 401, 401, 401, 200, 200, 200, 200];
+const ADMIN_ONLY: [u16; 9] = [401, 401, 401, 401, 401, 403, 403, 403, 200];
+/// Aggregates: reports, the report page, share links, population margins.
+const AGGREGATES: [u16; 9] = [401, 401, 401, 401, 401, 403, 200, 200, 200];
+/// Microdata: single responses and exports; a viewer may not read them.
+const MICRODATA: [u16; 9] = [401, 401, 401, 401, 401, 403, 403, 200, 200];
 
 async fn send(app: &TestApp, case: &Case, header: Option<&str>) -> Reply {
     let mut request = app.client.request(case.method.clone(), app.url(&case.path));
@@ -150,45 +156,45 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
             Method::POST,
             "/api/v1/surveys/ai-readiness/responses",
             Some(single),
-            [401, 401, 401, 401, 401, 201, 403, 201],
+            [401, 401, 401, 401, 401, 201, 403, 403, 201],
         ),
         case(
             Method::POST,
             "/api/v1/surveys/ai-readiness/responses/batch",
             Some(batch),
-            [401, 401, 401, 401, 401, 200, 403, 200],
+            [401, 401, 401, 401, 401, 200, 403, 403, 200],
         ),
         case(
             Method::GET,
             &format!("/api/v1/responses/{response_id}"),
             None,
-            [401, 401, 401, 401, 401, 403, 200, 200],
+            MICRODATA,
         ),
         case(
             Method::POST,
             "/api/v1/keys",
             Some(json!({"name": "matrix", "role": "collector"})),
-            [401, 401, 401, 401, 401, 403, 403, 201],
+            [401, 401, 401, 401, 401, 403, 403, 403, 201],
         ),
         case(Method::GET, "/api/v1/keys", None, ADMIN_ONLY),
         case(
             Method::DELETE,
             &format!("/api/v1/keys/{}", sacrificial.key.id),
             None,
-            [401, 401, 401, 401, 401, 403, 403, 204],
+            [401, 401, 401, 401, 401, 403, 403, 403, 204],
         ),
         case(
             Method::DELETE,
             "/api/v1/firms/erase-me",
             None,
-            [401, 401, 401, 401, 401, 403, 403, 204],
+            [401, 401, 401, 401, 401, 403, 403, 403, 204],
         ),
         case(Method::GET, "/api/v1/audit", None, ADMIN_ONLY),
         case(
             Method::POST,
             "/api/v1/surveys",
             Some(new_definition("matrix-created")),
-            [401, 401, 401, 401, 401, 403, 403, 201],
+            [401, 401, 401, 401, 401, 403, 403, 403, 201],
         ),
         case(
             Method::POST,
@@ -206,40 +212,40 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
             Method::GET,
             "/api/v1/reports/readiness?by=size_band",
             None,
-            READ,
+            AGGREGATES,
         ),
         case(
             Method::GET,
             "/api/v1/reports/trend?interval=quarter",
             None,
-            READ,
+            AGGREGATES,
         ),
-        case(Method::GET, "/api/v1/reports/blockers", None, READ),
+        case(Method::GET, "/api/v1/reports/blockers", None, AGGREGATES),
         case(
             Method::GET,
             "/api/v1/reports/readiness.html?by=size_band",
             None,
-            READ,
+            AGGREGATES,
         ),
         case(
             Method::POST,
             "/api/v1/reports/share?interval=quarter",
             None,
-            [401, 401, 401, 401, 401, 403, 201, 201],
+            [401, 401, 401, 401, 401, 403, 201, 201, 201],
         ),
         case(Method::GET, &shared_url, None, PUBLIC),
         case(
             Method::GET,
             "/api/v1/exports/responses?format=ndjson",
             None,
-            READ,
+            MICRODATA,
         ),
-        case(Method::GET, "/api/v1/populations", None, READ),
+        case(Method::GET, "/api/v1/populations", None, AGGREGATES),
         case(
             Method::POST,
             "/api/v1/populations",
             Some(json!({"name": "matrix", "margins": {"size_band": {"micro": 1, "small": 1}}})),
-            [401, 401, 401, 401, 401, 403, 403, 201],
+            [401, 401, 401, 401, 401, 403, 403, 403, 201],
         ),
     ];
 
@@ -268,7 +274,9 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
     // Refused requests changed nothing: the setup's 2 responses, one single and one batch
     // item each by the collector and the admin, less the erased firm's response.
     assert_eq!(app.response_rows().await, 5);
-    assert_eq!(KeyStore::list(&app.db).await.unwrap().len(), 3 + 3 + 1);
+    // The 3 keys of the app, 4 made for the matrix (revoked, expired, viewer, sacrificial,
+    // which was revoked), and the one the admin created.
+    assert_eq!(KeyStore::list(&app.db).await.unwrap().len(), 3 + 4 + 1);
 }
 
 async fn refusals_do_not_tell_whether_a_resource_exists(app: TestApp) {
@@ -336,7 +344,7 @@ async fn refusals_do_not_tell_whether_a_resource_exists(app: TestApp) {
         for (header, status) in &callers {
             let mut bodies = Vec::new();
             for path in [existing, missing] {
-                let case = case(method.clone(), path, body.clone(), [0; 8]);
+                let case = case(method.clone(), path, body.clone(), [0; 9]);
                 let response = send(&app, &case, header.as_deref()).await;
                 assert_eq!(response.status().as_u16(), *status, "{method} {path}");
                 bodies.push(response.text().await.unwrap());

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use readiness_api::domain::api_key::Role;
 use readiness_api::http::server::Application;
 use readiness_api::services::keys::{IssuedKey, issue_key};
-use readiness_api::settings::Settings;
+use readiness_api::settings::{DisclosureTable, Settings};
 use readiness_api::store::audit::AuditContext;
 use readiness_api::store::entities::{firm, response};
 use readiness_api::store::keys::NewKey;
@@ -87,6 +87,10 @@ pub async fn spawn_app_with(
     settings.workers = Some(2);
     // Reports see every committed response at once.
     settings.report_refresh = std::time::Duration::ZERO;
+    // The statistics are checked exactly: no noise, and the lowest threshold the tests ask
+    // for. The disclosure tests (`disclosure.rs`) configure the shipped tables instead.
+    settings.disclosure_table = DisclosureTable::Unperturbed;
+    settings.disclosure_threshold = Some(3);
     configure(&mut settings);
     let app = Application::build(settings)
         .await

@@ -8,6 +8,7 @@ mod auth;
 mod batch;
 mod contract;
 mod demo;
+mod disclosure;
 mod erasure;
 mod errors;
 mod exports;

@@ -160,7 +160,7 @@ async fn closed_value_sets_are_enums() {
     );
     assert_eq!(
         strings(&schemas["Role"]["enum"]),
-        ["admin", "analyst", "collector"]
+        ["admin", "analyst", "collector", "viewer"]
     );
     assert_eq!(
         schemas["FirmView"]["properties"]["size_band"]["$ref"],

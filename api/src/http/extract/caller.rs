@@ -70,9 +70,16 @@ impl Permission for Administer {
     const ROLES: &'static [Role] = &[];
 }
 
-/// Reading responses, reports and exports: `analyst` (and `admin`).
-pub struct ReadData;
-impl Permission for ReadData {
+/// Reading aggregates (reports, the report page, share links, population margins):
+/// `viewer`, `analyst` (and `admin`).
+pub struct ReadAggregates;
+impl Permission for ReadAggregates {
+    const ROLES: &'static [Role] = &[Role::Viewer, Role::Analyst];
+}
+
+/// Reading microdata (single responses, exports): `analyst` (and `admin`).
+pub struct ReadMicrodata;
+impl Permission for ReadMicrodata {
     const ROLES: &'static [Role] = &[Role::Analyst];
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use readiness_analytics::reports::disclosure::DisclosurePolicy;
 use readiness_analytics::reports::{self, ReportError, Snapshot};
 use sea_orm::DatabaseConnection;
 
@@ -42,6 +43,8 @@ pub async fn serve(
         move |snapshot, resolved| {
             let models = models(snapshot, resolved)?;
             Ok(render(&PageInput {
+                min_cell: resolved.query.disclosure.min_cell(),
+                table: resolved.query.disclosure.table().name().to_owned(),
                 params: &for_page,
                 instrument: &resolved.entry.instrument,
                 models: &models,
@@ -58,14 +61,17 @@ pub async fn serve(
 /// (`readiness report --html`).
 pub async fn offline(
     db: &DatabaseConnection,
+    policy: &DisclosurePolicy,
     params: &ReportParams,
 ) -> Result<String, ServiceError> {
     let catalog = Catalog::default();
-    let resolved = resolve(db, &catalog, params).await?;
+    let resolved = resolve(db, &catalog, policy, params).await?;
     let snapshot = ReportSnapshot::new(Duration::ZERO);
     snapshot.refresh(db).await?;
     let models = models(&*snapshot.read()?, &resolved).map_err(report_error)?;
     render(&PageInput {
+        min_cell: resolved.query.disclosure.min_cell(),
+        table: resolved.query.disclosure.table().name().to_owned(),
         params,
         instrument: &resolved.entry.instrument,
         models: &models,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use readiness_analytics::reports::disclosure::DisclosurePolicy;
 use readiness_analytics::reports::{Interval, Margins, ReportError, ReportQuery, Snapshot};
 use sea_orm::DatabaseConnection;
 
@@ -36,21 +37,35 @@ where
     T: Send + 'static,
     F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
 {
-    let resolved = resolve(&services.db, &services.catalog, params).await?;
+    let resolved = resolve(
+        &services.db,
+        &services.catalog,
+        &services.disclosure,
+        params,
+    )
+    .await?;
     run(services, name, move |snapshot| compute(snapshot, &resolved)).await
 }
 
-/// Checks the parameters, then looks up what they name: the survey versions and the
-/// population margins.
+/// The publisher's policy as a request asks for it: a request may raise the threshold, never
+/// lower it ([`ReportParams::check`] refuses a lower one).
+pub fn disclosure_for(policy: &DisclosurePolicy, params: &ReportParams) -> DisclosurePolicy {
+    policy.for_request(params.min_cell)
+}
+
+/// Checks the parameters against each other and the publisher's policy, then looks up what
+/// they name: the survey versions and the population margins.
 pub async fn resolve(
     db: &DatabaseConnection,
     catalog: &Catalog,
+    policy: &DisclosurePolicy,
     params: &ReportParams,
 ) -> Result<Resolved, ServiceError> {
-    let problems = params.check();
+    let problems = params.check(policy.min_cell());
     if !problems.is_empty() {
         return Err(ServiceError::InvalidParams(problems));
     }
+    let disclosure = disclosure_for(policy, params);
     let versions = SurveyQuery::released_versions(db, &params.survey).await?;
     if versions.is_empty() {
         return Err(ServiceError::param(
@@ -97,7 +112,7 @@ pub async fn resolve(
                 .map(start_of_day),
             basis: params.basis,
             by: params.by.clone(),
-            min_cell: params.min_cell,
+            disclosure,
         },
         entry,
         margins,

@@ -24,7 +24,13 @@ pub async fn create(
     expires_in: i64,
     context: &AuditContext,
 ) -> Result<ShareLink, ServiceError> {
-    resolve(&services.db, &services.catalog, params).await?;
+    resolve(
+        &services.db,
+        &services.catalog,
+        &services.disclosure,
+        params,
+    )
+    .await?;
     let pairs = params.to_pairs(true);
     // Links expire on a whole second, as the token records it.
     let expires_at =

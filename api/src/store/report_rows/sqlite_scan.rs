@@ -120,6 +120,10 @@ fn read_range(
                     tier_rank: u8::try_from(integer(value(7)?).map_err(&bad)?)
                         .map_err(|e| bad(format!("tier_rank: {e}")))?,
                     ready_to_customise: integer(value(8)?).map_err(&bad)? != 0,
+                    record_key: super::record_key_of(match value(17)? {
+                        ValueRef::Null => None,
+                        other => Some(integer(other).map_err(&bad)?),
+                    }),
                     scores: [
                         real(value(10)?).map_err(&bad)?,
                         real(value(11)?).map_err(&bad)?,

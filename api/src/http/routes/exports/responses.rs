@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
 
 use super::params::{ExportParams, ExportParamsDoc};
-use crate::http::extract::caller::{Authorized, ReadData};
+use crate::http::extract::caller::{Authorized, ReadMicrodata};
 use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::routes::query::FilterParamsDoc;
@@ -45,7 +45,7 @@ pub struct ParquetFile(#[allow(dead_code)] Vec<u8>);
 #[get("/exports/responses")]
 #[tracing::instrument(skip_all)]
 pub async fn export_responses(
-    _analyst: Authorized<ReadData>,
+    _analyst: Authorized<ReadMicrodata>,
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {

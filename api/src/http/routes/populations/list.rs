@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::PopulationView;
-use crate::http::extract::caller::{Authorized, ReadData};
-use crate::http::openapi::AnalystOnly;
+use crate::http::extract::caller::{Authorized, ReadAggregates};
+use crate::http::openapi::AggregateReaders;
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 use crate::store::populations::PopulationStore;
@@ -22,12 +22,12 @@ pub struct PopulationList {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every stored set of margins, by name", body = PopulationList),
-        AnalystOnly,
+        AggregateReaders,
     )
 )]
 #[get("/populations")]
 pub async fn list_populations(
-    _caller: Authorized<ReadData>,
+    _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let populations = PopulationStore::all(&state.db)

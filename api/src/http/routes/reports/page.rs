@@ -4,8 +4,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 
 use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc};
-use crate::http::extract::caller::{Authorized, ReadData};
-use crate::http::openapi::{AnalystOnly, ReportQueryProblems};
+use crate::http::extract::caller::{Authorized, ReadAggregates};
+use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
 use crate::report_page::Access;
@@ -39,16 +39,16 @@ pub fn html_response(page: String) -> HttpResponse {
     responses(
         (status = 200, description = "The report page (no scripts, no outside resources)", body = String, content_type = "text/html"),
         ReportQueryProblems,
-        AnalystOnly,
+        AggregateReaders,
     )
 )]
 #[get("/reports/readiness.html")]
 pub async fn readiness_page(
-    _caller: Authorized<ReadData>,
+    _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ReportQuery::parse(&query, true)?;
+    let params = ReportQuery::parse(&query, true, state.disclosure.min_cell())?;
     let page = report_page::serve(&state.services, params, Access::Analyst).await?;
     Ok(html_response(page))
 }

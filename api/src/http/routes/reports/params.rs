@@ -6,8 +6,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::super::query::{Filters, Name, QueryPairs};
+use crate::domain::params::MIN_CELL_MESSAGE;
 pub use crate::domain::params::ReportParams;
-use crate::domain::params::{DEFAULT_MIN_CELL, min_cell_message};
 use crate::http::problem::ApiError;
 pub use crate::http::problem::query_pointer;
 pub use crate::http::routes::query::FilterParamsDoc;
@@ -25,8 +25,9 @@ pub struct ReportParamsDoc {
     /// (`by=industry,size_band`); absent = overall only.
     #[param(inline)]
     by: Option<Vec<ByParam>>,
-    /// Smallest published cell; at least 3.
-    #[param(default = 5, minimum = 3)]
+    /// Smallest published cell, in firms. The publisher's threshold applies when absent; a
+    /// request may raise it, never lower it (a lower value is refused with `422`).
+    #[param(minimum = 1)]
     min_cell: Option<u64>,
     /// Name of stored population margins to rake the sample to.
     #[param(example = "eu-2024")]
@@ -73,9 +74,11 @@ pub struct ReportQuery;
 
 impl ReportQuery {
     /// Parses the raw query pairs; `with_interval` admits `interval` (trend).
+    /// `threshold` is the publisher's, which `min_cell` may only raise.
     pub fn parse(
         pairs: &[(String, String)],
         with_interval: bool,
+        threshold: u64,
     ) -> Result<ReportParams, ApiError> {
         let mut query = QueryPairs::new(pairs, |name| match name {
             "by" => Some(Name::Repeatable),
@@ -111,12 +114,12 @@ impl ReportQuery {
             }
         }
         let min_cell = match query.get("min_cell") {
-            None => DEFAULT_MIN_CELL,
-            // A value below the lowest is named by `check`.
-            Some(raw) => raw.parse::<u64>().unwrap_or_else(|_| {
-                query.problem("min_cell", min_cell_message());
-                DEFAULT_MIN_CELL
-            }),
+            None => None,
+            // A value under the publisher's threshold is named by `check`.
+            Some(raw) => raw
+                .parse::<u64>()
+                .map_err(|_| query.problem("min_cell", MIN_CELL_MESSAGE))
+                .ok(),
         };
         let weights = query.get("weights").map(str::to_owned);
         let interval = query.choice(
@@ -135,7 +138,7 @@ impl ReportQuery {
             weights,
             interval,
         };
-        let checks = params.check();
+        let checks = params.check(threshold);
         query.finish(params, checks)
     }
 }

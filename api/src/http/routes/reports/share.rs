@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::page::html_response;
 use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, query_pointer};
 use crate::domain::share_token::ShareError;
-use crate::http::extract::caller::{Authorized, ReadData};
+use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::middleware::request_id::RequestId;
-use crate::http::openapi::{AnalystOnly, ReportQueryProblems};
+use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::report_page::Access;
@@ -59,13 +59,13 @@ pub struct SharedLink {
         (status = 201, description = "The link; `Location` names it too", body = SharedLink,
             headers(("Location" = String, description = "The link's path"))),
         ReportQueryProblems,
-        AnalystOnly,
+        AggregateReaders,
     )
 )]
 #[post("/reports/share")]
 #[tracing::instrument(skip_all)]
 pub async fn create_share(
-    analyst: Authorized<ReadData>,
+    analyst: Authorized<ReadAggregates>,
     request_id: RequestId,
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
@@ -74,7 +74,7 @@ pub async fn create_share(
         .iter()
         .cloned()
         .partition(|(name, _)| name != "expires_in");
-    let parsed = ReportQuery::parse(&report_pairs, true);
+    let parsed = ReportQuery::parse(&report_pairs, true, state.disclosure.min_cell());
     let expires_in = parse_expires_in(&expires_in);
     let (params, expires_in) = match (parsed, expires_in) {
         (Ok(params), Ok(expires_in)) => (params, expires_in),
@@ -154,7 +154,7 @@ pub async fn open_shared(
                 ),
             },
         })?;
-    let params = ReportQuery::parse(&shared.query, true)?;
+    let params = ReportQuery::parse(&shared.query, true, state.disclosure.min_cell())?;
     let page = report_page::serve(
         &state.services,
         params,

@@ -11,11 +11,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::{FilterParamsDoc, ReportParams, ReportParamsDoc, ReportQuery, TrendParamsDoc};
-use crate::http::extract::caller::{Authorized, ReadData};
-use crate::http::openapi::{AnalystOnly, ReportQueryProblems};
+use crate::http::extract::caller::{Authorized, ReadAggregates};
+use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::ApiError;
 use crate::http::state::AppState;
-use crate::services::reports::Resolved;
+use crate::services::reports::{self as report_service, Resolved};
 
 /// The parameters a report was computed with.
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,6 +27,8 @@ pub struct ReportScope {
     pub basis: Basis,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The threshold in force, in firms: the publisher's, or the higher one the request
+    /// asked for. A cell whose perturbed number of firms is below it is suppressed.
     #[schema(example = 5)]
     pub min_cell: u64,
     pub by: Vec<SegmentField>,
@@ -42,7 +44,7 @@ impl From<&ReportParams> for ReportScope {
             basis: params.basis,
             from: params.from,
             to: params.to,
-            min_cell: params.min_cell,
+            min_cell: params.min_cell.unwrap_or_default(),
             by: params.by.clone(),
             weights: params.weights.clone(),
         }
@@ -91,13 +93,20 @@ where
     T: Send + 'static,
     F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
 {
-    let params = ReportQuery::parse(query, with_interval)?;
-    let result = crate::services::reports::report(&state.services, &params, name, compute).await?;
+    let mut params = ReportQuery::parse(query, with_interval, state.disclosure.min_cell())?;
+    let result = report_service::report(&state.services, &params, name, compute).await?;
+    // The scope says which threshold was in force.
+    params.min_cell = Some(report_service::disclosure_for(&state.disclosure, &params).min_cell());
     Ok((params, result))
 }
 
 /// Readiness shares: how many firms are at each tier and ready to customise, with 95 % Wilson
-/// intervals, overall and by segment. Small cells are suppressed.
+/// intervals, overall and by segment.
+///
+/// Every count is perturbed by the cell key method (the same firms always get the same
+/// noise), shares and intervals are computed from the perturbed counts, dimension means carry
+/// noise of their own, and a cell with fewer firms than the threshold is suppressed. So tier
+/// counts need not add up to `n`.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -105,12 +114,12 @@ where
     responses(
         (status = 200, description = "The readiness report", body = ReadinessReport),
         ReportQueryProblems,
-        AnalystOnly,
+        AggregateReaders,
     )
 )]
 #[get("/reports/readiness")]
 pub async fn readiness_report(
-    _caller: Authorized<ReadData>,
+    _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
@@ -127,6 +136,9 @@ pub async fn readiness_report(
 
 /// Readiness per month or quarter; with basis `latest`, each firm's latest response within
 /// each period counts.
+///
+/// Every count is perturbed and small cells are suppressed, as in the readiness report; a
+/// period's cell shows the same figures as the readiness report of that period.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -134,12 +146,12 @@ pub async fn readiness_report(
     responses(
         (status = 200, description = "The trend report", body = TrendReport),
         ReportQueryProblems,
-        AnalystOnly,
+        AggregateReaders,
     )
 )]
 #[get("/reports/trend")]
 pub async fn trend_report(
-    _caller: Authorized<ReadData>,
+    _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
@@ -163,6 +175,9 @@ pub async fn trend_report(
 
 /// Blockers: for each tier above the lowest, the firms exactly one tier below it and the share
 /// failing each of its gates, sorted by share.
+///
+/// Every count is perturbed and small cells are suppressed, as in the readiness report;
+/// shares are computed from the perturbed counts.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -170,12 +185,12 @@ pub async fn trend_report(
     responses(
         (status = 200, description = "The blockers report", body = BlockersReport),
         ReportQueryProblems,
-        AnalystOnly,
+        AggregateReaders,
     )
 )]
 #[get("/reports/blockers")]
 pub async fn blockers_report(
-    _caller: Authorized<ReadData>,
+    _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;
 
 use super::{FirmView, StoredResponseView};
-use crate::http::extract::caller::{Authorized, ReadData};
+use crate::http::extract::caller::{Authorized, ReadMicrodata};
 use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -26,7 +26,7 @@ use crate::store::responses::ResponseStore;
 )]
 #[get("/responses/{id}")]
 pub async fn get_response(
-    _analyst: Authorized<ReadData>,
+    _analyst: Authorized<ReadMicrodata>,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,0 +1,455 @@
+//! Disclosure control under attack: an analyst who may make any number of requests tries to
+//! single out a firm, on random data sets, against the shipped perturbation tables, on both
+//! databases. Each attack's success rate is printed for the exact counts (the old behaviour,
+//! through the test-only unperturbed table) and for the perturbed ones.
+//!
+//! How an attack is judged: it targets a quantity of one firm, or of a cell below the
+//! threshold, that the true data fixes. Its success rate is the share of targets it gets
+//! exactly right. The test fails when, against a shipped table, that rate is more than 10
+//! points above what guessing from the published figures alone achieves: always answering
+//! the most common true value among the targets (the attacker's best constant guess, known
+//! here from the true data, which flatters the guess). For the five scores of one firm, which
+//! no constant guess gets right, the bar is 5 %. With exact counts every attack succeeds
+//! every time, which the printed "exact" rates show.
+
+use std::collections::{BTreeMap, HashMap};
+
+use readiness_api::settings::{DisclosureTable, Settings};
+use readiness_api::store::entities::response;
+use sea_orm::EntityTrait;
+use serde_json::Value;
+
+use readiness_api::domain::api_key::Role;
+
+use crate::helpers::{Backend, TestApp, assert_problem, create_key, pointers, spawn_app_with};
+
+/// Random data sets per table and database.
+const DATA_SETS: u64 = 3;
+/// Firms per data set, each answering twice over 22 months.
+const FIRMS: u64 = 240;
+/// Day pairs tried per data set and basis.
+const DAY_PAIRS: usize = 40;
+
+/// One response as the database holds it.
+#[derive(Debug, Clone)]
+struct Row {
+    firm: String,
+    industry: String,
+    size_band: String,
+    country: String,
+    day: chrono::NaiveDate,
+    submitted_at: i64,
+    tier_rank: usize,
+    scores: [f64; 5],
+}
+
+async fn rows(app: &TestApp) -> Vec<Row> {
+    response::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| Row {
+            firm: row.firm_id.to_string(),
+            industry: row.industry,
+            size_band: row.size_band,
+            country: row.country,
+            day: row.submitted_at.date_naive(),
+            submitted_at: row.submitted_at.timestamp_micros(),
+            tier_rank: usize::try_from(row.tier_rank).unwrap(),
+            scores: [
+                row.score_maturity,
+                row.score_clarity,
+                row.score_vendor_gap,
+                row.score_capability,
+                row.score_governance,
+            ],
+        })
+        .collect()
+}
+
+/// Each firm's latest response up to the end of `to` (all of them when `None`).
+fn latest(rows: &[Row], to: Option<chrono::NaiveDate>) -> Vec<Row> {
+    let mut by_firm: HashMap<&str, &Row> = HashMap::new();
+    for row in rows.iter().filter(|r| to.is_none_or(|to| r.day <= to)) {
+        let keep = by_firm
+            .get(row.firm.as_str())
+            .is_none_or(|held| row.submitted_at > held.submitted_at);
+        if keep {
+            by_firm.insert(&row.firm, row);
+        }
+    }
+    by_firm.into_values().cloned().collect()
+}
+
+/// Tallies of how an attack fared, and of the true values of its targets.
+#[derive(Default)]
+struct Tally {
+    tries: u64,
+    hits: u64,
+    truths: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn record(&mut self, hit: bool, truth: impl ToString) {
+        self.tries += 1;
+        self.hits += u64::from(hit);
+        *self.truths.entry(truth.to_string()).or_default() += 1;
+    }
+
+    fn rate(&self) -> f64 {
+        self.hits as f64 / self.tries.max(1) as f64
+    }
+
+    /// The best constant guess's success rate.
+    fn guess(&self) -> f64 {
+        self.truths.values().max().copied().unwrap_or(0) as f64 / self.tries.max(1) as f64
+    }
+}
+
+#[derive(Default)]
+struct Attacks {
+    margins: Tally,
+    day_latest: Tally,
+    day_all: Tally,
+    means: Tally,
+}
+
+/// A report as a viewer (aggregates only) reads it.
+async fn report(app: &TestApp, path: &str) -> Value {
+    let viewer = viewer_key(app).await;
+    let reply = app.get_as(&viewer, path).await;
+    assert_eq!(reply.status().as_u16(), 200, "{path}");
+    reply.json().await.unwrap()
+}
+
+fn n(cell: &Value) -> Option<i64> {
+    cell["n"].as_i64()
+}
+
+fn tier_counts(cell: &Value) -> Option<Vec<i64>> {
+    cell["tiers"]
+        .as_array()
+        .map(|tiers| tiers.iter().map(|t| t["count"].as_i64().unwrap()).collect())
+}
+
+fn means(cell: &Value) -> Option<[f64; 5]> {
+    let means = cell.get("dimension_means")?;
+    if means.is_null() {
+        return None;
+    }
+    Some(
+        [
+            "maturity",
+            "clarity",
+            "vendor_gap",
+            "capability",
+            "governance",
+        ]
+        .map(|d| means[d].as_f64().unwrap()),
+    )
+}
+
+/// The value of a segment attribute of a response.
+fn attribute<'r>(row: &'r Row, field: &str) -> &'r str {
+    match field {
+        "industry" => &row.industry,
+        "size_band" => &row.size_band,
+        _ => &row.country,
+    }
+}
+
+/// Margin differencing: a segment's published size in a one-way breakdown minus its published
+/// cells in a two-way breakdown leaves the one hidden cell.
+async fn attack_margins(app: &TestApp, truth: &[Row], tally: &mut Tally) {
+    let latest = latest(truth, None);
+    for (outer, inner) in [
+        ("industry", "size_band"),
+        ("size_band", "industry"),
+        ("country", "size_band"),
+        ("size_band", "country"),
+        ("industry", "country"),
+        ("country", "industry"),
+    ] {
+        let one = report(app, &format!("/api/v1/reports/readiness?by={outer}")).await;
+        let two = report(
+            app,
+            &format!("/api/v1/reports/readiness?by={outer},{inner}"),
+        )
+        .await;
+        for segment in one["segments"].as_array().unwrap() {
+            let Some(outer_n) = n(segment) else {
+                continue;
+            };
+            let value = segment["key"][outer].as_str().unwrap();
+            let cells: Vec<&Value> = two["segments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["key"][outer] == value)
+                .collect();
+            let hidden: Vec<&&Value> = cells.iter().filter(|s| n(s).is_none()).collect();
+            let [hidden] = hidden.as_slice() else {
+                continue;
+            };
+            let estimate = outer_n - cells.iter().filter_map(|s| n(s)).sum::<i64>();
+            let inner_value = hidden["key"][inner].as_str().unwrap();
+            let true_n = latest
+                .iter()
+                .filter(|r| attribute(r, outer) == value && attribute(r, inner) == inner_value)
+                .count() as i64;
+            tally.record(estimate == true_n, true_n);
+        }
+    }
+}
+
+/// Windows a day apart: when one firm (or response) enters, the difference of the two
+/// reports is its tier, and `mean × n` differenced is its five scores.
+async fn attack_days(
+    app: &TestApp,
+    truth: &[Row],
+    basis: &str,
+    tally: &mut Tally,
+    means_tally: &mut Tally,
+) {
+    let mut days: Vec<chrono::NaiveDate> = truth.iter().map(|r| r.day).collect();
+    days.sort();
+    days.dedup();
+    let mut tried = 0;
+    for day in days.iter().skip(20) {
+        if tried == DAY_PAIRS {
+            break;
+        }
+        let before = day.pred_opt().unwrap();
+        // The one thing that changes between the windows, by the true data.
+        let entering: Vec<&Row> = truth.iter().filter(|r| r.day == *day).collect();
+        let [entering] = entering.as_slice() else {
+            continue;
+        };
+        if basis == "latest"
+            && truth
+                .iter()
+                .any(|r| r.firm == entering.firm && r.day < *day)
+        {
+            continue;
+        }
+        tried += 1;
+        let path =
+            |to: chrono::NaiveDate| format!("/api/v1/reports/readiness?basis={basis}&to={to}");
+        let old = report(app, &path(before)).await;
+        let new = report(app, &path(*day)).await;
+        let (old, new) = (&old["overall"], &new["overall"]);
+        let (Some(old_n), Some(new_n)) = (n(old), n(new)) else {
+            continue;
+        };
+        let (old_tiers, new_tiers) = (tier_counts(old).unwrap(), tier_counts(new).unwrap());
+        let moved: Vec<usize> = (0..old_tiers.len())
+            .filter(|&i| new_tiers[i] != old_tiers[i])
+            .collect();
+        let inferred = (new_n - old_n == 1
+            && moved.len() == 1
+            && new_tiers[moved[0]] - old_tiers[moved[0]] == 1)
+            .then(|| moved[0] + 1);
+        tally.record(inferred == Some(entering.tier_rank), entering.tier_rank);
+        if let (Some(old_means), Some(new_means)) = (means(old), means(new)) {
+            let recovered: Vec<f64> = (0..5)
+                .map(|d| new_means[d] * new_n as f64 - old_means[d] * old_n as f64)
+                .collect();
+            let hit = (0..5).all(|d| (recovered[d] - entering.scores[d]).abs() <= 1.0);
+            means_tally.record(hit, format!("{:?}", entering.scores));
+        }
+    }
+}
+
+async fn attack(app: &TestApp, attacks: &mut Attacks) {
+    let truth = rows(app).await;
+    attack_margins(app, &truth, &mut attacks.margins).await;
+    attack_days(
+        app,
+        &truth,
+        "latest",
+        &mut attacks.day_latest,
+        &mut attacks.means,
+    )
+    .await;
+    attack_days(app, &truth, "all", &mut attacks.day_all, &mut attacks.means).await;
+}
+
+/// The data set's viewer key, made on first use.
+async fn viewer_key(app: &TestApp) -> String {
+    static KEYS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    if let Some((_, key)) = KEYS.lock().unwrap().iter().find(|(a, _)| *a == app.address) {
+        return key.clone();
+    }
+    let key = create_key(&app.db, "viewer", Role::Viewer).await.token;
+    KEYS.lock()
+        .unwrap()
+        .push((app.address.clone(), key.clone()));
+    key
+}
+
+async fn data_set(backend: Backend, table: DisclosureTable, seed: u64) -> Option<TestApp> {
+    let app = spawn_app_with(backend, |settings: &mut Settings| {
+        // Exact counts keep the old rule: nothing under 3 firms; a shipped table implies its
+        // own threshold (3, or 10 for the ONS table).
+        settings.disclosure_threshold = (table == DisclosureTable::Unperturbed).then_some(3);
+        settings.disclosure_table = table;
+    })
+    .await?;
+    readiness_api::services::demo::fill(&app.db, FIRMS, 2, seed, |_| {})
+        .await
+        .unwrap();
+    Some(app)
+}
+
+fn print(backend: Backend, table: &str, attacks: &Attacks) {
+    for (name, tally) in [
+        (
+            "margin differencing (one-way minus two-way breakdowns)",
+            &attacks.margins,
+        ),
+        (
+            "windows a day apart, basis=latest: the firm's tier",
+            &attacks.day_latest,
+        ),
+        (
+            "windows a day apart, basis=all: the response's tier",
+            &attacks.day_all,
+        ),
+        (
+            "dimension_means x n differenced: all five scores",
+            &attacks.means,
+        ),
+    ] {
+        println!(
+            "{backend:?} {table}: {name}: {}/{} = {:.1} % (best constant guess {:.1} %)",
+            tally.hits,
+            tally.tries,
+            100.0 * tally.rate(),
+            100.0 * tally.guess()
+        );
+    }
+}
+
+async fn attacks_fail_against_the_shipped_tables(backend: Backend) {
+    let mut exact = Attacks::default();
+    for seed in 0..DATA_SETS {
+        let Some(app) = data_set(backend, DisclosureTable::Unperturbed, 100 + seed).await else {
+            return;
+        };
+        attack(&app, &mut exact).await;
+    }
+    print(backend, "exact counts", &exact);
+    // Without perturbation the attacks work: the test measures something.
+    assert!(exact.margins.tries > 0 && exact.margins.rate() > 0.99);
+    assert!(exact.day_latest.tries > 0 && exact.day_latest.rate() > 0.99);
+    assert!(exact.means.tries > 0 && exact.means.rate() > 0.99);
+
+    for table in ["ptable_3_2_unbiased", "ptable_10_5_rule"] {
+        let mut perturbed = Attacks::default();
+        for seed in 0..DATA_SETS {
+            let shipped = DisclosureTable::Shipped(table.to_owned());
+            let app = data_set(backend, shipped, 100 + seed).await.unwrap();
+            attack(&app, &mut perturbed).await;
+        }
+        print(backend, table, &perturbed);
+        for (name, tally) in [
+            ("margins", &perturbed.margins),
+            ("day latest", &perturbed.day_latest),
+            ("day all", &perturbed.day_all),
+        ] {
+            assert!(
+                tally.rate() <= tally.guess() + 0.10,
+                "{table}: the {name} attack succeeds {:.1} % of the time, guessing {:.1} %",
+                100.0 * tally.rate(),
+                100.0 * tally.guess()
+            );
+        }
+        assert!(
+            perturbed.means.rate() <= 0.05,
+            "{table}: a firm's five scores were recovered {:.1} % of the time",
+            100.0 * perturbed.means.rate()
+        );
+    }
+}
+
+/// The same request gives the same numbers, the overall cell is the same whatever the
+/// breakdown, and a request cannot lower the threshold.
+async fn numbers_are_stable_and_the_threshold_is_the_publishers(backend: Backend) {
+    let Some(app) = data_set(
+        backend,
+        DisclosureTable::Shipped("ptable_3_2_unbiased".to_owned()),
+        7,
+    )
+    .await
+    else {
+        return;
+    };
+    let path = "/api/v1/reports/readiness?by=industry,size_band&basis=all&to=2026-01-31";
+    let first = report(&app, path).await;
+    for _ in 0..3 {
+        assert_eq!(report(&app, path).await, first);
+    }
+    let overall = report(&app, "/api/v1/reports/readiness").await["overall"].clone();
+    for by in ["industry", "size_band", "industry,size_band,country"] {
+        let body = report(&app, &format!("/api/v1/reports/readiness?by={by}")).await;
+        assert_eq!(body["overall"], overall, "by={by}");
+    }
+    // The page and the JSON show the same overall size.
+    let page = app
+        .get_as(&viewer_key(&app).await, "/api/v1/reports/readiness.html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-figure=\"n\">{}<", overall["n"])),
+        "{}",
+        overall["n"]
+    );
+    // The table implies a threshold of 3; a request may raise it, not lower it.
+    assert_eq!(
+        report(&app, "/api/v1/reports/readiness").await["min_cell"],
+        3
+    );
+    assert_eq!(
+        report(&app, "/api/v1/reports/readiness?min_cell=8").await["min_cell"],
+        8
+    );
+    let refused = app
+        .get_as(
+            &viewer_key(&app).await,
+            "/api/v1/reports/readiness?min_cell=2",
+        )
+        .await;
+    let problem = assert_problem(refused, 422, "validation_failed").await;
+    assert_eq!(pointers(&problem), ["/query/min_cell"]);
+}
+
+mod sqlite {
+    use crate::helpers::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attacks_fail_against_the_shipped_tables() {
+        super::attacks_fail_against_the_shipped_tables(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn numbers_are_stable_and_the_threshold_is_the_publishers() {
+        super::numbers_are_stable_and_the_threshold_is_the_publishers(Backend::Sqlite).await;
+    }
+}
+
+mod postgres {
+    use crate::helpers::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn attacks_fail_against_the_shipped_tables() {
+        super::attacks_fail_against_the_shipped_tables(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn numbers_are_stable_and_the_threshold_is_the_publishers() {
+        super::numbers_are_stable_and_the_threshold_is_the_publishers(Backend::Postgres).await;
+    }
+}
