@@ -24,11 +24,12 @@ const minimumFirms = Number(process.env.MINIMUM_FIRMS ?? 5000);
 let report = null;
 for (let attempt = 0; attempt < 100; attempt += 1) {
   const latest = await (await fetch(`${base}/api/v1/reports/readiness?${query}`, { headers: analyst })).json();
-  if (report && latest.overall.n >= minimumFirms && latest.overall.n === report.overall.n) break;
+  // Counts are perturbed by at most 2 (the default table), so "all of them" is within 2.
+  if (report && latest.overall.n >= minimumFirms - 2 && latest.overall.n === report.overall.n) break;
   report = latest;
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
-assert.ok(report.overall.n >= minimumFirms, `the report counts the demo firms: ${report.overall.n}`);
+assert.ok(report.overall.n >= minimumFirms - 2, `the report counts the demo firms: ${report.overall.n}`);
 const shared = await fetch(`${base}/api/v1/reports/share?${query}`, { method: "POST", headers: analyst });
 assert.equal(shared.status, 201, "POST /api/v1/reports/share");
 const { url } = await shared.json();

@@ -137,14 +137,17 @@ def test_a_dashboard_flow(base_url: str, collector: AuthenticatedClient, analyst
     assert isinstance(readiness, ReadinessReport)
     assert readiness.by == [SegmentField.SIZE_BAND]
     assert readiness.overall.suppressed is False
-    assert isinstance(readiness.overall.n, int) and readiness.overall.n >= submitted
+    # Counts are perturbed (the cell key method moves each by at most 2 with the default table).
+    assert isinstance(readiness.overall.n, int) and readiness.overall.n >= submitted - 2
     for band in (SizeBand.MICRO, SizeBand.SMALL):
         segment = next(s for s in readiness.segments if s.key.size_band == band.value)
         assert segment.suppressed is False
         ready = segment.ready_to_customise
         assert ready is not None and not isinstance(ready, type(None))
         assert ready.ci_low <= ready.share <= ready.ci_high
-        assert sum(t.count for t in segment.tiers) == segment.n
+        # Each count is perturbed on its own, so they add up to n only within the noise.
+        assert all(0 <= t.count <= segment.n for t in segment.tiers)
+        assert abs(sum(t.count for t in segment.tiers) - segment.n) <= 2 * (len(segment.tiers) + 1)
 
     # 4. The trend by month.
     trend = trend_report.sync_detailed(client=analyst, survey=SLUG, interval=TrendReportInterval.MONTH)

@@ -103,7 +103,8 @@ assert.ok(readiness.data);
 assert.deepEqual(readiness.data.by, ["size_band"]);
 const overall: Cell = readiness.data.overall;
 assert.equal(overall.suppressed, false);
-assert.ok((overall.n ?? 0) >= submitted, `at least ${submitted} firms`);
+// Counts are perturbed (the cell key method moves each by at most 2 with the default table).
+assert.ok((overall.n ?? 0) >= submitted - 2, `about ${submitted} firms or more`);
 for (const band of bands) {
   const segment: Segment | undefined = readiness.data.segments.find((s) => s.key.size_band === band);
   assert.ok(segment, `a ${band} segment`);
@@ -112,11 +113,11 @@ for (const band of bands) {
   assert.ok(ready, "an estimate");
   assert.ok(ready.ci_low <= ready.share && ready.share <= ready.ci_high);
   const tiers: TierEstimate[] = segment.tiers ?? [];
-  assert.equal(
-    tiers.reduce((sum, tier) => sum + tier.count, 0),
-    segment.n,
-    "tier counts add up to n",
-  );
+  const n = segment.n ?? 0;
+  // Each count is perturbed on its own, so they add up to n only within the noise.
+  assert.ok(tiers.every((tier) => tier.count >= 0 && tier.count <= n), "no tier count exceeds n");
+  const sum = tiers.reduce((total, tier) => total + tier.count, 0);
+  assert.ok(Math.abs(sum - n) <= 2 * (tiers.length + 1), `tier counts ${sum} are about n ${n}`);
 }
 
 // 4. The trend by month.
