@@ -132,13 +132,7 @@ fn validation_detail(errors: &[FieldError]) -> String {
 impl std::fmt::Debug for ApiError {
     /// Walks the whole `source()` chain, so a log line shows the root cause.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{self}")?;
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            writeln!(f, "Caused by: {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
+        crate::services::error::write_chain(self, f)
     }
 }
 

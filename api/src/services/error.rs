@@ -46,16 +46,24 @@ impl ServiceError {
 }
 
 impl std::fmt::Debug for ServiceError {
-    /// Walks the whole `source()` chain, so a log line shows the root cause.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{self}")?;
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            writeln!(f, "Caused by: {cause}")?;
-            source = cause.source();
-        }
-        Ok(())
+        write_chain(self, f)
     }
+}
+
+/// An error and its whole `source()` chain, one line each, so a log line shows the root
+/// cause (the `Debug` of the error types of the services and of HTTP).
+pub fn write_chain(
+    error: &dyn std::error::Error,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    writeln!(f, "{error}")?;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        writeln!(f, "Caused by: {cause}")?;
+        source = cause.source();
+    }
+    Ok(())
 }
 
 impl From<sea_orm::DbErr> for ServiceError {
