@@ -102,11 +102,12 @@ def test_a_dashboard_flow(base_url: str, collector: AuthenticatedClient, analyst
     assert isinstance(listed.parsed, SurveyList)
     assert any(s.slug == SLUG and s.status == "published" for s in listed.parsed.surveys)
 
-    # 2. Six firms in each of two size bands, so neither segment is suppressed.
+    # 2. Ten firms in each of two size bands, so neither segment is suppressed (published
+    # sizes are perturbed by up to 2, and the report asks for at least 5).
     run = uuid.uuid4().hex[:8]
     submitted = 0
     for band in (SizeBand.MICRO, SizeBand.SMALL):
-        for i in range(6):
+        for i in range(10):
             top = i % 3 == 0
             body = SubmitResponse(
                 firm=FirmInput(ref=f"py-{run}-{band}-{i}", industry="C", size_band=band, country="DE"),

@@ -62,12 +62,13 @@ function answers(pick: "highest" | "lowest"): Record<string, string> {
   return chosen;
 }
 
-// 2. Submissions: six firms in each of two size bands, so neither segment is suppressed.
+// 2. Submissions: ten firms in each of two size bands, so neither segment is suppressed
+// (published sizes are perturbed by up to 2, and the report asks for at least 5).
 const run = randomUUID().slice(0, 8);
 const bands: SizeBand[] = ["micro", "small"];
 let submitted = 0;
 for (const size_band of bands) {
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 10; i++) {
     const pick = i % 3 === 0 ? "highest" : "lowest";
     const result = await collector.POST("/api/v1/surveys/{slug}/responses", {
       params: {
