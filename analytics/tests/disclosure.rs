@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{GATES_BY_RANK, Random, instrument};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -11,15 +14,10 @@ use readiness_analytics::reports::disclosure::{
     DisclosurePolicy, PerturbationTable, cell_key, perturb,
 };
 use readiness_analytics::reports::*;
-use readiness_analytics::{AI_READINESS_V1, Instrument};
 
 const DAY: i64 = 86_400_000_000;
 /// 2026-10-01T00:00:00Z
 const OCT_1: i64 = 1_790_812_800_000_000;
-
-fn instrument() -> Instrument {
-    Instrument::parse(AI_READINESS_V1).unwrap()
-}
 
 fn table(name: &str) -> Arc<PerturbationTable> {
     Arc::new(PerturbationTable::shipped(name).unwrap())
@@ -36,49 +34,10 @@ fn query(basis: Basis, by: &[SegmentField], disclosure: DisclosurePolicy) -> Rep
     }
 }
 
-/// SplitMix64, so that every case repeats.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, values: &[&'a str]) -> &'a str {
-        values[usize::try_from(self.below(values.len() as u64)).unwrap()]
-    }
-}
-
-const GATES: [&[&str]; 3] = [
-    &[
-        "vendor_rag.task_definition",
-        "vendor_rag.knowledge_organisation",
-        "vendor_rag.inhouse_skill",
-        "vendor_rag.prior_attempts",
-    ],
-    &[
-        "fine_tune.business_age",
-        "fine_tune.revenue_trend",
-        "fine_tune.vendor_gap",
-        "fine_tune.training_examples",
-    ],
-    &[
-        "own_model.data_or_spend",
-        "own_model.inhouse_skill",
-        "own_model.ai_ownership",
-    ],
-];
-
 /// One response of `firm` at `at`, with random tier, blockers and scores.
 fn response(random: &mut Random, id: u128, firm: u128, key: u8, at: i64) -> ResponseRow {
     let rank = u8::try_from(1 + random.below(4)).unwrap();
-    let blockers = GATES
+    let blockers = GATES_BY_RANK
         .get(usize::from(rank) - 1)
         .map(|gates| {
             gates
