@@ -13,6 +13,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::ExportFormat;
 use super::layout::{ANSWER_PREFIX, LEADING, Layout, TRAILING};
+use super::spreadsheet::neutralise;
 use crate::store::export_rows::ExportRow;
 
 /// Rows per Parquet row group: big enough for good compression and few footer entries,
@@ -60,7 +61,12 @@ impl Encoder for Csv {
         let mut out = Vec::new();
         {
             let mut writer = csv::Writer::from_writer(&mut out);
-            writer.write_record(self.layout.columns())?;
+            writer.write_record(
+                self.layout
+                    .columns()
+                    .iter()
+                    .map(|column| neutralise(column).into_owned()),
+            )?;
             writer.flush()?;
         }
         Ok(out)
@@ -73,26 +79,29 @@ impl Encoder for Csv {
             for row in rows {
                 let (survey, version) = self.layout.version_of(row);
                 writer.write_field(row.id.to_string())?;
-                writer.write_field(survey)?;
+                writer.write_field(neutralise(survey).as_ref())?;
                 writer.write_field(version.to_string())?;
-                writer.write_field(&row.firm_ref)?;
-                writer.write_field(&row.industry)?;
-                writer.write_field(&row.size_band)?;
-                writer.write_field(&row.country)?;
-                writer.write_field(row.region.as_deref().unwrap_or_default())?;
+                writer.write_field(neutralise(&row.firm_ref).as_ref())?;
+                writer.write_field(neutralise(&row.industry).as_ref())?;
+                writer.write_field(neutralise(&row.size_band).as_ref())?;
+                writer.write_field(neutralise(&row.country).as_ref())?;
+                writer
+                    .write_field(neutralise(row.region.as_deref().unwrap_or_default()).as_ref())?;
                 writer.write_field(timestamp(&row.submitted_at))?;
                 writer.write_field(timestamp(&row.received_at))?;
                 for answer in self.layout.answers_of(row) {
-                    writer.write_field(answer.unwrap_or_default())?;
+                    writer.write_field(neutralise(answer.unwrap_or_default()).as_ref())?;
                 }
-                writer.write_field(&row.tier)?;
+                writer.write_field(neutralise(&row.tier).as_ref())?;
                 writer.write_field(row.tier_rank.to_string())?;
                 writer.write_field(if row.ready_to_customise {
                     "true"
                 } else {
                     "false"
                 })?;
-                writer.write_field(row.blockers.join(&BLOCKER_SEPARATOR.to_string()))?;
+                writer.write_field(
+                    neutralise(&row.blockers.join(&BLOCKER_SEPARATOR.to_string())).as_ref(),
+                )?;
                 for score in row.scores {
                     writer.write_field(score.to_string())?;
                 }

@@ -10,6 +10,7 @@
 pub mod encode;
 pub mod layout;
 pub mod pseudonym;
+pub mod spreadsheet;
 
 use std::sync::Arc;
 
