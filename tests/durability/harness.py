@@ -257,9 +257,12 @@ def submission(key: str, firms: int) -> bytes:
 
 
 def stored_keys(database: Database) -> dict[str, list[str]]:
-    """Idempotency key → ids of the rows holding it (more than one would be a duplicate)."""
+    """Idempotency key → ids of the rows holding it (more than one would be a duplicate).
+    The database stores `<scope> <key>` (the scope is the id of the API key that sent it); one
+    collector sends everything here, so the client's key alone is unique."""
     found: dict[str, list[str]] = {}
-    for key, row_id in database.rows("SELECT idempotency_key, id FROM responses"):
+    for stored, row_id in database.rows("SELECT idempotency_key, id FROM responses"):
+        key = stored.split(" ", 1)[1] if stored else stored
         found.setdefault(key, []).append(row_id)
     return found
 

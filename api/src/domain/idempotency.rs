@@ -25,9 +25,50 @@ impl IdempotencyKey {
         &self.0
     }
 
+    /// The key as stored: `<scope> <key>`, so that two senders' keys never meet. A key has no
+    /// space, so the scope cannot be forged by choosing a key.
+    pub fn scoped(&self, scope: KeyScope) -> ScopedKey {
+        let scope = match scope {
+            KeyScope::ApiKey(id) => id.simple().to_string(),
+            KeyScope::Public => PUBLIC_SCOPE.to_owned(),
+        };
+        ScopedKey(format!("{scope} {}", self.0))
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// The scope of keys sent without an API key (public surveys).
+const PUBLIC_SCOPE: &str = "public";
+/// The scope of keys stored before keys were scoped: whoever sent them is not known.
+const LEGACY_SCOPE: &str = "legacy";
+
+/// Whose idempotency keys a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyScope {
+    /// The API key that sent the request.
+    ApiKey(uuid::Uuid),
+    /// Requests to a public survey without an API key.
+    Public,
+}
+
+/// An idempotency key as stored, within its scope (see [`IdempotencyKey::scoped`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedKey(String);
+
+impl ScopedKey {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// The form a stored key had if the request was stored before keys were scoped: a retry of
+/// such a request still finds its response (from any sender, as it did then).
+pub fn legacy_form(stored: &str) -> Option<String> {
+    let (scope, key) = stored.split_once(' ')?;
+    (scope != LEGACY_SCOPE).then(|| format!("{LEGACY_SCOPE} {key}"))
 }
 
 /// SHA-256 (hex) of the survey slug and the payload in canonical form (object keys sorted,
@@ -111,6 +152,24 @@ mod tests {
         assert_eq!(String::from_utf8(out).unwrap(), canonical);
         let expected = hex::encode(Sha256::digest(format!("s\n{canonical}").as_bytes()));
         assert_eq!(payload_hash("s", &value), expected);
+    }
+
+    #[test]
+    fn scopes_keep_senders_apart_and_legacy_rows_stay_findable() {
+        let key = IdempotencyKey::parse("order-42").unwrap();
+        let a = key.scoped(KeyScope::ApiKey(uuid::Uuid::from_u128(1)));
+        let b = key.scoped(KeyScope::ApiKey(uuid::Uuid::from_u128(2)));
+        assert_ne!(a, b);
+        assert_ne!(a, key.scoped(KeyScope::Public));
+        assert_eq!(
+            a.clone().into_inner(),
+            "00000000000000000000000000000001 order-42"
+        );
+        assert_eq!(
+            legacy_form(&a.into_inner()).as_deref(),
+            Some("legacy order-42")
+        );
+        assert_eq!(legacy_form("legacy order-42"), None);
     }
 
     #[test]

@@ -7,9 +7,10 @@ pub mod params;
 pub mod secret;
 pub mod share_token;
 pub mod submission;
+pub mod tombstone;
 
 pub use firm::FirmProfile;
-pub use idempotency::{IdempotencyKey, payload_hash};
+pub use idempotency::{IdempotencyKey, KeyScope, ScopedKey, payload_hash};
 pub use submission::Submission;
 
 /// Lower-case hex of a digest. `hex::encode` builds its string one character at a time;

@@ -198,7 +198,7 @@ pub enum JsonBodyProblems {
     /// Body over 64 KiB
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
-    /// Body not sent as application/json
+    /// Body not sent as application/json, or sent in a content coding other than gzip or deflate
     #[response(status = 415, content_type = "application/problem+json")]
     NotJson(Problem),
 }
@@ -217,7 +217,11 @@ pub enum SubmissionRefusals {
     /// No published survey with this slug
     #[response(status = 404, content_type = "application/problem+json")]
     NoSurvey(Problem),
-    /// Body not sent as application/json
+    /// The firm was erased on request (`firm_erased`): a submission naming it, or replaying one
+    /// of its idempotency keys, is refused for 365 days after the erasure
+    #[response(status = 410, content_type = "application/problem+json")]
+    FirmErased(Problem),
+    /// Body not sent as application/json, or sent in a content coding other than gzip or deflate
     #[response(status = 415, content_type = "application/problem+json")]
     NotJson(Problem),
 }

@@ -81,6 +81,10 @@ pub enum ApiError {
     TooManyItems(String),
     #[error("the request body must be sent as `Content-Type: application/json`")]
     UnsupportedMediaType,
+    #[error(
+        "the request body is sent with `Content-Encoding: {0}`; this server decodes only gzip and deflate"
+    )]
+    UnsupportedContentEncoding(String),
     #[error("too many requests; retry in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
     #[error("{}", validation_detail(.0))]
@@ -153,6 +157,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyItems(_) => "too_many_items",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UnsupportedContentEncoding(_) => "unsupported_content_encoding",
             ApiError::Validation(_) => "validation_failed",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -171,7 +176,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
                 "The request is too large"
             }
-            ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedContentEncoding(_) => {
+                "Unsupported media type"
+            }
             ApiError::Validation(_) => "The request has invalid fields",
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Unprocessable { .. } => "The request cannot be processed",
@@ -209,7 +216,9 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedContentEncoding(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -235,6 +244,13 @@ impl ResponseError for ApiError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+            }
+            // RFC 7694: the codings the server would have accepted.
+            ApiError::UnsupportedContentEncoding(_) => {
+                response.headers_mut().insert(
+                    header::ACCEPT_ENCODING,
+                    header::HeaderValue::from_static(crate::http::extract::body::DECODED_CODINGS),
+                );
             }
             _ => {}
         }

@@ -1,12 +1,22 @@
 //! Erasure of a firm on request: its row and every response, in one transaction, then every
-//! in-memory copy, so no cached figure keeps it.
+//! in-memory copy, so no cached figure keeps it. What stays is a tombstone (keyed hashes of
+//! the reference and of the idempotency keys, `domain::tombstone`) that refuses replays of the
+//! firm's submissions for [`TOMBSTONE_DAYS`] days.
 
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::Services;
 use super::error::ServiceError;
+use crate::domain::tombstone::{TOMBSTONE_DAYS, TombstoneKey};
 use crate::store::audit::AuditContext;
 use crate::store::firms::FirmStore;
+use crate::store::secrets::SecretStore;
+use crate::store::tombstones::TombstoneStore;
+
+/// The name of the tombstone key in `server_secrets`: generated once, shared by replicas.
+const SECRET_NAME: &str = "tombstone_key";
 
 /// Erases the firm with this reference; returns its id and how many responses went with it.
 pub async fn erase_firm(
@@ -14,9 +24,31 @@ pub async fn erase_firm(
     external_ref: &str,
     context: &AuditContext,
 ) -> Result<(Uuid, u64), ServiceError> {
-    let (firm, erased) = FirmStore::erase(&services.db, external_ref, context)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("no firm `{external_ref}`")))?;
+    let (firm, erased) =
+        FirmStore::erase(&services.db, external_ref, &services.tombstones, context)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no firm `{external_ref}`")))?;
     services.reports.erase_firm(firm)?;
+    purge_tombstones(&services.db).await?;
     Ok((firm, erased))
+}
+
+/// The key tombstones are hashed with, generated on first use.
+pub async fn tombstone_key(db: &DatabaseConnection) -> anyhow::Result<TombstoneKey> {
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random)
+        .map_err(|e| anyhow::anyhow!("no randomness for the tombstone key: {e}"))?;
+    let stored = SecretStore::get_or_create(db, SECRET_NAME, || hex::encode(random)).await?;
+    TombstoneKey::new(stored.as_bytes()).map_err(anyhow::Error::msg)
+}
+
+/// Forgets tombstones older than [`TOMBSTONE_DAYS`] (at start and after each erasure).
+pub async fn purge_tombstones(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let days = i64::try_from(TOMBSTONE_DAYS).unwrap_or(i64::MAX);
+    let before = Utc::now() - chrono::Duration::days(days);
+    let purged = TombstoneStore::purge(db, before).await?;
+    if purged > 0 {
+        tracing::info!(purged, "erasure tombstones past their time were forgotten");
+    }
+    Ok(())
 }

@@ -17,12 +17,15 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::exports::layout::{ANSWER_PREFIX, LEADING, TRAILING};
+use super::exports::spreadsheet::{neutralise, restore};
 use crate::domain::Submission;
 use crate::domain::submission::to_stored_precision;
+use crate::domain::tombstone::TombstoneKey;
 use crate::services::catalog::{Catalog, Entry};
 use crate::services::submissions::{Source, new_response};
 use crate::store::responses::{NewResponse, ResponseStore, Stored};
 use crate::store::surveys::SurveyQuery;
+use crate::store::tombstones::TombstoneStore;
 
 /// Valid rows stored per transaction.
 pub const IMPORT_BATCH: usize = 1_000;
@@ -84,6 +87,7 @@ pub async fn import(
         summary: ImportSummary::default(),
         batch: Vec::new(),
         now: to_stored_precision(Utc::now()),
+        tombstones: super::erasure::tombstone_key(db).await?,
     };
     run.rejects
         .write_record(["line", "response_id", "reason"])
@@ -91,7 +95,12 @@ pub async fn import(
     match format {
         ImportFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-            let headers = reader.headers().context("reading the CSV header")?.clone();
+            let headers: csv::StringRecord = reader
+                .headers()
+                .context("reading the CSV header")?
+                .iter()
+                .map(restore)
+                .collect();
             check_header(&headers)?;
             let mut record = csv::StringRecord::new();
             while reader
@@ -115,6 +124,7 @@ pub async fn import(
                 let cells = headers
                     .iter()
                     .zip(record.iter())
+                    .map(|(name, cell)| (name, restore(cell)))
                     .map(|(name, cell)| {
                         let value = if cell.is_empty() {
                             Value::Null
@@ -204,6 +214,7 @@ struct Run<'a, W: Write> {
     summary: ImportSummary,
     batch: Vec<Candidate>,
     now: chrono::DateTime<Utc>,
+    tombstones: TombstoneKey,
 }
 
 impl<W: Write> Run<'_, W> {
@@ -215,7 +226,11 @@ impl<W: Write> Run<'_, W> {
 
     fn write_reject(&mut self, line: u64, response_id: &str, reason: &str) -> anyhow::Result<()> {
         self.rejects
-            .write_record([line.to_string().as_str(), response_id, reason])
+            .write_record([
+                line.to_string().as_str(),
+                &neutralise(response_id),
+                &neutralise(reason),
+            ])
             .context("writing the rejects file")
     }
 
@@ -311,6 +326,45 @@ impl<W: Write> Run<'_, W> {
         }
     }
 
+    /// Rows of firms erased on request are rejected, not stored again: an old export must not
+    /// bring back a firm that asked to be erased.
+    async fn without_erased_firms(
+        &mut self,
+        batch: &[Candidate],
+        rows: Vec<NewResponse>,
+    ) -> anyhow::Result<Vec<NewResponse>> {
+        let marks: Vec<String> = rows
+            .iter()
+            .map(|row| self.tombstones.firm(&row.firm_ref))
+            .collect();
+        let found = TombstoneStore::found(
+            self.db,
+            &marks.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+        .await?;
+        if found.is_empty() {
+            return Ok(rows);
+        }
+        let mut kept = Vec::with_capacity(rows.len());
+        for (row, mark) in rows.into_iter().zip(marks) {
+            if !found.contains(&mark) {
+                kept.push(row);
+                continue;
+            }
+            let line = batch
+                .iter()
+                .find(|c| c.item.row.id == row.row.id)
+                .map_or(0, |c| c.line);
+            self.summary.rejected += 1;
+            self.write_reject(
+                line,
+                &row.row.id.to_string(),
+                "`firm_ref`: this firm was erased on request and may not be stored again",
+            )?;
+        }
+        Ok(kept)
+    }
+
     async fn entry(&mut self, slug: String, version: i32) -> anyhow::Result<Option<Arc<Entry>>> {
         let key = (slug, version);
         if let Some(found) = self.entries.get(&key) {
@@ -364,6 +418,7 @@ impl<W: Write> Run<'_, W> {
                 }
             }
         }
+        let to_insert = self.without_erased_firms(&batch, to_insert).await?;
         let offered = to_insert.len() as u64;
         let stored = ResponseStore::insert_bulk(self.db, to_insert)
             .await

@@ -32,6 +32,7 @@ use self::metrics::Metrics;
 use self::reports::snapshot::ReportSnapshot;
 use crate::domain::secret::Secret;
 use crate::domain::share_token::ShareSigner;
+use crate::domain::tombstone::TombstoneKey;
 use crate::store::Backend;
 use crate::store::ingest::{GroupCommit, Writer};
 use crate::store::lookups::Lookups;
@@ -80,6 +81,8 @@ pub struct Services {
     pub last_use: LastUse,
     /// The publisher's disclosure policy; every report passes through it.
     pub disclosure: DisclosurePolicy,
+    /// Hashes what an erasure leaves behind (`domain::tombstone`).
+    pub tombstones: TombstoneKey,
 }
 
 impl Services {
@@ -93,6 +96,8 @@ impl Services {
             .await
             .context("applying database migrations failed")?;
         let share = share_signer(config.share_secret.as_ref().map(Secret::expose))?;
+        let tombstones = erasure::tombstone_key(&db).await?;
+        erasure::purge_tombstones(&db).await?;
         let writer = match Backend::of(&db) {
             Backend::SqliteFile(path) => Writer::start_sqlite(&path, config.group_commit)?,
             backend => {
@@ -127,6 +132,7 @@ impl Services {
             writer,
             last_use: LastUse::default(),
             disclosure: config.disclosure,
+            tombstones,
         }))
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::catalog::Entry;
 use super::error::ServiceError;
-use crate::domain::{IdempotencyKey, Submission, payload_hash};
+use crate::domain::{ScopedKey, Submission, payload_hash};
 use crate::store::entities::response;
 use crate::store::responses::{NewResponse, Outcome, Stored};
 
@@ -42,7 +42,7 @@ pub fn prepare(
     entry: &Entry,
     slug: &str,
     body: Value,
-    key: Result<Option<IdempotencyKey>, FieldProblem>,
+    key: Result<Option<ScopedKey>, FieldProblem>,
     source: Source,
     now: DateTime<Utc>,
     base: &str,
@@ -61,11 +61,17 @@ pub fn prepare(
 }
 
 /// Stores prepared rows through the group-commit writer; one outcome per row, each sent only
-/// after the transaction that holds it has committed.
+/// after the transaction that holds it has committed. A row of an erased firm, or one
+/// replaying an erased firm's idempotency key, is not stored ([`Outcome::Erased`]).
 pub async fn store(
     services: &Services,
-    items: Vec<NewResponse>,
+    mut items: Vec<NewResponse>,
 ) -> Result<Vec<Outcome>, ServiceError> {
+    for item in &mut items {
+        item.erasure_marks = services
+            .tombstones
+            .marks(&item.firm_ref, item.row.idempotency_key.as_deref());
+    }
     Ok(services.writer.store(items).await?)
 }
 
@@ -74,7 +80,7 @@ pub fn new_response(
     entry: &Entry,
     submission: Submission,
     source: Source,
-    idempotency: Option<(IdempotencyKey, String)>,
+    idempotency: Option<(ScopedKey, String)>,
     now: DateTime<Utc>,
 ) -> NewResponse {
     let assessment = assess(&entry.instrument, &submission.answers);
@@ -85,6 +91,7 @@ pub fn new_response(
         None => (None, None),
     };
     NewResponse {
+        erasure_marks: Vec::new(),
         firm_ref: firm.external_ref().to_owned(),
         row: response::Model {
             id: Uuid::now_v7(),

@@ -39,6 +39,9 @@ pub async fn connect_pool(url: &str, connections: u32) -> anyhow::Result<Databas
                 // A statement that writes many rows inside a transaction keeps a statement
                 // journal; in memory that is not a temporary file opened per statement.
                 .pragma("temp_store", "memory")
+                // Deleted rows are overwritten, not left in free pages: an erased firm's
+                // reference and answers must not survive in the file.
+                .pragma("secure_delete", "on")
         });
     Database::connect(options)
         .await

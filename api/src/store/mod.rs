@@ -17,7 +17,9 @@ pub mod report_rows;
 pub mod responses;
 pub mod secrets;
 pub mod sqlite_values;
+pub mod storage;
 pub mod surveys;
+pub mod tombstones;
 
 use std::path::PathBuf;
 

@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entities::{firm, response};
+use crate::domain::idempotency::legacy_form;
 
 pub mod sqlite_write;
 mod write;
@@ -32,6 +33,9 @@ pub struct NewResponse {
     /// The row as it will be stored (`firm_id` is filled in by the store).
     pub row: response::Model,
     pub firm_ref: String,
+    /// Tombstone digests of the firm and of the key (`domain::tombstone::TombstoneKey::marks`):
+    /// when one is found, the firm was erased and the item is not stored.
+    pub erasure_marks: Vec<String>,
 }
 
 /// A stored response with its firm's reference.
@@ -52,6 +56,8 @@ pub enum Outcome {
     KeyReused,
     /// The key is held by a request whose outcome is not known yet.
     InFlight,
+    /// The firm, or the request's idempotency key, belongs to a firm erased on request.
+    Erased,
 }
 
 pub struct ResponseStore;
@@ -152,8 +158,32 @@ impl ResponseStore {
     }
 }
 
-/// The stored responses with these idempotency keys, by key.
+/// The stored responses with these idempotency keys, by key. A key not stored in its scope
+/// is also looked for in its form from before keys were scoped (`legacy_form`).
 async fn by_keys<C: ConnectionTrait>(
+    db: &C,
+    keys: &[String],
+) -> Result<HashMap<String, Stored>, DbErr> {
+    let mut found = stored_by_keys(db, keys).await?;
+    let legacy: Vec<(String, String)> = keys
+        .iter()
+        .filter(|key| !found.contains_key(*key))
+        .filter_map(|key| Some((key.clone(), legacy_form(key)?)))
+        .collect();
+    if legacy.is_empty() {
+        return Ok(found);
+    }
+    let forms: Vec<String> = legacy.iter().map(|(_, form)| form.clone()).collect();
+    let mut old = stored_by_keys(db, &forms).await?;
+    for (key, form) in legacy {
+        if let Some(stored) = old.remove(&form) {
+            found.insert(key, stored);
+        }
+    }
+    Ok(found)
+}
+
+async fn stored_by_keys<C: ConnectionTrait>(
     db: &C,
     keys: &[String],
 ) -> Result<HashMap<String, Stored>, DbErr> {

@@ -1,6 +1,6 @@
 //! Erasing a firm removes it and every response of it, in one audited transaction.
 
-use readiness_api::store::entities::{audit_event, firm, response};
+use readiness_api::store::entities::{audit_event, erasure_tombstone, firm, response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
@@ -65,7 +65,12 @@ async fn erasing_a_firm_removes_it_and_all_its_responses(app: TestApp) {
     assert_eq!(event.actor, Some(app.admin_key_id));
     assert_eq!(event.target, format!("firm:{gone_id}"));
     assert_eq!(event.request_id.as_deref(), Some("erase-gone"));
-    assert_eq!(event.details, json!({"ref": "gone", "responses_erased": 2}));
+    // The audit log keeps a keyed digest of the reference, never the reference.
+    assert_eq!(event.details["responses_erased"], json!(2));
+    let digest = event.details["ref_digest"].as_str().unwrap();
+    assert_eq!(digest.len(), 64);
+    assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(!event.details.to_string().contains("gone"));
 
     assert_problem(
         app.delete_as(&app.admin_key, "/api/v1/firms/gone").await,
@@ -85,7 +90,10 @@ async fn erasing_a_firm_removes_it_and_all_its_responses(app: TestApp) {
     );
 }
 
-async fn a_firm_can_answer_again_after_erasure(app: TestApp) {
+/// A collector's retry queue replays an erased firm's submissions: with the old key, without
+/// a key, in a batch, or the old key with another firm. Each is refused with `410
+/// firm_erased` and nothing is stored.
+async fn replays_after_erasure_are_refused_and_store_nothing(app: TestApp) {
     let body = submission("returning", answers(&[]));
     assert_eq!(app.submit(&body, Some("ret-1")).await.status(), 201);
     assert_eq!(
@@ -94,13 +102,127 @@ async fn a_firm_can_answer_again_after_erasure(app: TestApp) {
             .status(),
         204
     );
-    // The idempotency key went with the erased response.
-    assert_eq!(app.submit(&body, Some("ret-1")).await.status(), 201);
+
+    assert_problem(app.submit(&body, Some("ret-1")).await, 410, "firm_erased").await;
+    assert_problem(app.submit(&body, None).await, 410, "firm_erased").await;
+    let other_firm = submission("someone-else", answers(&[]));
+    assert_problem(
+        app.submit(&other_firm, Some("ret-1")).await,
+        410,
+        "firm_erased",
+    )
+    .await;
+    let mut replayed = body.clone();
+    replayed["idempotency_key"] = json!("ret-2");
+    let batch: Value = app
+        .submit_batch(&json!({"responses": [
+            replayed,
+            {"firm": {"ref": "fresh", "industry": "C", "size_band": "small", "country": "DE"},
+             "answers": body["answers"]},
+        ]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch["results"][0]["status"], 410, "{batch}");
+    assert_eq!(
+        batch["results"][0]["errors"][0]["pointer"],
+        "/responses/0/firm/ref"
+    );
+    assert_eq!(batch["results"][1]["status"], 201, "{batch}");
     assert_eq!(app.response_rows().await, 1);
     assert_eq!(app.firm_rows().await, 1);
+    let tombstones: Vec<String> = erasure_tombstone::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.digest)
+        .collect();
+    assert_eq!(tombstones.len(), 2, "the firm and its one key");
+    assert!(
+        tombstones
+            .iter()
+            .all(|d| d.len() == 64 && !d.contains("returning") && !d.contains("ret-1"))
+    );
+}
+
+/// After an erasure nothing of the firm is left in the SQLite files: not its reference, not
+/// its idempotency keys, not its response ids, neither in the database nor in the WAL.
+async fn an_erased_firm_leaves_no_bytes_in_the_database_files() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let firm_ref = "erased-firm-7f3a9c";
+    let keys = ["erased-key-51d0e2", "erased-key-9b44c7"];
+    let mut ids = Vec::new();
+    for (key, overrides) in keys.iter().zip([&[][..], FINE_TUNE]) {
+        let reply: Value = app
+            .submit(&submission(firm_ref, answers(&[overrides])), Some(key))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(uuid::Uuid::parse_str(reply["id"].as_str().unwrap()).unwrap());
+    }
+    // Other firms' rows around it, so its pages are shared and not simply dropped.
+    for at in 0..40 {
+        app.submit(&submission(&format!("neighbour-{at}"), answers(&[])), None)
+            .await;
+    }
+    let path = app
+        .database_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let files = || {
+        ["", "-wal"]
+            .iter()
+            .map(|suffix| std::fs::read(format!("{path}{suffix}")).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .concat()
+    };
+    let contains =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+    let before = files();
+    assert!(
+        contains(&before, firm_ref.as_bytes()),
+        "the check can see the firm"
+    );
+
+    assert_eq!(
+        app.delete_as(&app.admin_key, &format!("/api/v1/firms/{firm_ref}"))
+            .await
+            .status(),
+        204
+    );
+
+    let after = files();
+    assert!(
+        !contains(&after, firm_ref.as_bytes()),
+        "the reference is left"
+    );
+    for key in keys {
+        assert!(!contains(&after, key.as_bytes()), "key {key} is left");
+    }
+    for id in ids {
+        assert!(!contains(&after, id.as_bytes()), "response {id} is left");
+        assert!(
+            !contains(&after, id.to_string().as_bytes()),
+            "response {id} is left"
+        );
+    }
+    assert_eq!(app.firm_rows().await, 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erased_rows_leave_no_bytes_in_sqlite_files() {
+    an_erased_firm_leaves_no_bytes_in_the_database_files().await;
 }
 
 crate::on_both_databases!(
     erasing_a_firm_removes_it_and_all_its_responses,
-    a_firm_can_answer_again_after_erasure,
+    replays_after_erasure_are_refused_and_store_nothing,
 );

@@ -3,7 +3,12 @@
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{FINE_TUNE, TestApp, answers, assert_problem, submission};
+use readiness_api::domain::api_key::Role;
+use readiness_api::store::entities::response;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::{FINE_TUNE, Reply, TestApp, answers, assert_problem, create_key, submission};
 
 async fn a_retry_with_the_same_key_and_body_replays_the_original(app: TestApp) {
     let body = submission("acme", answers(&[FINE_TUNE]));
@@ -76,8 +81,102 @@ async fn twenty_concurrent_identical_submissions_store_one_row(app: TestApp) {
     assert_eq!(app.firm_rows().await, 1);
 }
 
+async fn submit_as(app: &TestApp, key: Option<&str>, body: &Value, idempotency: &str) -> Reply {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/surveys/ai-readiness/responses"))
+        .header("Idempotency-Key", idempotency)
+        .json(body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    app.send(request).await
+}
+
+/// Idempotency keys belong to the API key that sent them: another collector can neither read
+/// a response through a key it guessed nor claim keys before their owner uses them.
+async fn keys_are_scoped_to_the_sender(app: TestApp) {
+    let a = app.collector_key.clone();
+    let b = create_key(&app.db, "collector b", Role::Collector)
+        .await
+        .token;
+    let body = submission("acme", answers(&[FINE_TUNE]));
+
+    // B claims the key first, with another body: A is not affected.
+    let mut other = body.clone();
+    other["firm"]["ref"] = json!("b-firm");
+    assert_eq!(submit_as(&app, Some(&b), &other, "k-1").await.status(), 201);
+    let first = submit_as(&app, Some(&a), &body, "k-1").await;
+    assert_eq!(first.status(), 201);
+    let original: Value = first.json().await.unwrap();
+
+    // B sends A's key with A's body: a new response of B's, not A's id.
+    let copied = submit_as(&app, Some(&b), &body, "k-2").await;
+    assert_eq!(copied.status(), 201);
+    let theirs = submit_as(&app, Some(&b), &body, "k-1").await;
+    assert_eq!(theirs.status(), 422, "B's own k-1 holds another body");
+
+    // A's retry replays A's response.
+    let retry = submit_as(&app, Some(&a), &body, "k-1").await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(retry.json::<Value>().await.unwrap()["id"], original["id"]);
+    assert_eq!(app.response_rows().await, 3);
+
+    // Anonymous submissions to a public survey have a scope of their own.
+    let public = app
+        .send(
+            app.client
+                .patch(app.url("/api/v1/surveys/ai-readiness/versions/1"))
+                .bearer_auth(&app.admin_key)
+                .json(&json!({"public": true})),
+        )
+        .await;
+    assert_eq!(public.status(), 200);
+    assert_eq!(submit_as(&app, None, &body, "k-1").await.status(), 201);
+    assert_eq!(submit_as(&app, None, &body, "k-1").await.status(), 200);
+    assert_eq!(app.response_rows().await, 4);
+}
+
+/// Rows stored before keys were scoped were migrated to the `legacy` scope; a retry of such a
+/// request still replays it instead of storing it twice.
+async fn a_retry_of_a_request_stored_before_scoping_replays_it(app: TestApp) {
+    let body = submission("acme", answers(&[FINE_TUNE]));
+    let first: Value = app
+        .submit(&body, Some("before-upgrade"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = uuid::Uuid::parse_str(first["id"].as_str().unwrap()).unwrap();
+    response::Entity::update_many()
+        .col_expr(
+            response::Column::IdempotencyKey,
+            Expr::value("legacy before-upgrade"),
+        )
+        .filter(response::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let retry = app.submit(&body, Some("before-upgrade")).await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(retry.json::<Value>().await.unwrap()["id"], first["id"]);
+    let mut item = body.clone();
+    item["idempotency_key"] = json!("before-upgrade");
+    let batch: Value = app
+        .submit_batch(&json!({"responses": [item]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch["results"][0]["status"], 200, "{batch}");
+    assert_eq!(app.response_rows().await, 1);
+}
+
 crate::on_both_databases!(
     a_retry_with_the_same_key_and_body_replays_the_original,
     the_same_key_with_another_body_is_422,
     twenty_concurrent_identical_submissions_store_one_row,
+    keys_are_scoped_to_the_sender,
+    a_retry_of_a_request_stored_before_scoping_replays_it,
 );

@@ -188,6 +188,7 @@ mod sqlite_writer {
         let at = Utc.with_ymd_and_hms(2026, 10, 1, 12, 30, 15).unwrap()
             + chrono::Duration::microseconds(123_456);
         NewResponse {
+            erasure_marks: Vec::new(),
             firm_ref: firm_ref.to_owned(),
             row: response::Model {
                 id: Uuid::now_v7(),
@@ -322,8 +323,10 @@ mod sqlite_writer {
             Some((first_id, "small".to_owned(), Some("DE1".to_owned())))
         );
 
-        // Another connection erases the firm: the next response creates it again.
-        FirmStore::erase(&app.db, "known", &AuditContext::default())
+        // Another connection erases the firm: the next response (which carries no tombstone
+        // digests here) creates it again.
+        let tombstones = readiness_api::domain::tombstone::TombstoneKey::new(b"test").unwrap();
+        FirmStore::erase(&app.db, "known", &tombstones, &AuditContext::default())
             .await
             .unwrap()
             .expect("the firm existed");

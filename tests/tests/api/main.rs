@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod batch;
 mod contract;
+mod csv_formulas;
 mod demo;
 mod disclosure;
 mod erasure;

@@ -11,6 +11,7 @@ use std::marker::PhantomData;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
+use crate::domain::KeyScope;
 use crate::domain::api_key::Role;
 use crate::http::problem::{ApiError, Unauthenticated};
 
@@ -29,6 +30,14 @@ impl Caller {
         match self {
             Caller::Anonymous => None,
             Caller::Key(principal) => Some(principal),
+        }
+    }
+
+    /// Whose idempotency keys this caller's keys are: its API key's, or the public's.
+    pub fn key_scope(&self) -> KeyScope {
+        match self {
+            Caller::Anonymous => KeyScope::Public,
+            Caller::Key(principal) => KeyScope::ApiKey(principal.key_id),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod audit_event;
+pub mod erasure_tombstone;
 pub mod firm;
 pub mod population;
 pub mod response;

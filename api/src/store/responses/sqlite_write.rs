@@ -21,6 +21,7 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 use super::{NewResponse, Outcome, Stored, compare};
+use crate::domain::idempotency::legacy_form;
 use crate::store::entities::response;
 use crate::store::sqlite_values::{column, datetime, integer, real, text, uuid};
 use known_firms::{Firm, FirmsSeen, KnownFirms};
@@ -33,6 +34,8 @@ const STORED_BY_KEY: &str = "SELECT r.id, r.survey_id, r.firm_id, r.answers, r.i
      r.score_governance, r.rubric_version, r.submitted_at, r.received_at, r.source, \
      r.idempotency_key, r.payload_hash, f.external_ref \
      FROM responses r JOIN firms f ON f.id = r.firm_id WHERE r.idempotency_key = ?1";
+
+const TOMBSTONE: &str = "SELECT 1 FROM erasure_tombstones WHERE digest = ?1";
 
 const FIRM_BY_REF: &str =
     "SELECT id, industry, size_band, country, region FROM firms WHERE external_ref = ?1";
@@ -225,6 +228,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     connection.pragma_update(None, "synchronous", "full")?;
     connection.pragma_update(None, "foreign_keys", "on")?;
     connection.pragma_update(None, "temp_store", "memory")?;
+    connection.pragma_update(None, "secure_delete", "on")?;
     Ok(connection)
 }
 
@@ -258,7 +262,9 @@ fn decide_group(
             {
                 return Ok(Decided::Known(Box::new(compare(&stored, &new.row))));
             }
-            let firm_id = upsert_firm(connection, firms.as_deref_mut(), new)?;
+            let Some(firm_id) = upsert_firm(connection, firms.as_deref_mut(), new)? else {
+                return Ok(Decided::Known(Box::new(Outcome::Erased)));
+            };
             if insert_response(connection, &new.row, firm_id)? == 0 {
                 // The write lock is held since the key was looked up; only a broken lock
                 // could get here, and then the request must not be acknowledged.
@@ -272,17 +278,21 @@ fn decide_group(
 /// The firm's id: a new firm is inserted, a known one keeps its id and takes the submitted
 /// attributes; a known firm whose attributes did not change is not written (as
 /// `firm_upsert` does on the pool), and is not even read when `firms` knows it.
+///
+/// `None` when the firm is new and a tombstone says it (or the request's key) was erased:
+/// an erased firm has no row, so only new firms need the look-up, and the write lock is held
+/// from the look-up to the commit.
 fn upsert_firm(
     connection: &Connection,
     firms: Option<&mut FirmsSeen<'_>>,
     new: &NewResponse,
-) -> Result<Uuid, Failure> {
+) -> Result<Option<Uuid>, Failure> {
     let row = &new.row;
     if let Some(id) = firms
         .as_ref()
         .and_then(|firms| firms.unchanged(&new.firm_ref, row))
     {
-        return Ok(id);
+        return Ok(Some(id));
     }
     let stored = connection
         .prepare_cached(FIRM_BY_REF)?
@@ -307,6 +317,7 @@ fn upsert_firm(
     let (firm, statement) = match stored {
         Some(firm) if firm.matches(row) => (firm, None),
         Some(firm) => (Firm::submitted(firm.id, row), Some(UPDATE_FIRM)),
+        None if erased(connection, &new.erasure_marks)? => return Ok(None),
         None => (Firm::submitted(Uuid::now_v7(), row), Some(INSERT_FIRM)),
     };
     let id = firm.id;
@@ -316,7 +327,18 @@ fn upsert_firm(
     if let Some(firms) = firms {
         firms.saw(&new.firm_ref, firm);
     }
-    Ok(id)
+    Ok(Some(id))
+}
+
+/// Whether any of these digests has a tombstone.
+fn erased(connection: &Connection, marks: &[String]) -> Result<bool, Failure> {
+    let mut statement = connection.prepare_cached(TOMBSTONE)?;
+    for mark in marks {
+        if statement.exists([mark])? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Runs [`INSERT_FIRM`] or [`UPDATE_FIRM`].
@@ -376,13 +398,23 @@ fn insert_response(
         ])?)
 }
 
+/// The response stored under this key, or under its form from before keys were scoped.
 fn stored_by_key(connection: &Connection, key: &str) -> Result<Option<Stored>, Failure> {
-    connection
-        .prepare_cached(STORED_BY_KEY)?
-        .query_row([key], |row| Ok(stored_row(row)))
-        .optional()?
-        .transpose()
-        .map_err(Failure::Decode)
+    let mut statement = connection.prepare_cached(STORED_BY_KEY)?;
+    let mut find = |key: &str| {
+        statement
+            .query_row([key], |row| Ok(stored_row(row)))
+            .optional()?
+            .transpose()
+            .map_err(Failure::Decode)
+    };
+    match find(key)? {
+        Some(stored) => Ok(Some(stored)),
+        None => match legacy_form(key) {
+            Some(legacy) => find(&legacy),
+            None => Ok(None),
+        },
+    }
 }
 
 /// As the pool's driver writes a `DateTime<Utc>`.

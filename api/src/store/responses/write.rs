@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{BULK_ROWS, NewResponse, Outcome, Stored, by_keys, compare, upsert_firms};
 use crate::store::entities::response;
+use crate::store::tombstones::TombstoneStore;
 
 /// Responses per multi-row INSERT: 24 columns a row stays below SQLite's 32,766 bound
 /// parameters and PostgreSQL's 65,535.
@@ -82,9 +83,17 @@ pub(super) async fn groups(
             written
         }
     };
-    for Written { created, lost } in written {
+    for Written {
+        created,
+        lost,
+        erased,
+    } in written
+    {
         for (at, stored) in created {
             outcomes[at.group][at.item] = Some(Outcome::Created(stored));
+        }
+        for at in erased {
+            outcomes[at.group][at.item] = Some(Outcome::Erased);
         }
         unresolved.extend(lost);
     }
@@ -117,10 +126,20 @@ pub(super) async fn groups(
         .collect())
 }
 
-/// What a write achieved: the rows stored, and the items whose key was taken meanwhile.
+/// What a write achieved: the rows stored, the items whose key was taken meanwhile, and the
+/// items of erased firms.
 struct Written {
     created: Vec<(At, Stored)>,
     lost: Vec<At>,
+    erased: Vec<At>,
+}
+
+/// What [`insert_rows`] did.
+enum Inserted {
+    /// The id of each inserted response, with its firm's id.
+    Rows(HashMap<Uuid, Uuid>),
+    /// Nothing: these items belong to erased firms.
+    Erased(Vec<At>),
 }
 
 /// Writes `pending` inside a savepoint. When a key turns out to be taken (by a concurrent
@@ -131,11 +150,21 @@ async fn write_rows(
     groups: &[Vec<NewResponse>],
     mut pending: Vec<At>,
 ) -> Result<Written, DbErr> {
-    let mut lost = Vec::new();
+    let (mut lost, mut erased) = (Vec::new(), Vec::new());
     while !pending.is_empty() {
         let savepoint = txn.begin().await?;
         let inserted = match insert_rows(&savepoint, groups, &pending).await {
-            Ok(inserted) => inserted,
+            Ok(Inserted::Rows(inserted)) => inserted,
+            Ok(Inserted::Erased(refused)) => {
+                savepoint.rollback().await?;
+                pending.retain(|at| {
+                    !refused
+                        .iter()
+                        .any(|r| r.group == at.group && r.item == at.item)
+                });
+                erased.extend(refused);
+                continue;
+            }
             Err(error) => {
                 savepoint.rollback().await?;
                 return Err(error);
@@ -159,7 +188,11 @@ async fn write_rows(
                     (at, Stored { row, firm_ref })
                 })
                 .collect();
-            return Ok(Written { created, lost });
+            return Ok(Written {
+                created,
+                lost,
+                erased,
+            });
         }
         savepoint.rollback().await?;
         lost.extend(missed);
@@ -168,18 +201,49 @@ async fn write_rows(
     Ok(Written {
         created: Vec::new(),
         lost,
+        erased,
     })
 }
 
 /// Upserts the firms, then inserts the responses whose key is free; returns the id of each
 /// inserted response with its firm's id. When every row went in (the usual case, told by the
 /// affected-row count) that needs no further query.
+///
+/// Tombstones are read after the firms are upserted: an erasure of one of these firms that
+/// runs at the same time either finished before the upsert (which waited for its lock), so
+/// its tombstones are seen, or waits for this transaction and then erases what it wrote.
 async fn insert_rows<C: ConnectionTrait>(
     conn: &C,
     groups: &[Vec<NewResponse>],
     pending: &[At],
-) -> Result<HashMap<Uuid, Uuid>, DbErr> {
+) -> Result<Inserted, DbErr> {
     let firm_ids = upsert_firms(conn, pending.iter().map(|at| &groups[at.group][at.item])).await?;
+    let marks: Vec<&str> = pending
+        .iter()
+        .flat_map(|at| {
+            groups[at.group][at.item]
+                .erasure_marks
+                .iter()
+                .map(String::as_str)
+        })
+        .collect();
+    if !marks.is_empty() {
+        let found = TombstoneStore::found(conn, &marks).await?;
+        if !found.is_empty() {
+            return Ok(Inserted::Erased(
+                pending
+                    .iter()
+                    .filter(|at| {
+                        groups[at.group][at.item]
+                            .erasure_marks
+                            .iter()
+                            .any(|mark| found.contains(mark))
+                    })
+                    .copied()
+                    .collect(),
+            ));
+        }
+    }
 
     // Responses in key order, so concurrent transactions take key locks in one order.
     let mut rows = pending
@@ -211,7 +275,7 @@ async fn insert_rows<C: ConnectionTrait>(
         }
     }
     if count == rows.len() as u64 {
-        return Ok(firm_of);
+        return Ok(Inserted::Rows(firm_of));
     }
     // Some keys were taken: find out which rows went in.
     let mut inserted = HashMap::with_capacity(rows.len());
@@ -229,5 +293,5 @@ async fn insert_rows<C: ConnectionTrait>(
             }
         }
     }
-    Ok(inserted)
+    Ok(Inserted::Rows(inserted))
 }

@@ -115,7 +115,8 @@ pub struct BatchItemResult {
     /// Position of the item in the request.
     pub index: usize,
     /// 201 stored, 200 replayed (idempotency key seen with the same payload), 409 the key is
-    /// held by a request still in progress, 422 invalid or the key was used with another payload.
+    /// held by a request still in progress, 410 the firm was erased on request (or the key is
+    /// one of an erased firm's), 422 invalid or the key was used with another payload.
     #[schema(example = 201)]
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -55,7 +55,7 @@ pub async fn submit_response(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let survey_id = submission_target(&caller, &state, &slug).await?;
-    let key = idempotency_key_header(&req)?;
+    let key = idempotency_key_header(&req)?.map(|key| key.scoped(caller.key_scope()));
     let body = read::<SINGLE_LIMIT>(&req, payload).await?;
     let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
@@ -91,10 +91,23 @@ pub async fn submit_response(
             detail: "this Idempotency-Key was already used with a different request body"
                 .to_owned(),
         }),
+        Outcome::Erased => Err(erased()),
         Outcome::InFlight => Err(ApiError::Conflict {
             code: "idempotency_key_in_flight",
             detail: "a request with this Idempotency-Key is still being processed; retry shortly"
                 .to_owned(),
         }),
+    }
+}
+
+/// The refusal of a submission for a firm erased on request.
+pub fn erased() -> ApiError {
+    ApiError::Gone {
+        code: "firm_erased",
+        detail: format!(
+            "this firm was erased on request; its submissions, and replays of its idempotency \
+             keys, are refused for {} days after the erasure",
+            crate::domain::tombstone::TOMBSTONE_DAYS
+        ),
     }
 }

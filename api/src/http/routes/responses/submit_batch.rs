@@ -52,13 +52,14 @@ pub async fn submit_batch(
     let items = batch_items(body)?;
     let entry = state.catalog.by_id(&state.db, survey_id).await?;
     let now = to_stored_precision(Utc::now());
+    let scope = caller.key_scope();
 
     let mut results: Vec<Option<BatchItemResult>> = Vec::with_capacity(items.len());
     let mut to_store = Vec::new();
     let mut stored_at = Vec::new();
     for (index, mut item) in items.into_iter().enumerate() {
         let base = format!("/responses/{index}");
-        let key = item_key(&mut item, &base);
+        let key = item_key(&mut item, &base).map(|key| key.map(|key| key.scoped(scope)));
         // Fingerprinted without its key, so a batch item and a single submission of the same
         // payload under the same key are the same request.
         match submissions::prepare(&entry, &slug, item, key, Source::Batch, now, &base) {
@@ -83,6 +84,14 @@ pub async fn submit_batch(
                 vec![FieldProblem::new(
                     key_pointer,
                     "was already used with a different payload",
+                )],
+            ),
+            Outcome::Erased => rejected(
+                index,
+                410,
+                vec![FieldProblem::new(
+                    format!("/responses/{index}/firm/ref"),
+                    super::submit::erased().to_string(),
                 )],
             ),
             Outcome::InFlight => rejected(
