@@ -227,7 +227,9 @@ pub fn refusal(error: ServiceError, flag: impl Fn(&str) -> String) -> anyhow::Er
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        ServiceError::Internal(cause) | ServiceError::Unavailable(cause) => cause,
+        ServiceError::Internal(cause)
+        | ServiceError::Unavailable(cause)
+        | ServiceError::StorageUnavailable(cause) => cause,
         other => usage(other.to_string()),
     }
 }

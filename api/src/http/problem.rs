@@ -12,6 +12,9 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
+/// When a client should try again after the storage refused a write.
+pub const STORAGE_RETRY_AFTER_SECONDS: u64 = 30;
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -93,6 +96,10 @@ pub enum ApiError {
     Unprocessable { code: &'static str, detail: String },
     #[error("the database is not reachable")]
     Unavailable(#[source] anyhow::Error),
+    #[error(
+        "the database cannot store anything at the moment (its storage is full or read-only); retry later"
+    )]
+    StorageUnavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
     Internal(#[from] anyhow::Error),
 }
@@ -161,6 +168,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::StorageUnavailable(_) => "storage_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -182,7 +190,7 @@ impl ApiError {
             ApiError::Validation(_) => "The request has invalid fields",
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::Unprocessable { .. } => "The request cannot be processed",
-            ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => "Service unavailable",
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -223,7 +231,9 @@ impl ResponseError for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -238,6 +248,12 @@ impl ResponseError for ApiError {
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     header::HeaderValue::from_static(reason.challenge()),
+                );
+            }
+            ApiError::StorageUnavailable(_) => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(STORAGE_RETRY_AFTER_SECONDS),
                 );
             }
             ApiError::TooManyRequests { retry_after } => {
@@ -275,7 +291,7 @@ fn mime_problem() -> actix_web::mime::Mime {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        ApiError::Internal(anyhow::Error::new(error).context("database query failed"))
+        ServiceError::from(error).into()
     }
 }
 
@@ -303,6 +319,7 @@ impl From<ServiceError> for ApiError {
                 ApiError::Unprocessable { code, detail }
             }
             ServiceError::Unavailable(cause) => ApiError::Unavailable(cause),
+            ServiceError::StorageUnavailable(cause) => ApiError::StorageUnavailable(cause),
             ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }
@@ -310,6 +327,6 @@ impl From<ServiceError> for ApiError {
 
 impl From<WriteError> for ApiError {
     fn from(error: WriteError) -> Self {
-        ApiError::Internal(anyhow::Error::new(error))
+        ServiceError::from(error).into()
     }
 }

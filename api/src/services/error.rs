@@ -23,6 +23,9 @@ pub enum ServiceError {
     Unprocessable { code: &'static str, detail: String },
     #[error("the database is not reachable")]
     Unavailable(#[source] anyhow::Error),
+    /// The database refuses writes: its disk is full, or it or its file is read-only.
+    #[error("the database cannot store anything at the moment (its storage is full or read-only)")]
+    StorageUnavailable(#[source] anyhow::Error),
     #[error("an internal error occurred")]
     Internal(#[from] anyhow::Error),
 }
@@ -68,12 +71,18 @@ pub fn write_chain(
 
 impl From<sea_orm::DbErr> for ServiceError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if crate::store::storage::is_fault(&error) {
+            return ServiceError::StorageUnavailable(anyhow::Error::new(error));
+        }
         ServiceError::Internal(anyhow::Error::new(error).context("database query failed"))
     }
 }
 
 impl From<crate::store::ingest::WriteError> for ServiceError {
     fn from(error: crate::store::ingest::WriteError) -> Self {
+        if crate::store::storage::is_fault(&error) {
+            return ServiceError::StorageUnavailable(anyhow::Error::new(error));
+        }
         ServiceError::Internal(anyhow::Error::new(error))
     }
 }

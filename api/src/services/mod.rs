@@ -36,6 +36,7 @@ use crate::domain::tombstone::TombstoneKey;
 use crate::store::Backend;
 use crate::store::ingest::{GroupCommit, Writer};
 use crate::store::lookups::Lookups;
+use crate::store::storage::StorageHealth;
 
 /// Shared transactions in flight at once on PostgreSQL: while one waits for its commit to
 /// reach the disk, the next is being written. SQLite has one writer at a time, so one
@@ -83,6 +84,8 @@ pub struct Services {
     pub disclosure: DisclosurePolicy,
     /// Hashes what an erasure leaves behind (`domain::tombstone`).
     pub tombstones: TombstoneKey,
+    /// Whether the database takes writes (readiness).
+    pub storage: StorageHealth,
 }
 
 impl Services {
@@ -91,11 +94,22 @@ impl Services {
         if let Some(key) = &config.pseudonym_key {
             exports::pseudonym::check_configured(key)?;
         }
-        let db = crate::store::db::connect(&config.database_url).await?;
+        let db = crate::store::db::connect(&config.database_url)
+            .await
+            .map_err(|error| {
+                crate::store::storage::explain_connect_error(&config.database_url, error)
+            })?;
         Migrator::up(&db, None)
             .await
             .context("applying database migrations failed")?;
         let share = share_signer(config.share_secret.as_ref().map(Secret::expose))?;
+        // A database that answers but cannot be written would fail every submission.
+        crate::store::storage::probe(&db).await.map_err(|error| {
+            anyhow::anyhow!(
+                "the database is not writable ({}); check its disk space and permissions",
+                error.to_string().trim()
+            )
+        })?;
         let tombstones = erasure::tombstone_key(&db).await?;
         erasure::purge_tombstones(&db).await?;
         let writer = match Backend::of(&db) {
@@ -133,6 +147,7 @@ impl Services {
             last_use: LastUse::default(),
             disclosure: config.disclosure,
             tombstones,
+            storage: StorageHealth::default(),
         }))
     }
 }

@@ -72,7 +72,18 @@ pub async fn store(
             .tombstones
             .marks(&item.firm_ref, item.row.idempotency_key.as_deref());
     }
-    Ok(services.writer.store(items).await?)
+    match services.writer.store(items).await {
+        Ok(outcomes) => {
+            services.storage.wrote();
+            Ok(outcomes)
+        }
+        Err(error) => {
+            if crate::store::storage::is_fault(&error) {
+                services.storage.fault(&error);
+            }
+            Err(error.into())
+        }
+    }
 }
 
 /// Scores a valid submission and prepares the row to store.

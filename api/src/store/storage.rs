@@ -44,6 +44,34 @@ pub fn is_fault(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Explains a failed connection to a SQLite file whose directory cannot be written (SQLite
+/// then cannot create its `-wal` and `-shm` files, and says only "unable to open database
+/// file"). Other errors are returned as they are.
+pub fn explain_connect_error(url: &str, error: anyhow::Error) -> anyhow::Error {
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|path| !path.is_empty() && *path != ":memory:")
+    else {
+        return error;
+    };
+    let dir = match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let probe = dir.join(format!(".readiness-write-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            error
+        }
+        Err(io) => anyhow::anyhow!(
+            "the database is not writable ({}: {io}); check its disk space and permissions",
+            dir.display()
+        ),
+    }
+}
+
 /// Commits one small write: the time of the probe in `storage_probe`.
 pub async fn probe(db: &DatabaseConnection) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
