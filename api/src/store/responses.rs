@@ -164,20 +164,20 @@ async fn by_keys<C: ConnectionTrait>(
     db: &C,
     keys: &[String],
 ) -> Result<HashMap<String, Stored>, DbErr> {
-    let mut found = stored_by_keys(db, keys).await?;
+    // Both forms in one query: no second round trip for the keys that are new.
     let legacy: Vec<(String, String)> = keys
         .iter()
-        .filter(|key| !found.contains_key(*key))
         .filter_map(|key| Some((key.clone(), legacy_form(key)?)))
         .collect();
-    if legacy.is_empty() {
-        return Ok(found);
-    }
-    let forms: Vec<String> = legacy.iter().map(|(_, form)| form.clone()).collect();
-    let mut old = stored_by_keys(db, &forms).await?;
+    let forms: Vec<String> = keys
+        .iter()
+        .cloned()
+        .chain(legacy.iter().map(|(_, form)| form.clone()))
+        .collect();
+    let mut found = stored_by_keys(db, &forms).await?;
     for (key, form) in legacy {
-        if let Some(stored) = old.remove(&form) {
-            found.insert(key, stored);
+        if let Some(stored) = found.remove(&form) {
+            found.entry(key).or_insert(stored);
         }
     }
     Ok(found)

@@ -92,6 +92,8 @@ pub async fn spawn_app_with(
     settings.disclosure_table = DisclosureTable::Unperturbed;
     settings.disclosure_threshold = Some(3);
     configure(&mut settings);
+    // A test may point the server at another database (a second server on the first's).
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings)
         .await
         .expect("build the application");

@@ -8,7 +8,10 @@ use readiness_api::store::entities::response;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::helpers::{FINE_TUNE, Reply, TestApp, answers, assert_problem, create_key, submission};
+use crate::helpers::{
+    Backend, FINE_TUNE, Reply, TestApp, answers, assert_problem, create_key, spawn_app_with,
+    submission,
+};
 
 async fn a_retry_with_the_same_key_and_body_replays_the_original(app: TestApp) {
     let body = submission("acme", answers(&[FINE_TUNE]));
@@ -158,13 +161,38 @@ async fn a_retry_of_a_request_stored_before_scoping_replays_it(app: TestApp) {
         .await
         .unwrap();
 
-    let retry = app.submit(&body, Some("before-upgrade")).await;
+    // A server started after the migration (as every server is) finds the row.
+    let backend = match app.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    let url = app.database_url.clone();
+    let upgraded = spawn_app_with(backend, |settings| settings.database_url = url)
+        .await
+        .unwrap();
+    let send = |body: &Value, path: &str| {
+        upgraded.send(
+            upgraded
+                .client
+                .post(upgraded.url(path))
+                .bearer_auth(&app.collector_key)
+                .header("Idempotency-Key", "before-upgrade")
+                .json(body),
+        )
+    };
+    let retry = send(&body, "/api/v1/surveys/ai-readiness/responses").await;
     assert_eq!(retry.status(), 200);
     assert_eq!(retry.json::<Value>().await.unwrap()["id"], first["id"]);
     let mut item = body.clone();
     item["idempotency_key"] = json!("before-upgrade");
-    let batch: Value = app
-        .submit_batch(&json!({"responses": [item]}))
+    let batch: Value = upgraded
+        .send(
+            upgraded
+                .client
+                .post(upgraded.url("/api/v1/surveys/ai-readiness/responses/batch"))
+                .bearer_auth(&app.collector_key)
+                .json(&json!({"responses": [item]})),
+        )
         .await
         .json()
         .await

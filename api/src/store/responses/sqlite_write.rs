@@ -37,6 +37,10 @@ const STORED_BY_KEY: &str = "SELECT r.id, r.survey_id, r.firm_id, r.answers, r.i
 
 const TOMBSTONE: &str = "SELECT 1 FROM erasure_tombstones WHERE digest = ?1";
 
+/// A range of the unique index on `idempotency_key`: `legacy ` up to `legacy!`.
+const LEGACY_KEYS: &str = "SELECT 1 FROM responses \
+     WHERE idempotency_key >= 'legacy ' AND idempotency_key < 'legacy!' LIMIT 1";
+
 const FIRM_BY_REF: &str =
     "SELECT id, industry, size_band, country, region FROM firms WHERE external_ref = ?1";
 
@@ -80,6 +84,9 @@ pub struct SqliteWriter {
     wal_pages: Arc<AtomicI64>,
     /// Firms this connection has stored or read, with their attributes.
     known_firms: KnownFirms,
+    /// Whether any row has a key from before keys were scoped. No such row is ever written
+    /// again, so when there is none at start, a new key needs one look-up, not two.
+    legacy_keys: bool,
 }
 
 impl SqliteWriter {
@@ -90,10 +97,12 @@ impl SqliteWriter {
         connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        let legacy_keys = connection.prepare(LEGACY_KEYS)?.exists([])?;
         Ok(Self {
             connection,
             wal_pages: Arc::default(),
             known_firms: KnownFirms::default(),
+            legacy_keys,
         })
     }
 
@@ -150,6 +159,7 @@ impl SqliteWriter {
         &mut self,
         groups: &[Vec<NewResponse>],
     ) -> Result<Vec<Result<Vec<Decided>, DbErr>>, Failure> {
+        let legacy = self.legacy_keys;
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -157,7 +167,7 @@ impl SqliteWriter {
         let mut firms = FirmsSeen::new(&self.known_firms);
         let decided = groups
             .iter()
-            .map(|group| decide_group(&transaction, Some(&mut firms), group).map(Ok))
+            .map(|group| decide_group(&transaction, Some(&mut firms), legacy, group).map(Ok))
             .collect::<Result<Vec<_>, Failure>>()?;
         let seen = firms.finish();
         transaction.commit()?;
@@ -172,6 +182,7 @@ impl SqliteWriter {
         groups: &[Vec<NewResponse>],
     ) -> Result<Vec<Result<Vec<Decided>, DbErr>>, Failure> {
         self.known_firms.forget();
+        let legacy = self.legacy_keys;
         let mut transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -179,7 +190,7 @@ impl SqliteWriter {
         for group in groups {
             // Dropping a savepoint without committing it rolls it back.
             let savepoint = transaction.savepoint()?;
-            match decide_group(&savepoint, None, group) {
+            match decide_group(&savepoint, None, legacy, group) {
                 Ok(decided) => {
                     savepoint.commit()?;
                     results.push(Ok(decided));
@@ -252,13 +263,14 @@ fn db_err(error: impl Into<Failure>) -> DbErr {
 fn decide_group(
     connection: &Connection,
     mut firms: Option<&mut FirmsSeen<'_>>,
+    legacy_keys: bool,
     group: &[NewResponse],
 ) -> Result<Vec<Decided>, Failure> {
     group
         .iter()
         .map(|new| {
             if let Some(key) = &new.row.idempotency_key
-                && let Some(stored) = stored_by_key(connection, key)?
+                && let Some(stored) = stored_by_key(connection, key, legacy_keys)?
             {
                 return Ok(Decided::Known(Box::new(compare(&stored, &new.row))));
             }
@@ -398,8 +410,13 @@ fn insert_response(
         ])?)
 }
 
-/// The response stored under this key, or under its form from before keys were scoped.
-fn stored_by_key(connection: &Connection, key: &str) -> Result<Option<Stored>, Failure> {
+/// The response stored under this key, or under its form from before keys were scoped (when
+/// there are such rows).
+fn stored_by_key(
+    connection: &Connection,
+    key: &str,
+    legacy_keys: bool,
+) -> Result<Option<Stored>, Failure> {
     let mut statement = connection.prepare_cached(STORED_BY_KEY)?;
     let mut find = |key: &str| {
         statement
@@ -410,7 +427,7 @@ fn stored_by_key(connection: &Connection, key: &str) -> Result<Option<Stored>, F
     };
     match find(key)? {
         Some(stored) => Ok(Some(stored)),
-        None => match legacy_form(key) {
+        None => match legacy_form(key).filter(|_| legacy_keys) {
             Some(legacy) => find(&legacy),
             None => Ok(None),
         },
