@@ -37,7 +37,8 @@ pub struct ExportArgs {
     /// `all`: every response; `latest`: each firm's latest response in the window.
     #[arg(long, value_enum, default_value_t = BasisArg::All)]
     basis: BasisArg,
-    /// Replace firm references by their keyed hash (HMAC-SHA256).
+    /// Replace firm references and response ids by keyed pseudonyms and cut the times to
+    /// the day (such a file cannot be imported).
     #[arg(long)]
     pseudonymise: bool,
     #[command(flatten)]

@@ -1,9 +1,11 @@
-//! Signed, expiring links to a report page. A token carries the report's query parameters
-//! and an expiry, signed with HMAC-SHA256 under the server's share secret, so the link opens
-//! one report read-only without an API key, and nothing in it can be changed.
+//! Signed, expiring links to a report page. A token carries the link's id, the report's query
+//! parameters and an expiry, signed with HMAC-SHA256 under the server's share secret, so the
+//! link opens one report read-only without an API key, and nothing in it can be changed. The
+//! id names the link's row in the database, which says whether it was revoked.
 //!
 //! Format: `<claims>.<signature>`, both base64url without padding; the claims are the JSON
-//! `{"exp": <unix seconds>, "q": [[name, value], …]}`.
+//! `{"id": "<uuid>", "exp": <unix seconds>, "q": [[name, value], …]}`. A token without an id
+//! (made before links had rows) is not genuine.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +13,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use uuid::Uuid;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -52,9 +55,10 @@ pub enum ShareError {
     Expired(DateTime<Utc>),
 }
 
-/// What a genuine token grants: one report, until `expires_at`.
+/// What a genuine token grants: one report, until `expires_at`, unless link `id` is revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedReport {
+    pub id: Uuid,
     pub query: Vec<(String, String)>,
     pub expires_at: DateTime<Utc>,
 }
@@ -62,6 +66,7 @@ pub struct SharedReport {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Claims {
+    id: Uuid,
     exp: i64,
     q: Vec<(String, String)>,
 }
@@ -96,9 +101,10 @@ impl ShareSigner {
         mac
     }
 
-    /// A token for `query` that expires at `expires_at` (to the second).
-    pub fn sign(&self, query: &[(String, String)], expires_at: DateTime<Utc>) -> String {
+    /// A token for link `id` on `query` that expires at `expires_at` (to the second).
+    pub fn sign(&self, id: Uuid, query: &[(String, String)], expires_at: DateTime<Utc>) -> String {
         let claims = Claims {
+            id,
             exp: expires_at.timestamp(),
             q: query.to_vec(),
         };
@@ -126,6 +132,7 @@ impl ShareSigner {
             return Err(ShareError::Expired(expires_at));
         }
         Ok(SharedReport {
+            id: claims.id,
             query: claims.q,
             expires_at,
         })
@@ -155,8 +162,10 @@ mod tests {
     fn a_signed_token_opens_until_it_expires() {
         let now = Utc::now();
         let expires = now + Duration::hours(1);
-        let token = signer().sign(&query(), expires);
+        let id = Uuid::new_v4();
+        let token = signer().sign(id, &query(), expires);
         let shared = signer().verify(&token, now).unwrap();
+        assert_eq!(shared.id, id);
         assert_eq!(shared.query, query());
         assert_eq!(shared.expires_at.timestamp(), expires.timestamp());
         assert_eq!(
@@ -168,10 +177,12 @@ mod tests {
     #[test]
     fn altered_foreign_and_garbage_tokens_are_invalid() {
         let now = Utc::now();
-        let token = signer().sign(&query(), now + Duration::hours(1));
+        let id = Uuid::new_v4();
+        let token = signer().sign(id, &query(), now + Duration::hours(1));
         let (claims, signature) = token.split_once('.').unwrap();
         let forged_claims = URL_SAFE_NO_PAD.encode(
             serde_json::to_vec(&Claims {
+                id,
                 exp: (now + Duration::days(365)).timestamp(),
                 q: query(),
             })
@@ -182,7 +193,7 @@ mod tests {
             format!("{forged_claims}.{signature}"),
             format!("{claims}.{}", &signature[1..]),
             format!("{claims}x.{signature}"),
-            other.sign(&query(), now + Duration::hours(1)),
+            other.sign(id, &query(), now + Duration::hours(1)),
             "garbage".to_owned(),
             String::new(),
             ".".to_owned(),
@@ -196,15 +207,33 @@ mod tests {
     }
 
     #[test]
+    fn a_token_without_an_id_is_invalid() {
+        let now = Utc::now();
+        let claims = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&serde_json::json!({
+                "exp": (now + Duration::hours(1)).timestamp(),
+                "q": query(),
+            }))
+            .unwrap(),
+        );
+        let signature = URL_SAFE_NO_PAD.encode(signer().signature(&claims).finalize().into_bytes());
+        assert_eq!(
+            signer().verify(&format!("{claims}.{signature}"), now),
+            Err(ShareError::Invalid)
+        );
+    }
+
+    #[test]
     fn a_short_secret_is_refused_and_random_secrets_differ() {
         assert_eq!(
             ShareSigner::new(b"short").unwrap_err(),
             SecretError::TooShort
         );
         let now = Utc::now();
-        let token = ShareSigner::random()
-            .unwrap()
-            .sign(&query(), now + Duration::hours(1));
+        let token =
+            ShareSigner::random()
+                .unwrap()
+                .sign(Uuid::new_v4(), &query(), now + Duration::hours(1));
         assert_eq!(
             ShareSigner::random().unwrap().verify(&token, now),
             Err(ShareError::Invalid)

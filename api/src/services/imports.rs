@@ -4,7 +4,8 @@
 //! instrument version, `submitted_at`) and scored by the rubric again; the tier, blockers and
 //! scores in the file are derived columns and are not read. The exported `response_id` becomes
 //! the stored id, so importing a file twice stores nothing twice. A row that fails goes to
-//! the rejects file with its line number and the reasons.
+//! the rejects file with its line number and the reasons. Rows of a pseudonymised export are
+//! refused (their response ids are pseudonyms, see `exports::pseudonym`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,6 +18,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::exports::layout::{ANSWER_PREFIX, LEADING, TRAILING};
+use super::exports::pseudonym::is_response_pseudonym;
 use super::exports::spreadsheet::{neutralise, restore};
 use crate::domain::Submission;
 use crate::domain::submission::to_stored_precision;
@@ -26,6 +28,12 @@ use crate::services::submissions::{Source, new_response};
 use crate::store::responses::{NewResponse, ResponseStore, Stored};
 use crate::store::surveys::SurveyQuery;
 use crate::store::tombstones::TombstoneStore;
+
+/// Why a row of a pseudonymised export is refused: its firms would come back as new firms
+/// under their pseudonyms, beside the real ones, and be counted twice.
+pub const PSEUDONYMISED: &str = "`response_id` is a pseudonym: a pseudonymised export cannot \
+                                 be imported (its firms would be stored again under their \
+                                 pseudonyms); import an export made without `pseudonymise`";
 
 /// Valid rows stored per transaction.
 pub const IMPORT_BATCH: usize = 1_000;
@@ -274,6 +282,9 @@ impl<W: Write> Run<'_, W> {
                 None
             }
         };
+        if id.is_some_and(is_response_pseudonym) {
+            problems.push(PSEUDONYMISED.to_owned());
+        }
         let survey = match cells.get("survey") {
             Some(Value::String(slug)) => Some(slug.clone()),
             _ => {

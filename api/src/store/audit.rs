@@ -29,6 +29,7 @@ pub mod action {
     pub const SURVEY_SET_PUBLIC: &str = "survey.set_public";
     pub const POPULATION_SAVE: &str = "population.save";
     pub const REPORT_SHARE: &str = "report.share";
+    pub const REPORT_SHARE_REVOKE: &str = "report.share_revoke";
 }
 
 /// Which events to read: newest first, strictly older than `before_id`.

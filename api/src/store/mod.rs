@@ -16,6 +16,7 @@ pub mod populations;
 pub mod report_rows;
 pub mod responses;
 pub mod secrets;
+pub mod share_links;
 pub mod sqlite_values;
 pub mod storage;
 pub mod surveys;

@@ -135,6 +135,16 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
         .await
         .unwrap();
     let shared_url = share["url"].as_str().unwrap().to_owned();
+    let sacrificial_share: Value = app
+        .client
+        .post(app.url("/api/v1/reports/share"))
+        .bearer_auth(&app.analyst_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     let single = submission("m-single", answers(&[]));
     let batch = json!({"responses": [submission("m-batch", answers(&[]))]});
@@ -234,6 +244,16 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
             [401, 401, 401, 401, 401, 403, 201, 201, 201],
         ),
         case(Method::GET, &shared_url, None, PUBLIC),
+        case(Method::GET, "/api/v1/reports/shares", None, ADMIN_ONLY),
+        case(
+            Method::DELETE,
+            &format!(
+                "/api/v1/reports/shares/{}",
+                sacrificial_share["id"].as_str().unwrap()
+            ),
+            None,
+            [401, 401, 401, 401, 401, 403, 403, 403, 204],
+        ),
         case(
             Method::GET,
             "/api/v1/exports/responses?format=ndjson",
@@ -287,6 +307,16 @@ async fn refusals_do_not_tell_whether_a_resource_exists(app: TestApp) {
         .await
         .unwrap();
     let known_key = create_key(&app.db, "known", Role::Collector).await.key.id;
+    let known_share: Value = app
+        .client
+        .post(app.url("/api/v1/reports/share"))
+        .bearer_auth(&app.analyst_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let unknown = GeneratedKey::generate().unwrap().token();
     // Method, an existing and a missing resource, a body, and a key of a role that is refused.
     let collector = app.collector_key.as_str();
@@ -312,6 +342,16 @@ async fn refusals_do_not_tell_whether_a_resource_exists(app: TestApp) {
             "/api/v1/keys/0192f0c1-0000-7000-8000-000000000000".to_owned(),
             None,
             collector,
+        ),
+        (
+            Method::DELETE,
+            format!(
+                "/api/v1/reports/shares/{}",
+                known_share["id"].as_str().unwrap()
+            ),
+            "/api/v1/reports/shares/0192f0c1-0000-7000-8000-000000000000".to_owned(),
+            None,
+            analyst,
         ),
         (
             Method::POST,

@@ -354,56 +354,170 @@ async fn filters_select_versions_windows_and_each_firms_latest_response(app: Tes
     assert!(rows.is_empty());
 }
 
-async fn pseudonyms_replace_firm_refs_and_are_stable(app: TestApp) {
+/// Every row of an export in `format`, each cell as NDJSON types it (CSV cells as strings).
+async fn export_rows(app: &TestApp, query: &str, format: &str) -> Vec<Map<String, Value>> {
+    let query = format!("format={format}&{query}");
+    match format {
+        "csv" => {
+            let (header, rows) =
+                parse_csv(&export_bytes(app, &query, "text/csv; charset=utf-8").await);
+            rows.into_iter()
+                .map(|row| {
+                    header
+                        .iter()
+                        .cloned()
+                        .zip(row.into_iter().map(Value::String))
+                        .collect()
+                })
+                .collect()
+        }
+        "ndjson" => parse_ndjson(&export_bytes(app, &query, "application/x-ndjson").await),
+        _ => parse_parquet(export_bytes(app, &query, "application/vnd.apache.parquet").await),
+    }
+}
+
+/// The columns a pseudonymised export changes.
+const PSEUDONYMISED: [&str; 4] = ["response_id", "firm_ref", "submitted_at", "received_at"];
+
+async fn pseudonymised_exports_hold_no_refs_ids_or_times_of_day(app: TestApp) {
     let ids = seed(&app).await;
-    let refs = |rows: &[Map<String, Value>]| -> Vec<String> {
-        rows.iter()
-            .map(|r| r["firm_ref"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    let first = parse_ndjson(
-        &export_bytes(
-            &app,
-            "format=ndjson&pseudonymise=true",
-            "application/x-ndjson",
-        )
-        .await,
-    );
-    let second = parse_ndjson(
-        &export_bytes(
-            &app,
-            "format=ndjson&pseudonymise=true",
-            "application/x-ndjson",
-        )
-        .await,
-    );
-    let pseudonyms = refs(&first);
-    assert_eq!(pseudonyms, refs(&second), "stable between exports");
-    assert_eq!(pseudonyms.len(), ids.len());
-    for (pseudonym, real) in pseudonyms.iter().zip(["f1", "f2", "f1", "f3, \"quoted\""]) {
-        assert_ne!(pseudonym, real);
-        assert_eq!(pseudonym.len(), 64);
-        assert!(pseudonym.chars().all(|c| c.is_ascii_hexdigit()));
-    }
-    assert_eq!(pseudonyms[0], pseudonyms[2], "one firm, one pseudonym");
-    assert_ne!(pseudonyms[0], pseudonyms[1]);
-    // Everything else is unchanged.
+    let refs = ["f1", "f2", "f1", "f3, \"quoted\""];
     let plain = parse_ndjson(&export_bytes(&app, "format=ndjson", "application/x-ndjson").await);
-    for (pseudonymised, plain) in first.iter().zip(&plain) {
-        let mut pseudonymised = pseudonymised.clone();
-        pseudonymised.insert("firm_ref".into(), plain["firm_ref"].clone());
-        assert_eq!(&pseudonymised, plain);
-    }
-    // The key was generated once and kept in the database, so a restarted server or
-    // another replica derives the same pseudonyms.
+    // The first pseudonymised export generates the key.
+    export_rows(&app, "pseudonymise=true", "ndjson").await;
     let stored = server_secret::Entity::find_by_id("pseudonym_key")
         .one(&app.db)
         .await
         .unwrap()
         .expect("the generated key is stored");
     assert_eq!(stored.value.len(), 64);
+    // The key was generated once and kept in the database, so a restarted server or
+    // another replica derives the same pseudonyms.
     let replica = Pseudonymiser::new(&stored.value).unwrap();
-    assert_eq!(pseudonyms[1], replica.pseudonym("f2"));
+    let mut first_ids: Option<Vec<Value>> = None;
+    for format in ["csv", "ndjson", "parquet"] {
+        let rows = export_rows(&app, "pseudonymise=true", format).await;
+        let again = export_rows(&app, "pseudonymise=true", format).await;
+        assert_eq!(rows, again, "{format}: stable between exports");
+        assert_eq!(rows.len(), ids.len(), "{format}");
+        for (index, row) in rows.iter().enumerate() {
+            // No cell holds a firm reference or a response id, whole or in part.
+            for (column, cell) in row {
+                let text = cell.to_string();
+                for id in &ids {
+                    assert!(!text.contains(id.as_str()), "{format} {column}: {text}");
+                }
+                assert!(
+                    !refs.iter().any(|r| cell.as_str() == Some(r)),
+                    "{format} {column}: {text}"
+                );
+            }
+            let firm = row["firm_ref"].as_str().unwrap();
+            assert_eq!(firm, replica.pseudonym(refs[index]), "{format}");
+            assert_eq!(firm.len(), 64);
+            let response_id = row["response_id"].as_str().unwrap();
+            let real = uuid::Uuid::parse_str(&ids[index]).unwrap();
+            assert_eq!(
+                response_id,
+                replica.response_id(real).to_string(),
+                "{format}"
+            );
+            assert_eq!(
+                uuid::Uuid::parse_str(response_id)
+                    .unwrap()
+                    .get_version_num(),
+                8
+            );
+            // The two pseudonyms cannot be matched: the response's is not the firm-style
+            // hash of the id.
+            assert!(
+                !replica
+                    .pseudonym(&ids[index])
+                    .starts_with(&response_id[..8])
+            );
+            // Times are cut to the day (midnight UTC) of the real ones.
+            for column in ["submitted_at", "received_at"] {
+                let day = &plain[index][column].as_str().unwrap()[..10];
+                assert_eq!(
+                    row[column].as_str().unwrap(),
+                    format!("{day}T00:00:00Z"),
+                    "{format} {column}"
+                );
+            }
+            // Everything else is as in the plain export.
+            if format == "ndjson" {
+                let mut rest = row.clone();
+                let mut expected = plain[index].clone();
+                for column in PSEUDONYMISED {
+                    rest.remove(column);
+                    expected.remove(column);
+                }
+                assert_eq!(rest, expected);
+            }
+        }
+        let response_ids: Vec<Value> = rows.iter().map(|r| r["response_id"].clone()).collect();
+        match &first_ids {
+            Some(first) => assert_eq!(&response_ids, first, "{format}: the same in every format"),
+            None => first_ids = Some(response_ids),
+        }
+        assert_eq!(
+            rows[0]["firm_ref"], rows[2]["firm_ref"],
+            "one firm, one pseudonym"
+        );
+        assert_ne!(rows[0]["firm_ref"], rows[1]["firm_ref"]);
+        assert_ne!(rows[0]["response_id"], rows[2]["response_id"]);
+    }
+    // A pseudonymous id opens no response.
+    let pseudonym = first_ids.unwrap()[1].as_str().unwrap().to_owned();
+    assert_problem(
+        app.get_as(&app.analyst_key, &format!("/api/v1/responses/{pseudonym}"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+/// An import refuses every row of a pseudonymised export (CSV and NDJSON alike): its firms
+/// would come back a second time under their pseudonyms.
+async fn a_pseudonymised_export_is_not_imported(app: TestApp) {
+    seed(&app).await;
+    for (format, query, content_type) in [
+        (
+            ImportFormat::Csv,
+            "format=csv&pseudonymise=true",
+            "text/csv; charset=utf-8",
+        ),
+        (
+            ImportFormat::Ndjson,
+            "format=ndjson&pseudonymise=true",
+            "application/x-ndjson",
+        ),
+    ] {
+        let file = export_bytes(&app, query, content_type).await;
+        let (summary, rejects) = import_into(&app, &file, format).await;
+        assert_eq!(
+            summary,
+            ImportSummary {
+                read: 4,
+                stored: 0,
+                already_present: 0,
+                rejected: 4
+            },
+            "{format:?}"
+        );
+        let (_, rows) = parse_csv(rejects.as_bytes());
+        assert_eq!(rows.len(), 4);
+        for row in rows {
+            assert_eq!(
+                row[2],
+                readiness_api::services::imports::PSEUDONYMISED,
+                "{format:?}"
+            );
+        }
+    }
+    assert_eq!(app.response_rows().await, 4);
+    assert_eq!(app.firm_rows().await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -711,7 +825,8 @@ crate::on_both_databases!(
     csv_holds_one_row_per_response_with_every_column,
     ndjson_and_parquet_hold_the_same_rows_with_types,
     filters_select_versions_windows_and_each_firms_latest_response,
-    pseudonyms_replace_firm_refs_and_are_stable,
+    pseudonymised_exports_hold_no_refs_ids_or_times_of_day,
+    a_pseudonymised_export_is_not_imported,
     bad_parameters_are_named_and_roles_are_enforced,
     an_export_imports_into_a_fresh_database_unchanged,
     import_rejects_bad_rows_with_their_line_and_reason,

@@ -399,9 +399,11 @@ async fn share_links_are_checked_and_refused_alike(app: TestApp) {
     let mut altered = claims.to_owned().into_bytes();
     altered[3] = if altered[3] == b'A' { b'B' } else { b'A' };
     let altered = String::from_utf8(altered).unwrap();
-    let foreign = ShareSigner::random()
-        .unwrap()
-        .sign(&[], Utc::now() + Duration::hours(1));
+    let foreign = ShareSigner::random().unwrap().sign(
+        link["id"].as_str().unwrap().parse().unwrap(),
+        &[],
+        Utc::now() + Duration::hours(1),
+    );
     let mut bodies = Vec::new();
     for bad in [
         format!("{altered}.{signature}"),
@@ -437,15 +439,25 @@ async fn an_expired_link_is_gone(backend: Backend) {
     else {
         return;
     };
+    let link = create_share(&app, "?by=size_band").await;
+    let id: uuid::Uuid = link["id"].as_str().unwrap().parse().unwrap();
     let signer = ShareSigner::new(SECRET.as_bytes()).unwrap();
     let pairs = [("by".to_owned(), "size_band".to_owned())];
-    let expired = signer.sign(&pairs, Utc::now() - Duration::seconds(1));
+    let expired = signer.sign(id, &pairs, Utc::now() - Duration::seconds(1));
     let response = app.get(&format!("/api/v1/reports/shared/{expired}")).await;
     let problem = assert_problem(response, 410, "share_link_expired").await;
     assert!(problem["detail"].as_str().unwrap().contains("expired"));
     // The same secret, unexpired: the configured secret signs links the server opens.
-    let fresh = signer.sign(&pairs, Utc::now() + Duration::hours(1));
+    let fresh = signer.sign(id, &pairs, Utc::now() + Duration::hours(1));
     html(app.get(&format!("/api/v1/reports/shared/{fresh}")).await).await;
+    // A genuine signature is not enough: a link the server never issued has no row.
+    let unissued = signer.sign(
+        uuid::Uuid::new_v4(),
+        &pairs,
+        Utc::now() + Duration::hours(1),
+    );
+    let response = app.get(&format!("/api/v1/reports/shared/{unissued}")).await;
+    assert_problem(response, 404, "not_found").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ mod operations;
 mod populations;
 mod reports;
 mod rubric;
+mod share_links;
 mod submit;
 mod survey_versions;
 mod surveys;

@@ -241,9 +241,7 @@ async fn produce(
         }
         rows_written += rows.len() as u64;
         if let Some(pseudonymiser) = &pseudonymiser {
-            for row in &mut rows {
-                row.firm_ref = pseudonymiser.pseudonym(&row.firm_ref);
-            }
+            rows.iter_mut().for_each(|row| pseudonymiser.apply(row));
         }
         // Encoding is CPU work: it runs off the async threads.
         let (returned, bytes) = tokio::task::spawn_blocking(move || {

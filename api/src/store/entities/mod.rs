@@ -7,4 +7,5 @@ pub mod firm;
 pub mod population;
 pub mod response;
 pub mod server_secret;
+pub mod share_link;
 pub mod survey;

@@ -22,9 +22,11 @@ pub struct ExportParamsDoc {
     /// response in the window, as the reports count them.
     #[param(inline)]
     basis: Option<BasisParam>,
-    /// Replace each firm reference by its keyed hash (HMAC-SHA256, 64 hex digits): the same
-    /// firm gets the same pseudonym in every export, and it cannot be traced back without
-    /// the key.
+    /// Replace each firm reference by its keyed hash (HMAC-SHA256, 64 hex digits) and each
+    /// response id by a keyed pseudonym (a version-8 UUID, under a key of its own), and cut
+    /// `submitted_at` and `received_at` to the day (midnight UTC): the same firm and response
+    /// get the same pseudonyms in every export, and they cannot be traced back without the
+    /// key. `readiness import` refuses such a file.
     #[param(default = false)]
     pseudonymise: Option<bool>,
 }

@@ -3,6 +3,7 @@
 pub mod page;
 pub mod params;
 pub mod share;
+pub mod shares;
 pub mod views;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,5 +15,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(views::blockers_report)
         .service(page::readiness_page)
         .service(share::create_share)
-        .service(share::open_shared);
+        .service(share::open_shared)
+        .service(shares::list_shares)
+        .service(shares::revoke_share);
 }

@@ -1,5 +1,6 @@
 //! Share links to the report page: `POST /api/v1/reports/share` signs the parameters and an
-//! expiry; `GET /api/v1/reports/shared/{token}` opens the page without a key until then.
+//! expiry; `GET /api/v1/reports/shared/{token}` opens the page without a key until then,
+//! unless the link or the key that made it was revoked (`shares.rs` lists and revokes links).
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
@@ -10,13 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::page::html_response;
 use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, query_pointer};
-use crate::domain::share_token::ShareError;
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::middleware::request_id::RequestId;
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::report_page::Access;
+use crate::services::reports::share::Refusal;
 use crate::services::reports::{page as report_page, share};
 
 /// A link lives this long unless `expires_in` says otherwise.
@@ -37,6 +38,8 @@ pub struct ShareParamsDoc {
 /// A link that opens the report page read-only, without a key, until it expires.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SharedLink {
+    /// The link's id, by which an admin can revoke it.
+    pub id: uuid::Uuid,
     /// Path of the page, relative to the server; it carries its own signature.
     #[schema(example = "/api/v1/reports/shared/eyJleHAiOjE3OTg3NjE2MDAsInEiOltdfQ.c2lnbmF0dXJl")]
     pub url: String,
@@ -50,7 +53,9 @@ pub struct SharedLink {
 /// read-only, without a key, until `expires_at`. The link carries the parameters and the
 /// expiry signed with the server's share secret (`share_secret`), never a key. Without a
 /// configured secret, links stop working when the server restarts and do not open on other
-/// replicas. Recorded in the audit log as `report.share`.
+/// replicas. The link stops working before then if an admin revokes it
+/// (`DELETE /reports/shares/{id}`) or the key that made it is revoked or expires. Recorded in
+/// the audit log as `report.share`.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -89,16 +94,18 @@ pub async fn create_share(
         &state,
         &params,
         expires_in,
+        analyst.principal.key_id,
         &analyst.principal.audit_context(&request_id.0),
     )
     .await?;
-    let (url, expires_at) = (
-        format!("/api/v1/reports/shared/{}", link.token),
-        link.expires_at,
-    );
+    let url = format!("/api/v1/reports/shared/{}", link.token);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, url.clone()))
-        .json(SharedLink { url, expires_at }))
+        .json(SharedLink {
+            id: link.id,
+            url,
+            expires_at: link.expires_at,
+        }))
 }
 
 fn parse_expires_in(pairs: &[(String, String)]) -> Result<i64, FieldProblem> {
@@ -125,14 +132,16 @@ fn parse_expires_in(pairs: &[(String, String)]) -> Result<i64, FieldProblem> {
 ///
 /// Needs no key: the link itself grants read-only access to one report until it expires.
 /// Every link that is not genuine (malformed, altered, or signed with another secret) gets
-/// the same `404`; a genuine link past its expiry gets `410`.
+/// the same `404`; a genuine link past its expiry gets `410` with the code
+/// `share_link_expired`, and one that an admin revoked, or whose key was revoked or has
+/// expired, `410` with the code `share_link_revoked`.
 #[utoipa::path(
     tag = "reports",
     params(("token" = String, Path, description = "The signed token of a share link")),
     responses(
         (status = 200, description = "The report page (no scripts, no outside resources)", body = String, content_type = "text/html"),
         (status = 404, description = "No such link: malformed, altered or signed elsewhere", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "The link has expired", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The link has expired (`share_link_expired`), or it or the key that made it was revoked (`share_link_revoked`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The linked parameters no longer resolve (e.g. the population margins were removed)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -141,19 +150,29 @@ pub async fn open_shared(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let shared = state
-        .share
-        .verify(&token, Utc::now())
-        .map_err(|error| match error {
-            ShareError::Invalid => ApiError::NotFound("no such shared report".to_owned()),
-            ShareError::Expired(at) => ApiError::Gone {
-                code: "share_link_expired",
-                detail: format!(
-                    "this share link expired at {}; ask for a new one",
-                    at.to_rfc3339()
-                ),
-            },
-        })?;
+    let shared =
+        share::open(&state, &token, Utc::now())
+            .await?
+            .map_err(|refusal| match refusal {
+                Refusal::NotFound => ApiError::NotFound("no such shared report".to_owned()),
+                Refusal::Expired(at) => ApiError::Gone {
+                    code: "share_link_expired",
+                    detail: format!(
+                        "this share link expired at {}; ask for a new one",
+                        at.to_rfc3339()
+                    ),
+                },
+                Refusal::Revoked => ApiError::Gone {
+                    code: "share_link_revoked",
+                    detail: "this share link was revoked; ask for a new one".to_owned(),
+                },
+                Refusal::KeyRevoked => ApiError::Gone {
+                    code: "share_link_revoked",
+                    detail: "the key that made this share link was revoked or has expired; ask \
+                         for a new one"
+                        .to_owned(),
+                },
+            })?;
     let params = ReportQuery::parse(&shared.query, true, state.disclosure.min_cell())?;
     let page = report_page::serve(
         &state.services,
