@@ -12,6 +12,7 @@ mod m20261128_000004_server_secrets;
 mod m20261129_000001_key_rate_limits;
 mod m20261129_000002_sqlite_drops_firm_index;
 mod m20261204_000001_firm_record_keys;
+mod m20261210_000001_audit_client_request_id;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_key_rate_limits::Migration),
             Box::new(m20261129_000002_sqlite_drops_firm_index::Migration),
             Box::new(m20261204_000001_firm_record_keys::Migration),
+            Box::new(m20261210_000001_audit_client_request_id::Migration),
         ]
     }
 }

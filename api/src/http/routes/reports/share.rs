@@ -89,7 +89,7 @@ pub async fn create_share(
         &state,
         &params,
         expires_in,
-        &analyst.principal.audit_context(&request_id.0),
+        &request_id.audit_context(&analyst.principal),
     )
     .await?;
     let (url, expires_at) = (
