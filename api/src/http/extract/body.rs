@@ -9,6 +9,7 @@ use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::{FromRequest, HttpRequest};
 use serde_json::Value;
 
+use super::checked_json::CheckedJson;
 use crate::http::problem::ApiError;
 
 /// A single submission body may be at most 64 KiB.
@@ -30,8 +31,15 @@ impl<const LIMIT: usize> FromRequest for Json<LIMIT> {
         let is_json = |mime: actix_web::mime::Mime| {
             mime.subtype() == actix_web::mime::JSON || mime.suffix() == Some(actix_web::mime::JSON)
         };
-        let body = JsonBody::<Value>::new(req, payload, Some(&is_json), true).limit(LIMIT);
-        Box::pin(async move { body.await.map(Json).map_err(json_error) })
+        let body = JsonBody::<CheckedJson>::new(req, payload, Some(&is_json), true).limit(LIMIT);
+        Box::pin(async move {
+            let checked = body.await.map_err(json_error)?;
+            if checked.problems.is_empty() {
+                Ok(Json(checked.value))
+            } else {
+                Err(ApiError::validation(checked.problems))
+            }
+        })
     }
 }
 
