@@ -22,6 +22,8 @@ pub use crate::domain::secret::{MASK, Secret};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://readiness.db?mode=rwc";
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long a request body may take to arrive by default.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default rate limit per key and per client address.
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
 
@@ -51,6 +53,8 @@ pub struct Settings {
     pub disclosure_table: DisclosureTable,
     /// The smallest published cell, in firms; `None` = what the table implies.
     pub disclosure_threshold: Option<u64>,
+    /// How long a request body may take to arrive, from when the request reaches the server.
+    pub body_timeout: Duration,
 }
 
 /// The default perturbation table: at most 2 off, unbiased, never a 1 or a 2, so that a
@@ -81,6 +85,7 @@ impl Settings {
             group_commit: GroupCommit::default(),
             disclosure_table: DisclosureTable::Shipped(DEFAULT_DISCLOSURE_TABLE.to_owned()),
             disclosure_threshold: None,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 
@@ -111,6 +116,35 @@ impl Settings {
             Arc::new(table),
             self.disclosure_threshold,
         ))
+    }
+
+    /// Checks what can be checked without the database, so that a bad setting is refused
+    /// before anything is touched: the worker count, the listen address, the lengths of the
+    /// secrets and the disclosure policy. The message names the setting.
+    pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.workers != Some(0), "workers must be at least 1");
+        anyhow::ensure!(
+            !self.body_timeout.is_zero(),
+            "body_timeout_secs must be at least 1"
+        );
+        let resolved = std::net::ToSocketAddrs::to_socket_addrs(self.bind.as_str())
+            .map(|mut addresses| addresses.next().is_some());
+        anyhow::ensure!(
+            matches!(resolved, Ok(true)),
+            "bind `{}` is not an address to listen on such as 127.0.0.1:8080",
+            self.bind
+        );
+        if let Some(secret) = &self.share_secret {
+            anyhow::ensure!(
+                secret.expose().len() >= crate::domain::share_token::MIN_SECRET_BYTES,
+                "share_secret must be at least {} bytes long",
+                crate::domain::share_token::MIN_SECRET_BYTES
+            );
+        }
+        if let Some(key) = &self.pseudonym_key {
+            crate::services::exports::pseudonym::check_configured(key)?;
+        }
+        self.disclosure().map(|_| ())
     }
 
     /// What the services need of these settings.
@@ -163,6 +197,10 @@ impl Settings {
                 .find_map(|l| l.disclosure_table.clone())
                 .map_or(defaults.disclosure_table, DisclosureTable::Shipped),
             disclosure_threshold: layers.iter().find_map(|l| l.disclosure_threshold),
+            body_timeout: layers
+                .iter()
+                .find_map(|l| l.body_timeout_secs)
+                .map_or(defaults.body_timeout, Duration::from_secs),
         }
     }
 
@@ -189,6 +227,7 @@ impl Settings {
                 DisclosureTable::Unperturbed => None,
             },
             disclosure_threshold: self.disclosure_threshold,
+            body_timeout_secs: Some(self.body_timeout.as_secs()),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -222,6 +261,8 @@ pub struct SettingsLayer {
     pub disclosure_table: Option<String>,
     /// The smallest published cell, in firms.
     pub disclosure_threshold: Option<u64>,
+    /// How long a request body may take to arrive, in seconds.
+    pub body_timeout_secs: Option<u64>,
 }
 
 impl SettingsLayer {
@@ -229,7 +270,20 @@ impl SettingsLayer {
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+        toml::from_str(&text).map_err(|error| {
+            // toml's own message spans several lines (a snippet of the file); one line here.
+            let at = error.span().map_or_else(String::new, |span| {
+                let before = text.get(..span.start).unwrap_or_default();
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+                format!(" at line {line}, column {column}")
+            });
+            anyhow::anyhow!(
+                "invalid config file {}{at}: {}",
+                path.display(),
+                error.message().trim().replace('\n', " ")
+            )
+        })
     }
 }
 
@@ -299,6 +353,24 @@ mod tests {
             Some("from-the-file")
         );
         assert_eq!(Settings::layered(&[]).pseudonym_key, None);
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_by_name() {
+        let refused = |change: fn(&mut Settings)| {
+            let mut settings = Settings::default();
+            change(&mut settings);
+            settings
+                .check()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(Settings::default().check().is_ok());
+        assert!(refused(|s| s.workers = Some(0)).contains("workers"));
+        assert!(refused(|s| s.bind = "nonsense".to_owned()).contains("bind `nonsense`"));
+        assert!(refused(|s| s.share_secret = Some(Secret::new("short"))).contains("share_secret"));
+        assert!(refused(|s| s.disclosure_threshold = Some(1)).contains("disclosure_threshold"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod m20261129_000002_sqlite_drops_firm_index;
 mod m20261204_000001_firm_record_keys;
 mod m20261205_000001_scoped_keys_and_tombstones;
 mod m20261205_000002_share_links;
+mod m20261205_000003_audit_client_request_id;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_firm_record_keys::Migration),
             Box::new(m20261205_000001_scoped_keys_and_tombstones::Migration),
             Box::new(m20261205_000002_share_links::Migration),
+            Box::new(m20261205_000003_audit_client_request_id::Migration),
         ]
     }
 }

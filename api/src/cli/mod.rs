@@ -145,8 +145,12 @@ pub struct PseudonymArgs {
     pub pseudonym_key: Option<String>,
 }
 
+/// The config file's layer; a file that cannot be read or parsed is a usage error.
 pub fn file_layer(path: Option<&std::path::Path>) -> anyhow::Result<SettingsLayer> {
-    path.map_or_else(|| Ok(SettingsLayer::default()), SettingsLayer::from_file)
+    path.map_or_else(
+        || Ok(SettingsLayer::default()),
+        |path| SettingsLayer::from_file(path).map_err(|error| usage(format!("{error:#}"))),
+    )
 }
 
 /// Parses the command line and runs the verb; errors are one line on standard error.
@@ -163,6 +167,17 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(error)
+            if error.use_stderr()
+                && error.kind()
+                    != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            // clap adds a blank line and a pointer to --help; one line is easier to log.
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or("error: invalid usage");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));

@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// those already waiting [default: 0]
     #[arg(long, env = "READINESS_GROUP_COMMIT_WAIT_US", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     group_commit_wait_us: Option<u64>,
+    /// Seconds a request body may take to arrive; a slower body is cut with 408 [default: 30]
+    #[arg(long, env = "READINESS_BODY_TIMEOUT_SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout_secs: Option<u64>,
     #[command(flatten)]
     pub pseudonym: PseudonymArgs,
     #[command(flatten)]
@@ -63,6 +66,7 @@ impl ServeArgs {
                 .group_commit_max_items
                 .and_then(|n| usize::try_from(n).ok()),
             group_commit_wait_us: self.group_commit_wait_us,
+            body_timeout_secs: self.body_timeout_secs,
             ..self.disclosure.layer()
         };
         let file = file_layer(self.database.config.as_deref())?;
@@ -70,8 +74,12 @@ impl ServeArgs {
     }
 }
 
+/// Settings that cannot work are a usage error, refused before the database is touched.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
+    settings
+        .check()
+        .map_err(|error| super::usage(format!("{error:#}")))?;
     telemetry::init(settings.log_format, "info");
     let app = Application::build(settings).await?;
     tracing::info!(port = app.port(), "readiness is listening");

@@ -48,7 +48,7 @@ impl FirmProfile {
 
     /// Parses the `firm` object; every problem is reported, with pointers under `base`.
     pub fn parse(value: Option<&Value>, base: &str) -> Result<Self, Vec<FieldProblem>> {
-        let pointer = |field: &str| format!("{base}/{field}");
+        let pointer = |field: &str| super::pointer::child(base, field);
         let Some(object) = value.and_then(Value::as_object) else {
             let message = if value.is_some() {
                 "must be an object with ref, industry, size_band, country and optional region"
@@ -109,9 +109,18 @@ fn check_ref(value: &str) -> Result<String, String> {
         Err(format!("must be at most {MAX_REF_CHARS} characters"))
     } else if value.chars().any(char::is_control) {
         Err("must not contain control characters".to_owned())
+    } else if value.chars().any(is_format_character) {
+        Err("must not contain invisible format characters (Unicode category Cf, such as bidirectional overrides or zero-width spaces)".to_owned())
+    } else if !unicode_normalization::is_nfkc(value) {
+        Err("must not contain compatibility characters such as full-width letters; send them in their plain form (Unicode NFKC)".to_owned())
     } else {
         Ok(value.to_owned())
     }
+}
+
+fn is_format_character(c: char) -> bool {
+    unicode_general_category::get_general_category(c)
+        == unicode_general_category::GeneralCategory::Format
 }
 
 fn check_industry(value: &str) -> Result<String, String> {
@@ -165,21 +174,16 @@ fn check_country(value: &str) -> Result<String, String> {
     Err(format!("must be an ISO 3166-1 alpha-2 country code{hint}"))
 }
 
+/// An ISO 3166-2 subdivision code, looked up in the list the `rust_iso3166` crate keeps.
 fn check_region(value: &str, country: Option<&str>) -> Result<String, String> {
-    // ISO 3166-2 shape: the country code, a hyphen, 1–3 letters or digits.
-    let shape_ok = value.len() <= MAX_REGION_CHARS
-        && value.split_once('-').is_some_and(|(prefix, subdivision)| {
-            prefix.len() == 2
-                && (1..=3).contains(&subdivision.len())
-                && subdivision
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        });
-    if !shape_ok {
+    let subdivision = (value.len() <= MAX_REGION_CHARS)
+        .then(|| rust_iso3166::iso3166_2::from_code(value))
+        .flatten();
+    let Some(subdivision) = subdivision else {
         return Err("must be an ISO 3166-2 subdivision code such as DE-BY".to_owned());
-    }
+    };
     match country {
-        Some(country) if value.get(..2) != Some(country) => Err(format!(
+        Some(country) if subdivision.country_code != country => Err(format!(
             "must be a subdivision of the firm's country {country}"
         )),
         _ => Ok(value.to_owned()),
@@ -238,5 +242,42 @@ mod tests {
             ]
         );
         assert!(problems[4].message.contains("Greece is GR"));
+    }
+
+    #[test]
+    fn a_region_must_be_an_assigned_subdivision_of_the_country() {
+        let region = |region: &str, country: &str| {
+            FirmProfile::parse(
+                Some(&json!({"ref": "r", "industry": "C", "size_band": "small", "country": country, "region": region})),
+                "/firm",
+            )
+            .map(|firm| firm.region().map(str::to_owned))
+        };
+        assert_eq!(region("DE-BY", "DE"), Ok(Some("DE-BY".to_owned())));
+        assert_eq!(region("FR-IDF", "FR"), Ok(Some("FR-IDF".to_owned())));
+        for (unassigned, country) in [
+            ("DE-ZZ", "DE"),
+            ("DE-BY", "FR"),
+            ("XX-1", "DE"),
+            ("de-by", "DE"),
+        ] {
+            assert!(
+                region(unassigned, country).is_err(),
+                "{unassigned} in {country}"
+            );
+        }
+    }
+
+    #[test]
+    fn refs_with_format_or_compatibility_characters_are_refused() {
+        for bad in [
+            "acme\u{202E}100",
+            "acme\u{200B}",
+            "\u{FF41}cme",
+            "ａｃｍｅ-001",
+        ] {
+            assert!(check_ref(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_ref("Müller GmbH – 北京").is_ok());
     }
 }

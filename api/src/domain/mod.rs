@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod firm;
 pub mod idempotency;
 pub mod params;
+pub mod pointer;
 pub mod secret;
 pub mod share_token;
 pub mod submission;

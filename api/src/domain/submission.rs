@@ -1,6 +1,6 @@
 //! One submission: a firm, its answers to an instrument and when it answered.
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
 use readiness_analytics::{Answers, FieldProblem, Instrument, validate};
 use serde_json::Value;
 
@@ -8,6 +8,9 @@ use super::firm::FirmProfile;
 
 /// How far in the future `submitted_at` may lie (clock skew between collector and server).
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
+/// The earliest `submitted_at` accepted: the survey asks about AI adoption, so an earlier
+/// date is a client's bug (a zero or default date), not an answer.
+pub const EARLIEST_SUBMITTED_AT: &str = "2000-01-01T00:00:00Z";
 
 /// A submission that passed every check.
 #[derive(Debug, Clone)]
@@ -39,7 +42,10 @@ impl Submission {
         let mut problems = Vec::new();
         for key in object.keys() {
             if !["firm", "answers", "submitted_at"].contains(&key.as_str()) {
-                problems.push(FieldProblem::new(format!("{base}/{key}"), "unknown field"));
+                problems.push(FieldProblem::new(
+                    super::pointer::child(base, key),
+                    "unknown field",
+                ));
             }
         }
         let firm = FirmProfile::parse(object.get("firm"), &format!("{base}/firm"))
@@ -103,6 +109,20 @@ fn parse_submitted_at(
             )
         })?
         .with_timezone(&Utc);
+    // chrono reads `:60` as a leap second, which PostgreSQL turns into the next second and
+    // SQLite keeps as written: refused, so both store the same.
+    if parsed.nanosecond() >= 1_000_000_000 {
+        return Err(FieldProblem::new(
+            pointer(),
+            "is a leap second (:60); send 23:59:59 or the next second",
+        ));
+    }
+    if DateTime::parse_from_rfc3339(EARLIEST_SUBMITTED_AT).is_ok_and(|earliest| parsed < earliest) {
+        return Err(FieldProblem::new(
+            pointer(),
+            format!("lies before {EARLIEST_SUBMITTED_AT}, the earliest date accepted"),
+        ));
+    }
     if parsed > now + MAX_CLOCK_SKEW {
         return Err(FieldProblem::new(
             pointer(),

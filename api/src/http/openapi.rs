@@ -65,8 +65,9 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
 }
 
 /// Replies that do not come from a handler: the authentication middleware refuses a key that
-/// is sent but not valid on every route, the rate limiter answers `429` on every route but the
-/// probes, and any route can fail internally (without details).
+/// is sent but not valid on every route, the rate limiter answers `429` and the NUL check
+/// `422` on every route but the probes, a body that does not arrive in time is `408`, and any
+/// route can fail internally (without details).
 struct SharedProblems;
 
 impl Modify for SharedProblems {
@@ -86,6 +87,18 @@ impl Modify for SharedProblems {
                     responses
                         .entry("429".to_owned())
                         .or_insert_with(|| rate_limited().into());
+                    responses.entry("422".to_owned()).or_insert_with(|| {
+                        problem("The path or a query parameter contains the NUL character").into()
+                    });
+                }
+                if operation.request_body.is_some() {
+                    responses.entry("408".to_owned()).or_insert_with(|| {
+                        problem(
+                            "The request body did not arrive within the body timeout; the \
+                             connection is closed",
+                        )
+                        .into()
+                    });
                 }
                 responses.entry("500".to_owned()).or_insert_with(|| {
                     problem("An internal error; the details are logged, not sent").into()

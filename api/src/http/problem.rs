@@ -297,7 +297,7 @@ impl From<sea_orm::DbErr> for ApiError {
 
 /// The HTTP name of a query parameter.
 pub fn query_pointer(name: &str) -> String {
-    format!("/query/{name}")
+    crate::domain::pointer::child("/query", name)
 }
 
 impl From<ServiceError> for ApiError {

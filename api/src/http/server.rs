@@ -1,8 +1,11 @@
 //! Building and running the server.
 
+use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::LazyLock;
 
 use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use anyhow::Context;
@@ -11,9 +14,9 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::middleware::rate_limit::RateLimits;
-use super::middleware::{auth, metrics, rate_limit, request_id};
+use super::middleware::{auth, body_timeout, head, metrics, nul, rate_limit, request_id};
 use super::openapi::ApiDoc;
-use super::problem::ApiError;
+use super::problem::{ApiError, Problem, problem_response};
 use super::routes;
 use super::state::AppState;
 use crate::services::Services;
@@ -26,16 +29,18 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database, applies pending migrations and binds the listener (port 0
-    /// picks a free port; [`Application::port`] tells which).
+    /// Binds the listener (port 0 picks a free port; [`Application::port`] tells which),
+    /// then connects to the database and applies pending migrations: an address that cannot
+    /// be listened on is refused before the database is touched.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let services = Services::start(settings.services()?).await?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let services = Services::start(settings.services()?).await?;
         let state = web::Data::new(AppState {
             services,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),
+            body_timeout: settings.body_timeout,
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?
@@ -89,19 +94,68 @@ fn app(
         .split_for_parts();
     super::openapi::complete(&mut api);
     // The last `wrap` runs first: every request gets its id, is measured, then its caller is
-    // known, then it is rate-limited.
+    // known, then it is rate-limited; NUL in its path or query is refused, its body gets a
+    // deadline, and a `HEAD` is routed as a `GET`.
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
         .default_service(web::to(not_found))
+        .wrap(from_fn(head::as_get))
+        .wrap(from_fn(body_timeout::limit))
+        .wrap(from_fn(nul::refuse))
         .wrap(from_fn(rate_limit::limit))
         .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(request_id::assign))
 }
 
+/// No route took the request: a path the API has with another method is `405` with `Allow`,
+/// any other `404`.
 async fn not_found(req: HttpRequest) -> HttpResponse {
     use actix_web::ResponseError;
-    ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())).error_response()
+    let allowed = req
+        .match_pattern()
+        .and_then(|pattern| ALLOWED_METHODS.get(&pattern));
+    let Some(allow) = allowed else {
+        return ApiError::NotFound(format!("no route for {} {}", req.method(), req.path()))
+            .error_response();
+    };
+    let mut response = problem_response(&Problem {
+        kind: "/problems/method-not-allowed".to_owned(),
+        title: "Method not allowed".to_owned(),
+        status: 405,
+        detail: format!("{} is not allowed here; allowed: {allow}", req.method()),
+        code: "method_not_allowed".to_owned(),
+        errors: Vec::new(),
+    });
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
+
+/// The methods of each documented path pattern (`HEAD` wherever `GET` is), for `Allow`.
+static ALLOWED_METHODS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    openapi_document()
+        .paths
+        .paths
+        .into_iter()
+        .map(|(path, item)| {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("HEAD", item.get.is_some() || item.head.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            let allow: Vec<&str> = methods
+                .iter()
+                .filter(|(_, has)| *has)
+                .map(|(method, _)| *method)
+                .collect();
+            (path, allow.join(", "))
+        })
+        .collect()
+});
 
 /// The OpenAPI document exactly as the server serves it at `/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {

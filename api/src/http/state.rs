@@ -1,6 +1,7 @@
 //! What every handler can reach: the services, and what only HTTP needs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::middleware::rate_limit::RateLimits;
 use crate::services::Services;
@@ -9,6 +10,8 @@ use crate::services::Services;
 pub struct AppState {
     pub services: Arc<Services>,
     pub rate_limits: RateLimits,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Duration,
 }
 
 /// Handlers read the services' parts (`state.db`, `state.catalog`) directly.

@@ -32,11 +32,13 @@ impl Principal {
         self.role == Role::Admin || roles.contains(&self.role)
     }
 
-    /// The audit context of a write this key makes in request `request_id`.
-    pub fn audit_context(&self, request_id: &str) -> AuditContext {
+    /// The audit context of a write this key makes in request `request_id` (the server's
+    /// id), which the client called `client_request_id`.
+    pub fn audit_context(&self, request_id: &str, client_request_id: Option<&str>) -> AuditContext {
         AuditContext {
             actor: Some(self.key_id),
             request_id: Some(request_id.to_owned()),
+            client_request_id: client_request_id.map(str::to_owned),
         }
     }
 }
@@ -179,7 +181,7 @@ pub fn parse_new_key(body: &Value, now: DateTime<Utc>) -> Result<NewKey, Vec<Fie
         .filter(|key| {
             !["name", "role", "expires_at", "rate_limit_per_minute"].contains(&key.as_str())
         })
-        .map(|key| FieldProblem::new(format!("/{key}"), "unknown field"))
+        .map(|key| FieldProblem::new(crate::domain::pointer::child("", key), "unknown field"))
         .collect();
     let name = match object.get("name").and_then(Value::as_str) {
         Some(name) if valid_name(name) => Some(name.to_owned()),

@@ -16,7 +16,10 @@ use crate::domain::submission::to_stored_precision;
 #[derive(Debug, Clone, Default)]
 pub struct AuditContext {
     pub actor: Option<Uuid>,
+    /// The server's id of the request.
     pub request_id: Option<String>,
+    /// The client's `X-Request-Id`, if it sent one.
+    pub client_request_id: Option<String>,
 }
 
 /// The actions the audit log knows.
@@ -61,6 +64,7 @@ impl AuditStore {
             action: Set(action.to_owned()),
             target: Set(target.to_owned()),
             request_id: Set(context.request_id.clone()),
+            client_request_id: Set(context.client_request_id.clone()),
             details: Set(details),
         };
         audit_event::Entity::insert(event)

@@ -24,6 +24,9 @@ pub fn is_sqlite(url: &str) -> bool {
 /// Connects a pool of at most `connections`, configured as [`connect`] does; the response
 /// writers get their own, so they never queue behind readers for a connection.
 pub async fn connect_pool(url: &str, connections: u32) -> anyhow::Result<DatabaseConnection> {
+    if !is_sqlite(url) {
+        probe(url).await?;
+    }
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
@@ -46,6 +49,22 @@ pub async fn connect_pool(url: &str, connections: u32) -> anyhow::Result<Databas
     Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+}
+
+/// How long the first connection to a PostgreSQL server may take.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens and closes one connection, so that a server that is down or refuses the
+/// credentials is reported at once with its cause, not as a pool that timed out waiting.
+async fn probe(url: &str) -> anyhow::Result<()> {
+    use sea_orm::sqlx::{Connection, PgConnection};
+    let cannot = || format!("cannot connect to the database at {}", redact(url));
+    let connection = tokio::time::timeout(PROBE_TIMEOUT, PgConnection::connect(url))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {PROBE_TIMEOUT:?}"))
+        .with_context(cannot)?
+        .with_context(cannot)?;
+    connection.close().await.with_context(cannot)
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once

@@ -119,7 +119,44 @@ async fn bad_paging_parameters_are_400(app: TestApp) {
     assert_eq!(ids(&page(&app, "?limit=500").await).len(), 3);
 }
 
+/// The server's own id is the event's `request_id`; the client's `X-Request-Id`, which a
+/// client may reuse, is kept beside it.
+async fn events_carry_the_servers_request_id_and_the_clients_apart(app: TestApp) {
+    for name in ["first", "second"] {
+        let created = app
+            .send(
+                app.client
+                    .post(app.url("/api/v1/keys"))
+                    .bearer_auth(&app.admin_key)
+                    .header("X-Request-Id", "same-client-id")
+                    .json(&serde_json::json!({"name": name, "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(created.status(), 201);
+        assert_eq!(created.headers()["x-request-id"], "same-client-id");
+    }
+    let events = page(&app, "?action=key.create&limit=2").await;
+    let events = events["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    let server_ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["request_id"].as_str().unwrap())
+        .collect();
+    for (event, id) in events.iter().zip(&server_ids) {
+        assert_eq!(event["client_request_id"], "same-client-id");
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    }
+    assert_ne!(server_ids[0], server_ids[1]);
+
+    // Without an X-Request-Id the client's id is null.
+    app.create_key_over_http("third", "viewer").await;
+    let newest = page(&app, "?action=key.create&limit=1").await;
+    assert_eq!(newest["events"][0]["client_request_id"], Value::Null);
+    assert!(newest["events"][0]["request_id"].as_str().is_some());
+}
+
 crate::on_both_databases!(
+    events_carry_the_servers_request_id_and_the_clients_apart,
     events_are_paged_newest_first_with_an_opaque_cursor,
     events_are_filtered_by_action_and_time,
     bad_paging_parameters_are_400,

@@ -64,7 +64,7 @@ async fn erasing_a_firm_removes_it_and_all_its_responses(app: TestApp) {
         .unwrap();
     assert_eq!(event.actor, Some(app.admin_key_id));
     assert_eq!(event.target, format!("firm:{gone_id}"));
-    assert_eq!(event.request_id.as_deref(), Some("erase-gone"));
+    assert_eq!(event.client_request_id.as_deref(), Some("erase-gone"));
     // The audit log keeps a keyed digest of the reference, never the reference.
     assert_eq!(event.details["responses_erased"], json!(2));
     let digest = event.details["ref_digest"].as_str().unwrap();

@@ -63,7 +63,7 @@ async fn an_admin_creates_a_key_that_is_shown_once_and_stored_as_a_hash(app: Tes
         .unwrap()
         .unwrap();
     assert_eq!(event.target, format!("key:{}", row.id));
-    assert_eq!(event.request_id.as_deref(), Some("create-key-1"));
+    assert_eq!(event.client_request_id.as_deref(), Some("create-key-1"));
     assert_eq!(event.details["role"], "collector");
     assert!(!event.details.to_string().contains(secret));
 }

@@ -226,7 +226,57 @@ async fn a_key_limit_outside_its_range_is_422(app: TestApp) {
     }
 }
 
+/// Refused keys count against the client address, under the server-wide limit (600 a minute
+/// by default): of 700 random keys, the first 600 (and those the budget refills meanwhile)
+/// get `401`, the rest `429`.
+async fn refused_keys_count_against_the_client_address(app: TestApp) {
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    for _ in 0..700 {
+        let guess = format!(
+            "rdy_{}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..16],
+            uuid::Uuid::new_v4().simple().to_string().repeat(2)
+        );
+        statuses.push(
+            app.get_as(&guess, "/api/v1/surveys")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    // 600 at once, then one more every 100 ms while the guesses go on.
+    let refused = statuses.iter().take_while(|s| **s == 401).count();
+    let refilled = usize::try_from(started.elapsed().as_millis() / 100).unwrap();
+    assert!(
+        (600..=600 + refilled + 1).contains(&refused),
+        "{refused} refused in {:?}",
+        started.elapsed()
+    );
+    let allowed = statuses.iter().filter(|s| **s == 401).count();
+    assert!(allowed <= 600 + refilled + 1, "{allowed}");
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(allowed + limited, 700, "{statuses:?}");
+    assert!(limited >= 50, "{limited}");
+    // A valid key from the same address has its own budget; a request without a key shares
+    // the address's, which the guesses spent (bar a refill every 100 ms).
+    assert_eq!(
+        app.get_as(&app.analyst_key, "/api/v1/surveys")
+            .await
+            .status(),
+        200
+    );
+    let mut keyless = Vec::new();
+    for _ in 0..3 {
+        keyless.push(app.get("/api/v1/surveys").await);
+    }
+    let limited = keyless.into_iter().find(|r| r.status() == 429).unwrap();
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429, "rate_limited").await;
+}
+
 crate::on_both_databases!(
+    refused_keys_count_against_the_client_address,
     a_key_limit_outside_its_range_is_422,
     every_response_carries_a_request_id,
     metrics_count_requests_submissions_and_the_pool,

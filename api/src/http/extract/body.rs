@@ -17,6 +17,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures::StreamExt;
 use serde_json::Value;
 
+use super::checked_json::CheckedJson;
 use crate::http::problem::ApiError;
 
 /// A single submission body may be at most 64 KiB.
@@ -47,12 +48,16 @@ impl<const LIMIT: usize> FromRequest for Json<LIMIT> {
                 body.feed(&chunk)?;
             }
             let bytes = body.finish()?;
-            serde_json::from_slice(&bytes)
-                .map(Json)
-                .map_err(|error| ApiError::BadRequest {
+            let checked: CheckedJson =
+                serde_json::from_slice(&bytes).map_err(|error| ApiError::BadRequest {
                     code: "malformed_json",
                     detail: format!("the request body is not valid JSON: {error}"),
-                })
+                })?;
+            if checked.problems.is_empty() {
+                Ok(Json(checked.value))
+            } else {
+                Err(ApiError::validation(checked.problems))
+            }
         })
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod body;
 pub mod caller;
+pub mod checked_json;

@@ -1,5 +1,6 @@
 //! Rate limiting: a request with a key counts against its key, one without against its client
-//! address. A key may carry its own limit (a trusted collector syncing a CRM needs far more
+//! address, and so does a request whose key is refused (`401`): guessing keys costs the
+//! guesser's address its budget, and once it is spent the answer is `429`, not `401`. A key may carry its own limit (a trusted collector syncing a CRM needs far more
 //! than a web form); every other caller gets the server-wide one. The probes and `/metrics`
 //! are exempt, so monitoring never gets `429`.
 
@@ -67,6 +68,12 @@ impl RateLimits {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
+    }
+
+    /// Counts a refused key against its client address; `Err(seconds to wait)` once the
+    /// address is over the server-wide limit.
+    pub fn charge_refused(&self, address: IpAddr) -> Result<(), u64> {
+        self.check(&Client::Address(address), None)
     }
 
     fn limiter_for(&self, per_minute: NonZeroU32) -> Arc<Limiter> {

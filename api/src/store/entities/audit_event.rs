@@ -10,7 +10,10 @@ pub struct Model {
     pub actor: Option<Uuid>,
     pub action: String,
     pub target: String,
+    /// The server's id of the request.
     pub request_id: Option<String>,
+    /// The client's `X-Request-Id`.
+    pub client_request_id: Option<String>,
     pub details: Json,
 }
 

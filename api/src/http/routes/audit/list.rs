@@ -47,8 +47,11 @@ pub struct AuditEventView {
     /// What was acted on, e.g. `key:<id>`, `firm:<id>`, `survey:<slug>@<version>`.
     #[schema(example = "key:0192f0c1-0000-7000-8000-000000000000")]
     pub target: String,
-    /// The `X-Request-Id` of the request that made the write.
+    /// The server's id of the request that made the write; `null` for the command line.
     pub request_id: Option<String>,
+    /// The `X-Request-Id` the client sent with that request, if it sent a usable one (the
+    /// client's word: it need not be unique).
+    pub client_request_id: Option<String>,
     pub details: serde_json::Value,
 }
 
@@ -114,6 +117,7 @@ impl From<audit_event::Model> for AuditEventView {
             action: model.action,
             target: model.target,
             request_id: model.request_id,
+            client_request_id: model.client_request_id,
             details: model.details,
         }
     }

@@ -35,7 +35,7 @@ pub async fn erase_firm(
     let (_, erased) = erasure::erase_firm(
         &state,
         &external_ref,
-        &admin.principal.audit_context(&request_id.0),
+        &request_id.audit_context(&admin.principal),
     )
     .await?;
     tracing::info!(responses = erased, "firm erased");

@@ -35,12 +35,7 @@ pub async fn create_key(
     body: Json<SINGLE_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
     let new = parse_new_key(&body.0, Utc::now()).map_err(ApiError::validation)?;
-    let issued = issue_key(
-        &state.db,
-        new,
-        &admin.principal.audit_context(&request_id.0),
-    )
-    .await?;
+    let issued = issue_key(&state.db, new, &request_id.audit_context(&admin.principal)).await?;
     Ok(HttpResponse::Created().json(CreatedKey {
         key: KeyView::try_from(&issued.key)?,
         token: issued.token,

@@ -32,12 +32,8 @@ pub async fn revoke_key(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound(format!("no key `{id}`"));
     let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    KeyStore::revoke(
-        &state.db,
-        uuid,
-        &admin.principal.audit_context(&request_id.0),
-    )
-    .await?
-    .ok_or_else(not_found)?;
+    KeyStore::revoke(&state.db, uuid, &request_id.audit_context(&admin.principal))
+        .await?
+        .ok_or_else(not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -49,7 +49,7 @@ pub async fn save_population(
     body: Json<SINGLE_LIMIT>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, margins) = parse(&body.0).map_err(ApiError::validation)?;
-    let context = admin.principal.audit_context(&request_id.0);
+    let context = request_id.audit_context(&admin.principal);
     let (saved, created) =
         PopulationStore::upsert(&state.db, &name, margins, Utc::now(), &context).await?;
     let view = PopulationView::try_from(saved)?;
@@ -70,7 +70,7 @@ fn parse(body: &Value) -> Result<(String, Value), Vec<FieldProblem>> {
     let mut problems: Vec<FieldProblem> = object
         .keys()
         .filter(|k| !["name", "margins"].contains(&k.as_str()))
-        .map(|k| FieldProblem::new(format!("/{k}"), "unknown field"))
+        .map(|k| FieldProblem::new(crate::domain::pointer::child("", k), "unknown field"))
         .collect();
     let name = match object.get("name").and_then(Value::as_str) {
         Some(name) if valid_name(name) => Some(name.to_owned()),
@@ -106,7 +106,7 @@ fn valid_name(name: &str) -> bool {
 
 fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>) {
     for (dimension, categories) in margins {
-        let pointer = format!("/margins/{dimension}");
+        let pointer = crate::domain::pointer::child("/margins", dimension);
         let valid_category: fn(&str) -> bool = match dimension.as_str() {
             "industry" => |c| c.len() == 1 && c.bytes().all(|b| (b'A'..=b'U').contains(&b)),
             "size_band" => |c| SIZE_BANDS.contains(&c),
@@ -129,7 +129,7 @@ fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>)
         };
         let mut total = 0.0;
         for (category, count) in categories {
-            let pointer = format!("{pointer}/{category}");
+            let pointer = crate::domain::pointer::child(&pointer, category);
             if !valid_category(category) {
                 problems.push(FieldProblem::new(
                     &pointer,
@@ -143,7 +143,7 @@ fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>)
         }
         if total <= 0.0 {
             problems.push(FieldProblem::new(
-                format!("/margins/{dimension}"),
+                crate::domain::pointer::child("/margins", dimension),
                 "needs at least one positive count",
             ));
         }

@@ -95,7 +95,7 @@ pub async fn create_share(
         &params,
         expires_in,
         analyst.principal.key_id,
-        &analyst.principal.audit_context(&request_id.0),
+        &request_id.audit_context(&analyst.principal),
     )
     .await?;
     let url = format!("/api/v1/reports/shared/{}", link.token);

@@ -105,7 +105,7 @@ pub async fn revoke_share(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound(format!("no share link `{id}`"));
     let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    if share::revoke(&state, uuid, &admin.principal.audit_context(&request_id.0)).await? {
+    if share::revoke(&state, uuid, &request_id.audit_context(&admin.principal)).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(not_found())

@@ -9,6 +9,8 @@ pub use dto::*;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use readiness_analytics::FieldProblem;
+
 use crate::domain::IdempotencyKey;
 use crate::http::extract::caller::{Caller, Permission, Submit};
 use crate::http::problem::ApiError;
@@ -43,13 +45,20 @@ pub async fn submission_target(
         .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))
 }
 
-/// The `Idempotency-Key` header, if sent.
+/// The `Idempotency-Key` header, if sent; sent twice it is a `422` naming the header.
 pub fn idempotency_key_header(
     req: &actix_web::HttpRequest,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else {
+    let mut values = req.headers().get_all("Idempotency-Key");
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(ApiError::validation([FieldProblem::new(
+            "Idempotency-Key",
+            "is sent more than once; send one key per request",
+        )]));
+    }
     let raw = value
         .to_str()
         .map_err(|_| bad_key("must be visible ASCII"))?;

@@ -129,7 +129,7 @@ fn batch_items(body: Value) -> Result<Vec<Value>, ApiError> {
     let mut problems: Vec<FieldProblem> = object
         .keys()
         .filter(|key| key.as_str() != "responses")
-        .map(|key| FieldProblem::new(format!("/{key}"), "unknown field"))
+        .map(|key| FieldProblem::new(crate::domain::pointer::child("", key), "unknown field"))
         .collect();
     let items = match object.remove("responses") {
         Some(Value::Array(items)) => Some(items),

@@ -59,7 +59,7 @@ pub async fn create_survey(
         version,
         &checked.title,
         serde_json::to_value(checked).map_err(anyhow::Error::from)?,
-        &admin.principal.audit_context(&request_id.0),
+        &request_id.audit_context(&admin.principal),
     )
     .await
     .map_err(|error| match error.sql_err() {

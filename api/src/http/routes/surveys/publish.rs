@@ -40,7 +40,7 @@ pub async fn publish_survey(
     let (slug, version) = path.into_inner();
     let not_found = || ApiError::NotFound(format!("survey `{slug}` has no version `{version}`"));
     let number: i32 = version.parse().map_err(|_| not_found())?;
-    let context = admin.principal.audit_context(&request_id.0);
+    let context = request_id.audit_context(&admin.principal);
     match SurveyStore::publish(&state.db, &slug, number, &context).await? {
         Publish::Published(model) => Ok(HttpResponse::Ok().json(survey_view(&state, &model)?)),
         Publish::NotDraft(model) => Err(ApiError::Conflict {

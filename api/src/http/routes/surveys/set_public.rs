@@ -56,7 +56,7 @@ pub async fn set_survey_public(
     let not_found = || ApiError::NotFound(format!("survey `{slug}` has no version `{version}`"));
     let number: i32 = version.parse().map_err(|_| not_found())?;
     let public = parse_public(&body.0).map_err(ApiError::validation)?;
-    let context = admin.principal.audit_context(&request_id.0);
+    let context = request_id.audit_context(&admin.principal);
     let model = SurveyStore::set_public(&state.db, &slug, number, public, &context)
         .await?
         .ok_or_else(not_found)?;
@@ -70,7 +70,12 @@ fn parse_public(body: &Value) -> Result<bool, Vec<FieldProblem>> {
     let mut problems: Vec<FieldProblem> = object
         .keys()
         .filter(|key| key.as_str() != "public")
-        .map(|key| FieldProblem::new(format!("/{key}"), "unknown field, or not changeable"))
+        .map(|key| {
+            FieldProblem::new(
+                crate::domain::pointer::child("", key),
+                "unknown field, or not changeable",
+            )
+        })
         .collect();
     let public = object.get("public").and_then(Value::as_bool);
     if public.is_none() {
