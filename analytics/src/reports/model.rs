@@ -210,6 +210,8 @@ pub struct Cell {
     pub tiers: Option<Vec<TierEstimate>>,
     /// Firms at a tier that is ready to customise (fine-tuning and above).
     pub ready_to_customise: Option<Estimate>,
+    /// Means of the sample as it is, unweighted even in a weighted report (whose weighted
+    /// means are under `weighted`).
     pub dimension_means: Option<DimensionMeans>,
     /// Present when the report is weighted and the cell is not suppressed.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -18,7 +18,11 @@ pub use crate::http::routes::query::FilterParamsDoc;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ReportParamsDoc {
-    /// `latest`: each firm's latest response in the window; `all`: every response.
+    /// `latest`: each firm's latest response in the window; `all`: every response. With
+    /// `all`, a firm's responses are not independent: every share's 95 % Wilson interval is
+    /// taken on `n / deff` (weighted: `n_eff / deff`), `deff` being the design effect of firm
+    /// clustering, the cluster-robust variance of the share (firms as clusters, with the
+    /// factor G / (G − 1)) over that of independent responses, never below 1.
     #[param(inline)]
     basis: Option<BasisParam>,
     /// Segment attributes: repeated (`by=industry&by=size_band`) or comma-separated
