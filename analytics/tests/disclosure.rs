@@ -31,6 +31,7 @@ fn query(basis: Basis, by: &[SegmentField], disclosure: DisclosurePolicy) -> Rep
         basis,
         by: by.to_vec(),
         disclosure,
+        dropped_categories: DroppedCategories::Report,
     }
 }
 
@@ -132,13 +133,36 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 /// A published estimate is the perturbed count of `part` capped at `n`, with its share and
-/// Wilson interval out of `n`.
-fn check_estimate(t: &PerturbationTable, estimate: &Estimate, part: (u64, u8), n: u64) {
+/// Wilson interval out of `n / deff`.
+fn check_estimate(t: &PerturbationTable, estimate: &Estimate, part: (u64, u8), n: u64, deff: f64) {
     let count = perturb(t, part.0, part.1).min(n);
     assert_eq!(estimate.count, count, "{part:?} of {n}");
-    assert!(close(estimate.share, count as f64 / n as f64));
-    let (low, high) = reference_wilson(count as f64, n as f64);
+    let share = count as f64 / n as f64;
+    assert!(close(estimate.share, share));
+    let n_eff = n as f64 / deff;
+    let (low, high) = reference_wilson(share * n_eff, n_eff);
     assert!(close(estimate.ci_low, low) && close(estimate.ci_high, high));
+}
+
+/// The design effect of firm clustering on the share of `rows` for which `has` holds, worked
+/// out again: the cluster-robust variance G/(G−1) Σ_g (y_g − p m_g)² / N² over p (1 − p) / N,
+/// at least 1 (1 when there is no variance to compare or fewer than two firms).
+fn reference_deff(rows: &[&ResponseRow], has: impl Fn(&ResponseRow) -> bool) -> f64 {
+    let mut firms: BTreeMap<u128, (f64, f64)> = BTreeMap::new();
+    for r in rows {
+        let entry = firms.entry(r.firm).or_default();
+        entry.0 += 1.0;
+        entry.1 += f64::from(u8::from(has(r)));
+    }
+    let n = rows.len() as f64;
+    let p = firms.values().map(|f| f.1).sum::<f64>() / n;
+    let g = firms.len() as f64;
+    if g < 2.0 || p <= 0.0 || p >= 1.0 {
+        return 1.0;
+    }
+    let residuals: f64 = firms.values().map(|(m, y)| (y - p * m).powi(2)).sum();
+    let clustered = g / (g - 1.0) * residuals / (n * n);
+    (clustered / (p * (1.0 - p) / n)).max(1.0)
 }
 
 /// Which cells are hidden, worked out again from the perturbed numbers of firms.
@@ -161,8 +185,12 @@ fn hidden(t: &PerturbationTable, min: u64, overall: &Truth, cells: &[Truth]) -> 
 
 /// A shown readiness cell is what the perturbation table makes of the true figures; returns
 /// whether its size was moved.
-fn check_cell(t: &PerturbationTable, cell: &Cell, rows: &[&ResponseRow]) -> bool {
+fn check_cell(t: &PerturbationTable, cell: &Cell, rows: &[&ResponseRow], basis: Basis) -> bool {
     let truth = truth(rows);
+    let deff = |has: &dyn Fn(&ResponseRow) -> bool| match basis {
+        Basis::Latest => 1.0,
+        Basis::All => reference_deff(rows, has),
+    };
     let n = perturb(t, truth.n.0, truth.n.1);
     assert_eq!(cell.n, Some(n));
     for tier in cell.tiers.as_ref().unwrap() {
@@ -171,7 +199,9 @@ fn check_cell(t: &PerturbationTable, cell: &Cell, rows: &[&ResponseRow]) -> bool
             .copied()
             .filter(|r| r.tier_rank == tier.rank)
             .collect();
-        check_estimate(t, &tier.estimate, tally(at_tier.iter()), n);
+        let rank = tier.rank;
+        let deff = deff(&|r| r.tier_rank == rank);
+        check_estimate(t, &tier.estimate, tally(at_tier.iter()), n, deff);
     }
     let ready: Vec<&ResponseRow> = rows
         .iter()
@@ -183,6 +213,7 @@ fn check_cell(t: &PerturbationTable, cell: &Cell, rows: &[&ResponseRow]) -> bool
         cell.ready_to_customise.as_ref().unwrap(),
         tally(ready.iter()),
         n,
+        deff(&|r| r.ready_to_customise),
     );
     // Means: the true sum plus at most 86.61 (100 × the noise's half-width), over n, rounded.
     let means = cell.dimension_means.as_ref().unwrap();
@@ -222,7 +253,7 @@ fn perturbed_reports_equal_a_recomputation_from_the_microdata() {
                 let key = (r.industry.clone(), r.size_band.clone());
                 groups.entry(key).or_default().push(r);
             }
-            let _ = check_cell(&t, &report.overall, &counted);
+            let _ = check_cell(&t, &report.overall, &counted, basis);
             let truths: Vec<Truth> = groups.values().map(|g| truth(g)).collect();
             let expected_hidden = hidden(&t, 4, &truth(&counted), &truths);
             assert_eq!(report.segments.len(), groups.len());
@@ -236,7 +267,7 @@ fn perturbed_reports_equal_a_recomputation_from_the_microdata() {
                 assert_eq!(segment.cell.suppressed, hidden, "{name} {basis:?}");
                 if !hidden {
                     shown += 1;
-                    moved += usize::from(check_cell(&t, &segment.cell, members));
+                    moved += usize::from(check_cell(&t, &segment.cell, members, basis));
                 }
             }
             assert!(shown >= groups.len() / 2, "{name} {basis:?}: {shown} shown");
@@ -254,11 +285,11 @@ fn perturbed_reports_equal_a_recomputation_from_the_microdata() {
                     .cloned()
                     .collect();
                 let overall = &period.readiness.overall;
-                let _ = check_cell(&t, overall, &counted_rows(&in_month, basis));
+                let _ = check_cell(&t, overall, &counted_rows(&in_month, basis), basis);
             }
 
             // Blockers of fine_tune: the firms at vendor_rag and each gate they fail.
-            let tiers = blockers(&snapshot, &instrument(), &q, None).unwrap();
+            let tiers = blockers(&snapshot, &instrument(), &q, None).unwrap().tiers;
             let at_rag: Vec<&ResponseRow> = counted
                 .iter()
                 .copied()
@@ -273,7 +304,11 @@ fn perturbed_reports_equal_a_recomputation_from_the_microdata() {
                     .copied()
                     .filter(|r| r.blockers.contains(&gate.gate))
                     .collect();
-                check_estimate(&t, &gate.estimate, tally(failing.iter()), n);
+                let deff = match basis {
+                    Basis::Latest => 1.0,
+                    Basis::All => reference_deff(&at_rag, |r| r.blockers.contains(&gate.gate)),
+                };
+                check_estimate(&t, &gate.estimate, tally(failing.iter()), n, deff);
             }
         }
     }
@@ -359,7 +394,9 @@ fn the_same_cell_shows_the_same_number_in_every_report() {
     // the next tier. Readiness caps a tier count at its cell's size, so they agree wherever
     // the cap does not bite.
     let report = readiness(&snapshot, &instrument(), &by_industry, None).unwrap();
-    let blocked = blockers(&snapshot, &instrument(), &by_industry, None).unwrap();
+    let blocked = blockers(&snapshot, &instrument(), &by_industry, None)
+        .unwrap()
+        .tiers;
     let lowest = |cell: &Cell| cell.tiers.as_ref().map(|t| t[0].estimate.count);
     assert_eq!(blocked[0].overall.n, lowest(&report.overall));
     let mut compared = 0;
@@ -605,7 +642,7 @@ fn perturbed_tables_never_leave_a_single_hidden_cell() {
                     let r = p.readiness;
                     check(r.overall.n, r.segments.iter().map(|s| s.cell.n).collect());
                 }
-                for t in blockers(&snapshot, &instrument(), &q, None).unwrap() {
+                for t in blockers(&snapshot, &instrument(), &q, None).unwrap().tiers {
                     check(t.overall.n, t.segments.iter().map(|s| s.cell.n).collect());
                 }
             }

@@ -62,6 +62,7 @@ fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
         basis,
         by: by.to_vec(),
         disclosure: exact(min_cell),
+        dropped_categories: DroppedCategories::Report,
     }
 }
 
@@ -241,7 +242,8 @@ fn blockers_rank_the_gates_of_the_next_tier() {
         &query(Basis::Latest, &[], 3),
         None,
     )
-    .unwrap();
+    .unwrap()
+    .tiers;
     let names: Vec<&str> = tiers.iter().map(|t| t.tier.as_str()).collect();
     assert_eq!(names, ["vendor_rag", "fine_tune", "own_model"]);
     let rag = &tiers[0].overall;
@@ -432,7 +434,8 @@ fn random_data_matches_the_reference_implementation() {
             &query(Basis::Latest, &[], 5),
             None,
         )
-        .unwrap();
+        .unwrap()
+        .tiers;
         let at_rag: Vec<&&ResponseRow> = latest.iter().filter(|r| r.tier_rank == 2).collect();
         assert_eq!(tiers[1].overall.n, Some(at_rag.len() as u64));
         for gate in tiers[1].overall.gates.as_ref().unwrap() {
@@ -555,7 +558,7 @@ fn suppression_never_leaves_a_single_hidden_cell() {
                 let r = period.readiness;
                 check_cells(r.overall.n, r.segments.iter().map(|s| s.cell.n));
             }
-            for tier in blockers(&snapshot, &instrument(), &q, None).unwrap() {
+            for tier in blockers(&snapshot, &instrument(), &q, None).unwrap().tiers {
                 check_cells(tier.overall.n, tier.segments.iter().map(|s| s.cell.n));
             }
         }

@@ -6,12 +6,67 @@ use std::cmp::Ordering;
 
 use polars::prelude::*;
 
-use super::disclosure::{DisclosurePolicy, Published, estimate, scaled_total};
+use super::disclosure::{
+    DisclosurePolicy, Published, Tally, clustered_estimate, estimate, scaled_total,
+};
 use super::model::*;
-use super::pipeline::Table;
+use super::pipeline::{CLUSTER_M2, CLUSTER_WM2, FIRMS, Table, cluster_column, weighted_of};
 use super::snapshot::columns;
-use super::stats::{kish_n_eff, wilson};
+use super::stats::{ClusterSums, cluster_deff, kish_n_eff, wilson};
 use crate::instrument::Instrument;
+
+/// Weighted blockers are ranked on their shares rounded to this, then by gate id: shares
+/// that are equal but for the last digits of floating-point sums taken in another order (as
+/// two databases may deliver rows) rank the same.
+pub const RANK_PRECISION: f64 = 1e-9;
+
+/// How a report's cells are estimated.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Method {
+    /// Raking weights were applied (the table has the weighted sums).
+    pub weighted: bool,
+    /// A firm's several responses count (basis `all`): intervals account for firm
+    /// clustering (the table has the sums over firms).
+    pub clustered: bool,
+}
+
+/// The design effect of firm clustering on the share of the indicator counted in `alias`
+/// (unweighted), from the true figures of the cell at `row`.
+fn deff(table: &Table, row: usize, alias: &str, cell: Tally, part: u64) -> PolarsResult<f64> {
+    if cell.count == 0 {
+        return Ok(1.0);
+    }
+    let n = cell.count as f64;
+    let sums = ClusterSums {
+        clusters: table.float(FIRMS, row)?,
+        y2: table.float(&cluster_column(alias, "y2"), row)?,
+        ym: table.float(&cluster_column(alias, "ym"), row)?,
+        m2: table.float(CLUSTER_M2, row)?,
+    };
+    Ok(cluster_deff(part as f64 / n, n, n, sums))
+}
+
+/// The design effect of firm clustering on the weighted share of the indicator whose
+/// weighted total is in `weighted_total` and cluster sums under `alias`.
+fn weighted_deff(
+    table: &Table,
+    row: usize,
+    alias: &str,
+    weighted_total: &str,
+) -> PolarsResult<f64> {
+    let (w_sum, w2_sum) = (table.float("w_sum", row)?, table.float("w2_sum", row)?);
+    if w_sum <= 0.0 {
+        return Ok(1.0);
+    }
+    let sums = ClusterSums {
+        clusters: table.float(FIRMS, row)?,
+        y2: table.float(&cluster_column(alias, "wy2"), row)?,
+        ym: table.float(&cluster_column(alias, "wym"), row)?,
+        m2: table.float(CLUSTER_WM2, row)?,
+    };
+    let p = table.float(weighted_total, row)? / w_sum;
+    Ok(cluster_deff(p, w_sum, kish_n_eff(w_sum, w2_sum), sums))
+}
 
 /// A suppressed cell: no figures at all.
 pub(super) fn hidden_cell() -> Cell {
@@ -30,8 +85,12 @@ fn scaled(table: &Table, row: usize, total: &str, count: (u64, Published)) -> Po
     Ok(scaled_total(table.float(total, row)?, count.0, count.1))
 }
 
-fn weighted_estimate(part: f64, total: f64, n_eff: f64) -> WeightedEstimate {
+/// A weighted share `part / total` with its Wilson interval on `n_eff / deff`. A shown cell
+/// has a positive weighted total: every weight is positive, as raking refuses a zero
+/// population for a category the sample has.
+fn weighted_estimate(part: f64, total: f64, n_eff: f64, deff: f64) -> WeightedEstimate {
     let share = if total > 0.0 { part / total } else { 0.0 };
+    let n_eff = n_eff / deff.max(1.0);
     let (ci_low, ci_high) = wilson(share * n_eff, n_eff).unwrap_or((0.0, 0.0));
     WeightedEstimate {
         share,
@@ -46,7 +105,7 @@ pub(super) fn readiness_cell(
     row: usize,
     instrument: &Instrument,
     hidden: bool,
-    weighted: bool,
+    method: Method,
 ) -> PolarsResult<Cell> {
     if hidden {
         return Ok(hidden_cell());
@@ -57,35 +116,61 @@ pub(super) fn readiness_cell(
         let tally = table.tally(column, row)?;
         Ok((tally.count, policy.part(tally, n)))
     };
+    let published = |alias: &str, count: (u64, Published)| -> PolarsResult<Estimate> {
+        Ok(if method.clustered {
+            clustered_estimate(count.1, n, deff(table, row, alias, cell, count.0)?)
+        } else {
+            estimate(count.1, n)
+        })
+    };
     let mut tiers = Vec::new();
     let mut tier_counts = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate() {
         let rank = u8::try_from(index + 1).unwrap_or(u8::MAX);
-        let count = part(&format!("tier_{rank}"))?;
+        let alias = format!("tier_{rank}");
+        let count = part(&alias)?;
         tier_counts.push(count);
         tiers.push(TierEstimate {
             key: tier.key.clone(),
             rank,
-            estimate: estimate(count.1, n),
+            estimate: published(&alias, count)?,
         });
     }
     let ready = part("ready")?;
     let mean = |i: usize| -> PolarsResult<f64> {
         Ok(policy.mean(table.float(columns::SCORES[i], row)?, cell, n, i))
     };
-    let weighted = if weighted {
+    let weighted = if method.weighted {
         let size = (cell.count, n);
         let total = scaled(table, row, "w_sum", size)?;
         let n_eff = kish_n_eff(total, scaled(table, row, "w2_sum", size)?);
+        let design = |alias: &str, weighted_total: &str| -> PolarsResult<f64> {
+            if method.clustered {
+                weighted_deff(table, row, alias, weighted_total)
+            } else {
+                Ok(1.0)
+            }
+        };
         let mut weighted_tiers = Vec::new();
         for (tier, count) in tiers.iter().zip(&tier_counts) {
-            let part = scaled(table, row, &format!("w_tier_{}", tier.rank), *count)?;
+            let column = format!("w_tier_{}", tier.rank);
+            let part = scaled(table, row, &column, *count)?;
             weighted_tiers.push(WeightedTier {
                 key: tier.key.clone(),
                 rank: tier.rank,
-                estimate: weighted_estimate(part, total, n_eff),
+                estimate: weighted_estimate(
+                    part,
+                    total,
+                    n_eff,
+                    design(&format!("tier_{}", tier.rank), &column)?,
+                ),
             });
         }
+        let w_sum = table.float("w_sum", row)?;
+        let weighted_mean = |i: usize| -> PolarsResult<f64> {
+            let sum = table.float(&weighted_of(columns::SCORES[i]), row)?;
+            Ok(policy.weighted_mean(sum, w_sum, cell, n, i).unwrap_or(0.0))
+        };
         Some(WeightedCell {
             n_eff,
             tiers: weighted_tiers,
@@ -93,7 +178,15 @@ pub(super) fn readiness_cell(
                 scaled(table, row, "w_ready", ready)?,
                 total,
                 n_eff,
+                design("ready", "w_ready")?,
             ),
+            dimension_means: DimensionMeans {
+                maturity: weighted_mean(0)?,
+                clarity: weighted_mean(1)?,
+                vendor_gap: weighted_mean(2)?,
+                capability: weighted_mean(3)?,
+                governance: weighted_mean(4)?,
+            },
         })
     } else {
         None
@@ -102,7 +195,7 @@ pub(super) fn readiness_cell(
         n: Some(n.get()),
         suppressed: false,
         tiers: Some(tiers),
-        ready_to_customise: Some(estimate(ready.1, n)),
+        ready_to_customise: Some(published("ready", ready)?),
         dimension_means: Some(DimensionMeans {
             maturity: mean(0)?,
             clarity: mean(1)?,
@@ -120,7 +213,7 @@ pub(super) fn blocker_cell(
     row: usize,
     gates: &[(&str, &str)],
     hidden: bool,
-    weighted: bool,
+    method: Method,
 ) -> PolarsResult<BlockerCell> {
     if hidden {
         return Ok(BlockerCell {
@@ -135,13 +228,18 @@ pub(super) fn blocker_cell(
     let mut estimates = Vec::new();
     let mut failures = Vec::new();
     for (g, (gate, reason)) in gates.iter().enumerate() {
-        let tally = table.tally(&format!("g{g}"), row)?;
+        let alias = format!("g{g}");
+        let tally = table.tally(&alias, row)?;
         let failing = policy.part(tally, n);
         failures.push((tally.count, failing));
         estimates.push(GateEstimate {
             gate: (*gate).to_owned(),
             reason: (*reason).to_owned(),
-            estimate: estimate(failing, n),
+            estimate: if method.clustered {
+                clustered_estimate(failing, n, deff(table, row, &alias, cell, tally.count)?)
+            } else {
+                estimate(failing, n)
+            },
         });
     }
     estimates.sort_by(|a, b| {
@@ -151,25 +249,25 @@ pub(super) fn blocker_cell(
             .unwrap_or(Ordering::Equal)
             .then_with(|| a.gate.cmp(&b.gate))
     });
-    let weighted = if weighted {
+    let weighted = if method.weighted {
         let size = (cell.count, n);
         let total = scaled(table, row, "w_sum", size)?;
         let n_eff = kish_n_eff(total, scaled(table, row, "w2_sum", size)?);
         let mut weighted_gates = Vec::new();
         for (g, ((gate, _), failing)) in gates.iter().zip(&failures).enumerate() {
-            let part = scaled(table, row, &format!("wg{g}"), *failing)?;
+            let column = format!("wg{g}");
+            let part = scaled(table, row, &column, *failing)?;
+            let deff = if method.clustered {
+                weighted_deff(table, row, &format!("g{g}"), &column)?
+            } else {
+                1.0
+            };
             weighted_gates.push(WeightedGate {
                 gate: (*gate).to_owned(),
-                estimate: weighted_estimate(part, total, n_eff),
+                estimate: weighted_estimate(part, total, n_eff, deff),
             });
         }
-        weighted_gates.sort_by(|a, b| {
-            b.estimate
-                .share
-                .partial_cmp(&a.estimate.share)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| a.gate.cmp(&b.gate))
-        });
+        rank_weighted_gates(&mut weighted_gates);
         Some(WeightedBlockers {
             n_eff,
             gates: weighted_gates,
@@ -183,4 +281,49 @@ pub(super) fn blocker_cell(
         gates: Some(estimates),
         weighted,
     })
+}
+
+/// Sorts weighted gates by share rounded to [`RANK_PRECISION`], descending, then by gate id.
+pub(super) fn rank_weighted_gates(gates: &mut [WeightedGate]) {
+    let rounded = |share: f64| (share / RANK_PRECISION).round();
+    gates.sort_by(|a, b| {
+        rounded(b.estimate.share)
+            .partial_cmp(&rounded(a.estimate.share))
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| a.gate.cmp(&b.gate))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(id: &str, share: f64) -> WeightedGate {
+        WeightedGate {
+            gate: id.to_owned(),
+            estimate: WeightedEstimate {
+                share,
+                ci_low: 0.0,
+                ci_high: 1.0,
+            },
+        }
+    }
+
+    #[test]
+    fn shares_one_ulp_apart_rank_by_gate_id() {
+        let share = 0.1 + 0.2; // 0.30000000000000004
+        let below = 0.3;
+        assert_ne!(share, below);
+        let mut gates = [gate("t.b", share), gate("t.a", below), gate("t.c", 0.5)];
+        rank_weighted_gates(&mut gates);
+        let order: Vec<&str> = gates.iter().map(|g| g.gate.as_str()).collect();
+        assert_eq!(order, ["t.c", "t.a", "t.b"]);
+        let mut gates = [gate("t.a", below), gate("t.b", share)];
+        rank_weighted_gates(&mut gates);
+        assert_eq!(gates[0].gate, "t.a");
+        // A real difference above the precision still ranks by share.
+        let mut gates = [gate("t.a", 0.3), gate("t.b", 0.300_000_01)];
+        rank_weighted_gates(&mut gates);
+        assert_eq!(gates[0].gate, "t.b");
+    }
 }

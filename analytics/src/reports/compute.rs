@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::calendar::{month_label, quarter_label};
-use super::cells::{blocker_cell, hidden_cell, readiness_cell};
-use super::disclosure::DisclosurePolicy;
+use super::cells::{Method, blocker_cell, hidden_cell, readiness_cell};
+use super::disclosure::{DisclosurePolicy, discrepancy};
 use super::model::*;
-use super::pipeline::{self, Table, WEIGHT, segment_column};
+use super::pipeline::{self, Indicator, Table, WEIGHT, segment_column};
 use super::snapshot::{NO_REGION, Snapshot, columns};
 use super::suppression::suppress;
-use super::weighting::{WeightingError, rake};
+use super::weighting::{DISCREPANCY_TOLERANCE, REGION_NOT_STATED, Raked, WeightingError, rake};
 use crate::instrument::Instrument;
 
 /// Population margins: dimension (`size_band`, `industry`, `country`, `region`) → category →
@@ -30,6 +30,9 @@ pub enum ReportError {
     Weighting(#[from] WeightingError),
     #[error("population margins cannot use `{0}`; use industry, size_band, country or region")]
     MarginDimension(String),
+    /// Margin categories without a firm in the sample, when the query refuses such reports.
+    #[error("the sample has no firm in {} margin categories", .0.len())]
+    Dropped(Vec<DroppedCategory>),
     #[error("report computation failed: {0}")]
     Polars(#[from] PolarsError),
 }
@@ -41,8 +44,8 @@ pub fn readiness(
     query: &ReportQuery,
     margins: Option<&Margins>,
 ) -> Result<Readiness, ReportError> {
-    let rows = weighted_rows(snapshot, query, &[], margins)?;
-    readiness_of(snapshot, instrument, query, rows, &[], margins.is_some())
+    let (rows, weighting) = weighted_rows(snapshot, query, &[], margins)?;
+    readiness_of(snapshot, instrument, query, rows, &[], &weighting)
         .map(|mut periods| periods.pop().map(|(_, r)| r).unwrap_or_else(empty))
 }
 
@@ -58,15 +61,8 @@ pub fn trend(
         Interval::Month => columns::MONTH,
         Interval::Quarter => columns::QUARTER,
     };
-    let rows = weighted_rows(snapshot, query, &[period], margins)?;
-    let periods = readiness_of(
-        snapshot,
-        instrument,
-        query,
-        rows,
-        &[period],
-        margins.is_some(),
-    )?;
+    let (rows, weighting) = weighted_rows(snapshot, query, &[period], margins)?;
+    let periods = readiness_of(snapshot, instrument, query, rows, &[period], &weighting)?;
     Ok(periods
         .into_iter()
         .map(|(index, readiness)| Period {
@@ -86,21 +82,31 @@ pub fn blockers(
     instrument: &Instrument,
     query: &ReportQuery,
     margins: Option<&Margins>,
-) -> Result<Vec<TierBlockers>, ReportError> {
-    let rows = weighted_rows(snapshot, query, &[], margins)?.collect()?;
+) -> Result<BlockerTiers, ReportError> {
+    let (rows, mut weighting) = weighted_rows(snapshot, query, &[], margins)?;
+    let rows = rows.collect()?;
     let weighted = margins.is_some();
+    let method = Method {
+        weighted,
+        clustered: query.basis == Basis::All,
+    };
     let policy = &query.disclosure;
     let by: Vec<&str> = query.by.iter().map(|f| segment_column(*f)).collect();
     let mut report = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate().skip(1) {
         let below = i32::try_from(index).unwrap_or(i32::MAX);
         let mut aggregates = pipeline::count().to_vec();
+        let mut indicators = Vec::new();
         for (g, gate) in tier.gates.iter().enumerate() {
             aggregates.extend(pipeline::gate_failures(
                 snapshot,
                 &gate.id,
                 &format!("g{g}"),
             ));
+            indicators.push(Indicator {
+                alias: format!("g{g}"),
+                condition: pipeline::gate_failed(snapshot, &gate.id),
+            });
         }
         if weighted {
             aggregates.push(pipeline::sum_of_weights());
@@ -114,11 +120,18 @@ pub fn blockers(
             .clone()
             .lazy()
             .filter(col(columns::TIER_RANK).eq(lit(below)));
-        let overall = aggregate(at_tier_below.clone(), &[], aggregates.clone(), query.basis)?;
+        let sums = (&indicators[..], weighted);
+        let overall = aggregate(
+            at_tier_below.clone(),
+            &[],
+            aggregates.clone(),
+            query.basis,
+            sums,
+        )?;
         let segments = if by.is_empty() {
             DataFrame::empty()
         } else {
-            aggregate(at_tier_below, &by, aggregates, query.basis)?
+            aggregate(at_tier_below, &by, aggregates, query.basis, sums)?
         };
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
         let overall_table = Table(&overall);
@@ -139,46 +152,45 @@ pub fn blockers(
             tier: tier.key.clone(),
             rank: u8::try_from(index + 1).unwrap_or(u8::MAX),
             label: tier.label.clone(),
-            overall: blocker_cell(policy, &overall_table, 0, &gates, overall_hidden, weighted)?,
+            overall: blocker_cell(policy, &overall_table, 0, &gates, overall_hidden, method)?,
             segments: order
                 .iter()
                 .zip(hidden)
                 .map(|(&row, hidden)| {
                     Ok(BlockerSegment {
                         key: keys[row].0.clone(),
-                        cell: blocker_cell(
-                            policy,
-                            &Table(&segments),
-                            row,
-                            &gates,
-                            hidden,
-                            weighted,
-                        )?,
+                        cell: blocker_cell(policy, &Table(&segments), row, &gates, hidden, method)?,
                     })
                 })
                 .collect::<PolarsResult<Vec<_>>>()?,
         });
     }
-    Ok(report)
+    Ok(BlockerTiers {
+        tiers: report,
+        weighting: weighting.remove(&0),
+    })
 }
 
 fn empty() -> Readiness {
     Readiness {
         overall: hidden_cell(),
         segments: Vec::new(),
+        weighting: None,
     }
 }
 
-/// The counted rows, with a weight column when margins are given.
+/// The counted rows, with a weight column when margins are given: each value of `partition`
+/// (each period of a trend; the whole window when empty) is raked to the margins on its own,
+/// and its diagnostics are returned under that value (0 without a partition).
 fn weighted_rows(
     snapshot: &Snapshot,
     query: &ReportQuery,
     partition: &[&str],
     margins: Option<&Margins>,
-) -> Result<LazyFrame, ReportError> {
+) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
     let rows = pipeline::counted_rows(snapshot, query, partition)?;
     let Some(margins) = margins else {
-        return Ok(rows);
+        return Ok((rows, BTreeMap::new()));
     };
     let fields = margins
         .keys()
@@ -189,7 +201,9 @@ fn weighted_rows(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let rows = rows.collect()?;
-    let cell_columns: Vec<Expr> = fields.iter().map(|f| col(segment_column(*f))).collect();
+    let mut cell_names: Vec<&str> = partition.to_vec();
+    cell_names.extend(fields.iter().map(|f| segment_column(*f)));
+    let cell_columns: Vec<Expr> = cell_names.iter().map(|c| col(*c)).collect();
     let cells = rows
         .clone()
         .lazy()
@@ -197,8 +211,12 @@ fn weighted_rows(
         .agg([len().cast(DataType::Int64).alias("n")])
         .collect()?;
     let table = Table(&cells);
-    let mut labelled = Vec::with_capacity(cells.height());
+    let mut cross_sections: BTreeMap<i32, Vec<(usize, Vec<String>, f64)>> = BTreeMap::new();
     for row in 0..cells.height() {
+        let section = match partition.first() {
+            Some(column) => i32::try_from(table.int(column, row)?).unwrap_or(0),
+            None => 0,
+        };
         let categories = fields
             .iter()
             .map(|f| {
@@ -206,26 +224,70 @@ fn weighted_rows(
                 Ok(category_label(snapshot, *f, code))
             })
             .collect::<PolarsResult<Vec<String>>>()?;
-        labelled.push((categories, table.float("n", row)?));
+        cross_sections
+            .entry(section)
+            .or_default()
+            .push((row, categories, table.float("n", row)?));
     }
-    let raked = rake(&labelled, margins)?;
-    let mut weight_columns: Vec<Column> = fields
+    let mut weights = vec![0.0; cells.height()];
+    let mut diagnostics = BTreeMap::new();
+    let mut refused: Vec<DroppedCategory> = Vec::new();
+    for (section, members) in cross_sections {
+        let labelled: Vec<(Vec<String>, f64)> = members
+            .iter()
+            .map(|(_, categories, n)| (categories.clone(), *n))
+            .collect();
+        let raked = rake(&labelled, margins)?;
+        for ((row, _, _), weight) in members.iter().zip(&raked.weights) {
+            weights[*row] = *weight;
+        }
+        let weighting = diagnostics_of(&raked);
+        if query.dropped_categories == DroppedCategories::Refuse {
+            for dropped in &weighting.dropped {
+                if !refused.contains(dropped) {
+                    refused.push(dropped.clone());
+                }
+            }
+        }
+        diagnostics.insert(section, weighting);
+    }
+    if !refused.is_empty() {
+        return Err(ReportError::Dropped(refused));
+    }
+    // The cells come from grouping the rows, so their key columns have the rows' types.
+    let mut weight_columns: Vec<Column> = cell_names
         .iter()
-        .map(|f| {
-            Ok(cells
-                .column(segment_column(*f))?
-                .cast(&DataType::Int32)?
-                .clone())
-        })
+        .map(|c| Ok(cells.column(c)?.clone()))
         .collect::<PolarsResult<_>>()?;
-    weight_columns.push(Column::new(WEIGHT.into(), raked.weights));
-    let weights = DataFrame::new(cells.height(), weight_columns)?;
-    Ok(rows.lazy().join(
-        weights.lazy(),
+    weight_columns.push(Column::new(WEIGHT.into(), weights));
+    let weight_table = DataFrame::new(cells.height(), weight_columns)?;
+    let rows = rows.lazy().join(
+        weight_table.lazy(),
         cell_columns.clone(),
         cell_columns,
         JoinArgs::new(JoinType::Left),
-    ))
+    );
+    Ok((rows, diagnostics))
+}
+
+/// What a report says about one raking.
+fn diagnostics_of(raked: &Raked) -> Weighting {
+    let max_discrepancy = discrepancy(raked.max_discrepancy);
+    Weighting {
+        iterations: u32::try_from(raked.rounds).unwrap_or(u32::MAX),
+        max_discrepancy,
+        tolerance: DISCREPANCY_TOLERANCE,
+        converged: max_discrepancy <= DISCREPANCY_TOLERANCE,
+        dropped: raked
+            .dropped
+            .iter()
+            .map(|d| DroppedCategory {
+                dimension: d.dimension.clone(),
+                category: d.category.clone(),
+                population_share: d.population_share,
+            })
+            .collect(),
+    }
 }
 
 /// Aggregates readiness per value of `partition` (one unnamed group when empty).
@@ -235,8 +297,13 @@ fn readiness_of(
     query: &ReportQuery,
     rows: LazyFrame,
     partition: &[&str],
-    weighted: bool,
+    weighting: &BTreeMap<i32, Weighting>,
 ) -> Result<Vec<(i32, Readiness)>, ReportError> {
+    let weighted = !weighting.is_empty();
+    let method = Method {
+        weighted,
+        clustered: query.basis == Basis::All,
+    };
     let ranks: Vec<u8> = (1..=instrument.tiers().len())
         .map(|r| u8::try_from(r).unwrap_or(u8::MAX))
         .collect();
@@ -250,16 +317,39 @@ fn readiness_of(
         aggregates.push(pipeline::sum_of_squared_weights());
         aggregates.extend(ranks.iter().map(|r| pipeline::weighted_tier(*r)));
         aggregates.push(pipeline::weighted_ready());
+        aggregates.extend(
+            columns::SCORES
+                .iter()
+                .map(|c| pipeline::weighted_score_sum(c)),
+        );
     }
+    let mut indicators: Vec<Indicator> = ranks
+        .iter()
+        .map(|r| Indicator {
+            alias: format!("tier_{r}"),
+            condition: col(columns::TIER_RANK).eq(lit(i32::from(*r))),
+        })
+        .collect();
+    indicators.push(Indicator {
+        alias: "ready".to_owned(),
+        condition: col(columns::READY),
+    });
+    let sums = (&indicators[..], weighted);
     let rows = rows.collect()?.lazy();
     let mut segment_columns = partition.to_vec();
     segment_columns.extend(query.by.iter().map(|f| segment_column(*f)));
 
-    let overall = aggregate(rows.clone(), partition, aggregates.clone(), query.basis)?;
+    let overall = aggregate(
+        rows.clone(),
+        partition,
+        aggregates.clone(),
+        query.basis,
+        sums,
+    )?;
     let segments = if query.by.is_empty() {
         DataFrame::empty()
     } else {
-        aggregate(rows, &segment_columns, aggregates, query.basis)?
+        aggregate(rows, &segment_columns, aggregates, query.basis, sums)?
     };
 
     let overall_table = Table(&overall);
@@ -289,7 +379,7 @@ fn readiness_of(
             &members,
         )?;
         let cell = |table: &Table, row: usize, hidden: bool| {
-            readiness_cell(policy, table, row, instrument, hidden, weighted)
+            readiness_cell(policy, table, row, instrument, hidden, method)
         };
         result.push((
             period,
@@ -305,6 +395,7 @@ fn readiness_of(
                         })
                     })
                     .collect::<PolarsResult<Vec<_>>>()?,
+                weighting: weighting.get(&period).cloned(),
             },
         ));
     }
@@ -313,12 +404,14 @@ fn readiness_of(
 }
 
 /// Aggregates `rows` per group (one row in all when `group` is empty); with basis `all`, the
-/// distinct firms of each group beside.
+/// distinct firms of each group beside, and the sums over firms that the clustered variance
+/// of each of `sums.0` needs (weighted too when `sums.1`).
 fn aggregate(
     rows: LazyFrame,
     group: &[&str],
     aggregates: Vec<Expr>,
     basis: Basis,
+    sums: (&[Indicator], bool),
 ) -> PolarsResult<DataFrame> {
     let keys: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
     let cells = if group.is_empty() {
@@ -329,12 +422,22 @@ fn aggregate(
     if basis == Basis::Latest {
         return cells.collect();
     }
-    let firms = pipeline::distinct_firms(rows, group);
+    let firms = pipeline::distinct_firms(rows.clone(), group);
+    let clusters = pipeline::cluster_sums(rows, group, sums.0, sums.1);
     if group.is_empty() {
-        cells.collect()?.hstack(firms.collect()?.columns())
+        cells
+            .collect()?
+            .hstack(firms.collect()?.columns())?
+            .hstack(clusters.collect()?.columns())
     } else {
         cells
-            .join(firms, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+            .join(
+                firms,
+                keys.clone(),
+                keys.clone(),
+                JoinArgs::new(JoinType::Left),
+            )
+            .join(clusters, keys.clone(), keys, JoinArgs::new(JoinType::Left))
             .collect()
     }
 }
@@ -393,6 +496,7 @@ fn category_label(snapshot: &Snapshot, field: SegmentField, code: i32) -> String
         SegmentField::Industry => &snapshot.industries,
         SegmentField::SizeBand => &snapshot.size_bands,
         SegmentField::Country => &snapshot.countries,
+        SegmentField::Region if code == NO_REGION => return REGION_NOT_STATED.to_owned(),
         SegmentField::Region => &snapshot.regions,
         SegmentField::Version => return code.to_string(),
     };

@@ -15,9 +15,12 @@ mod suppression;
 mod weighting;
 
 pub use batch::{BadBlockers, Blockers, RowBatch, RowRef};
+pub use cells::RANK_PRECISION;
 pub use compute::{Margins, ReportError, blockers, readiness, trend};
 pub use model::*;
 pub use reference::{ReferenceFigure, reference_figures};
 pub use snapshot::{ResponseRow, Snapshot};
 pub use suppression::suppress;
-pub use weighting::{MAX_ROUNDS, TOLERANCE, WeightingError, rake};
+pub use weighting::{
+    DISCREPANCY_TOLERANCE, MAX_ROUNDS, REGION_NOT_STATED, TOLERANCE, WeightingError, rake,
+};

@@ -74,9 +74,27 @@ pub struct ReportQuery {
     /// How every count, share and mean is published: the perturbation table and the
     /// threshold (the publisher's policy, after [`DisclosurePolicy::for_request`]).
     pub disclosure: DisclosurePolicy,
+    /// What a weighted report does when a margin category has no firm in the sample.
+    pub dropped_categories: DroppedCategories,
 }
 
-/// A count with its share of the cell and the share's 95 % Wilson interval.
+/// What a weighted report does when a population margin category has no firm in the sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DroppedCategories {
+    /// Weight to the other categories and name the dropped ones in `weighting.dropped`.
+    #[default]
+    Report,
+    /// Refuse the report (`422`).
+    Refuse,
+}
+
+/// A count with its share of the cell and the share's 95 % Wilson score interval: on the
+/// cell's published size `n` with basis `latest`; with basis `all`, where a firm's several
+/// responses are not independent, on the effective size `n / deff`, `deff` being the design
+/// effect of firm clustering (the cluster-robust variance of the share, firm as cluster, over
+/// the variance of `n` independent responses; never below 1).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Estimate {
@@ -87,7 +105,10 @@ pub struct Estimate {
     pub ci_high: f64,
 }
 
-/// A weighted share with its 95 % Wilson interval on the Kish effective sample size.
+/// A weighted share with its 95 % Wilson score interval on the cell's Kish effective sample
+/// size `n_eff`; with basis `all`, on `n_eff / deff`, `deff` being the design effect of firm
+/// clustering on the weighted share (the weighted cluster-robust variance over the variance
+/// at `n_eff` independent responses; never below 1).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeightedEstimate {
@@ -115,7 +136,7 @@ pub struct WeightedTier {
     pub estimate: WeightedEstimate,
 }
 
-/// Mean dimension scores (0–100) of a cell.
+/// Mean dimension scores (0–100) of a cell, rounded to 0.1 (with noise of their own).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DimensionMeans {
@@ -134,6 +155,47 @@ pub struct WeightedCell {
     pub n_eff: f64,
     pub tiers: Vec<WeightedTier>,
     pub ready_to_customise: WeightedEstimate,
+    /// Mean dimension scores weighted by the raking weights (Σ w·score / Σ w); the cell's
+    /// `dimension_means` beside are those of the unweighted sample.
+    pub dimension_means: DimensionMeans,
+}
+
+/// A population margin category the sample has no firm in. Raking cannot reach it, so it is
+/// left out and the other categories of its margin are weighted to their shares among
+/// themselves: the weighted figures then describe the population without it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DroppedCategory {
+    /// `industry`, `size_band`, `country` or `region`.
+    pub dimension: String,
+    /// The margin's category (`not_stated` for firms without a region).
+    pub category: String,
+    /// The category's share of the margin's population total, 0–1.
+    pub population_share: f64,
+}
+
+/// How the sample of one cross-section (the report's window, or one period of a trend) was
+/// raked to the population margins. Segments of `by` are estimated with the weights of their
+/// cross-section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Weighting {
+    /// Rounds of raking (each adjusts every margin once), at most 100.
+    pub iterations: u32,
+    /// The largest difference, over every margin category the sample has, between its
+    /// weighted share of the sample and its share of the population (among the categories
+    /// kept), 0–1, rounded to 0.0001.
+    pub max_discrepancy: f64,
+    /// The largest `max_discrepancy` of a calibrated sample: 0.001 (a tenth of a percentage
+    /// point).
+    pub tolerance: f64,
+    /// `false` when `max_discrepancy` exceeds `tolerance`: the margins could not all be met
+    /// (they contradict each other on this sample), and the weighted figures are not
+    /// calibrated to them.
+    pub converged: bool,
+    /// Margin categories with no firm in the sample, left out of the weighting; empty when
+    /// every category was reached. `dropped_categories=refuse` refuses such a report instead.
+    pub dropped: Vec<DroppedCategory>,
 }
 
 /// The readiness figures of one cell (the whole population or a segment). A suppressed cell
@@ -148,6 +210,8 @@ pub struct Cell {
     pub tiers: Option<Vec<TierEstimate>>,
     /// Firms at a tier that is ready to customise (fine-tuning and above).
     pub ready_to_customise: Option<Estimate>,
+    /// Means of the sample as it is, unweighted even in a weighted report (whose weighted
+    /// means are under `weighted`).
     pub dimension_means: Option<DimensionMeans>,
     /// Present when the report is weighted and the cell is not suppressed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,6 +251,10 @@ pub struct Readiness {
     pub overall: Cell,
     /// Key combinations that occur, sorted by key.
     pub segments: Vec<Segment>,
+    /// Present when the report is weighted and the sample not empty: how the sample was
+    /// raked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<Weighting>,
 }
 
 /// One period of a trend.
@@ -221,6 +289,8 @@ pub struct WeightedGate {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeightedBlockers {
     pub n_eff: f64,
+    /// Sorted by share rounded to 1e-9, descending, then gate id, so
+    /// that shares equal but for rounding in the last digits rank the same on every backend.
     pub gates: Vec<WeightedGate>,
 }
 
@@ -254,4 +324,15 @@ pub struct TierBlockers {
     pub label: String,
     pub overall: BlockerCell,
     pub segments: Vec<BlockerSegment>,
+}
+
+/// The blockers of every tier, and how the sample was raked when it was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockerTiers {
+    pub tiers: Vec<TierBlockers>,
+    /// Present when the report is weighted and the sample not empty: how the sample was
+    /// raked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<Weighting>,
 }

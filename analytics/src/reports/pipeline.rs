@@ -196,6 +196,90 @@ pub fn weighted_ready() -> Expr {
     weighted_count(col(columns::READY), "w_ready")
 }
 
+/// Σ w·score over a cell, for the weighted mean of a dimension.
+pub fn weighted_score_sum(column: &str) -> Expr {
+    (col(WEIGHT) * col(column).cast(DataType::Float64))
+        .sum()
+        .alias(weighted_of(column))
+}
+
+/// The column of the weighted score sum of `column`.
+pub fn weighted_of(column: &str) -> String {
+    format!("w_{column}")
+}
+
+/// An attribute whose share a cell publishes (a tier, ready, failing a gate), under the alias
+/// of its count.
+pub struct Indicator {
+    pub alias: String,
+    pub condition: Expr,
+}
+
+/// The columns of the per-firm sums of an indicator (see [`cluster_sums`]).
+pub fn cluster_column(alias: &str, sum: &str) -> String {
+    format!("{alias}_c{sum}")
+}
+
+/// Σ_g m_g² over the firms of a cell (`w` for the weighted sums).
+pub const CLUSTER_M2: &str = "c_m2";
+pub const CLUSTER_WM2: &str = "c_wm2";
+
+/// The sums over the firms (clusters) of each group of `rows` that the cluster-robust
+/// variance of a share needs: per firm `m_g` (its responses) and `y_g` (those with the
+/// indicator), then `Σ m_g²`, and per indicator `Σ y_g²` and `Σ y_g m_g` (`{alias}_cy2`,
+/// `{alias}_cym`); when `weighted`, the same with Σ w in place of counts (`{alias}_cwy2`,
+/// `{alias}_cwym`, `c_wm2`).
+pub fn cluster_sums(
+    rows: LazyFrame,
+    group: &[&str],
+    indicators: &[Indicator],
+    weighted: bool,
+) -> LazyFrame {
+    let mut per_firm = vec![len().cast(DataType::Float64).alias("m")];
+    if weighted {
+        per_firm.push(col(WEIGHT).sum().alias("wm"));
+    }
+    for (i, indicator) in indicators.iter().enumerate() {
+        let condition = indicator.condition.clone().cast(DataType::Float64);
+        per_firm.push(condition.clone().sum().alias(format!("y{i}")));
+        if weighted {
+            per_firm.push((col(WEIGHT) * condition).sum().alias(format!("wy{i}")));
+        }
+    }
+    let mut by_firm: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
+    by_firm.push(col(columns::FIRM));
+    let firms = rows.group_by(by_firm).agg(per_firm);
+    let mut sums = vec![(col("m") * col("m")).sum().alias(CLUSTER_M2)];
+    if weighted {
+        sums.push((col("wm") * col("wm")).sum().alias(CLUSTER_WM2));
+    }
+    for (i, indicator) in indicators.iter().enumerate() {
+        let (y, alias) = (col(format!("y{i}")), indicator.alias.as_str());
+        sums.push(
+            (y.clone() * y.clone())
+                .sum()
+                .alias(cluster_column(alias, "y2")),
+        );
+        sums.push((y * col("m")).sum().alias(cluster_column(alias, "ym")));
+        if weighted {
+            let wy = col(format!("wy{i}"));
+            sums.push(
+                (wy.clone() * wy.clone())
+                    .sum()
+                    .alias(cluster_column(alias, "wy2")),
+            );
+            sums.push((wy * col("wm")).sum().alias(cluster_column(alias, "wym")));
+        }
+    }
+    if group.is_empty() {
+        firms.select(sums)
+    } else {
+        firms
+            .group_by(group.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .agg(sums)
+    }
+}
+
 /// Reads aggregated values back.
 pub struct Table<'a>(pub &'a DataFrame);
 

@@ -1,7 +1,18 @@
 //! Raking (iterative proportional fitting) of the sample to population margins.
 //!
 //! Every respondent in the same cross-classification cell ends with the same weight, so the
-//! fitting runs on the small table of cell counts, not on the rows.
+//! fitting runs on the small table of cell counts, not on the rows. Each cross-section a
+//! report publishes (the report's window, or each period of a trend) is raked on its own.
+//!
+//! What raking cannot do is said, never hidden:
+//!
+//! - a margin category the sample has no respondent in cannot be reached; it is left out, the
+//!   other targets are renormalised among the categories present, and [`Raked::dropped`]
+//!   names it with its share of the population;
+//! - a category the sample has but the margins give a population of 0 would be weighted to
+//!   nothing and its estimates published as zeros: refused ([`WeightingError::ZeroCount`]);
+//! - margins that cannot all be met at once (raking stops after [`MAX_ROUNDS`]) leave
+//!   [`Raked::max_discrepancy`] above [`DISCREPANCY_TOLERANCE`].
 
 use std::collections::BTreeMap;
 
@@ -9,15 +20,40 @@ use std::collections::BTreeMap;
 pub const TOLERANCE: f64 = 1e-9;
 /// Give up fitting after this many rounds (the weights reached are used).
 pub const MAX_ROUNDS: usize = 100;
+/// The largest difference between a margin category's weighted sample share and its target
+/// share (0–1) that still counts as calibrated: 0.001, a tenth of a percentage point.
+pub const DISCREPANCY_TOLERANCE: f64 = 0.001;
+
+/// The category of the region margin that firms without a region fall in.
+pub const REGION_NOT_STATED: &str = "not_stated";
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WeightingError {
     #[error("the sample has {dimension} `{category}`, which the population margins do not list")]
     MissingCategory { dimension: String, category: String },
+    #[error(
+        "the sample has firms that gave no region, which the population margins do not list; \
+         add them to the region margin as `not_stated`"
+    )]
+    RegionNotStated,
     #[error("the population margin for {0} has no positive total")]
     EmptyMargin(String),
     #[error("the population margin for {dimension} has an invalid count for `{category}`")]
     InvalidCount { dimension: String, category: String },
+    #[error(
+        "the population margin for {dimension} gives `{category}` a count of 0, but the sample \
+         has firms there, whose estimates would be fake zeros; store the margins without it"
+    )]
+    ZeroCount { dimension: String, category: String },
+}
+
+/// A margin category the sample has no respondent in, left out of the raking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    pub dimension: String,
+    pub category: String,
+    /// The category's share of the margin's population total, 0–1.
+    pub population_share: f64,
 }
 
 /// The outcome of raking.
@@ -26,7 +62,11 @@ pub struct Raked {
     /// One weight per cell (per respondent in that cell), in the order given.
     pub weights: Vec<f64>,
     pub rounds: usize,
-    pub converged: bool,
+    /// The largest difference, over every margin category the sample has, between its
+    /// weighted share of the sample and its target share (0–1).
+    pub max_discrepancy: f64,
+    /// Margin categories with no respondent, in margin order.
+    pub dropped: Vec<Dropped>,
 }
 
 /// Rakes cells to margins. `cells[i]` holds the cell's category in each margin dimension (in
@@ -39,6 +79,7 @@ pub fn rake(
     let dimensions: Vec<(&String, &BTreeMap<String, f64>)> = margins.iter().collect();
     let total: f64 = cells.iter().map(|(_, n)| n).sum();
     let mut targets: Vec<BTreeMap<&str, f64>> = Vec::new();
+    let mut dropped = Vec::new();
     for (d, (dimension, margin)) in dimensions.iter().enumerate() {
         for (category, count) in margin.iter() {
             if !count.is_finite() || *count < 0.0 {
@@ -51,19 +92,36 @@ pub fn rake(
         let mut present: BTreeMap<&str, f64> = BTreeMap::new();
         for (categories, _) in cells {
             let category = categories[d].as_str();
-            let population =
-                margin
-                    .get(category)
-                    .ok_or_else(|| WeightingError::MissingCategory {
-                        dimension: (*dimension).clone(),
-                        category: category.to_owned(),
-                    })?;
+            let Some(population) = margin.get(category) else {
+                return Err(missing(dimension, category));
+            };
+            if *population <= 0.0 {
+                return Err(WeightingError::ZeroCount {
+                    dimension: (*dimension).clone(),
+                    category: category.to_owned(),
+                });
+            }
             present.insert(category, *population);
         }
-        let sum: f64 = present.values().sum();
-        if sum <= 0.0 && total > 0.0 {
+        let margin_total: f64 = margin.values().sum();
+        if margin_total <= 0.0 && total > 0.0 {
             return Err(WeightingError::EmptyMargin((*dimension).clone()));
         }
+        if total > 0.0 {
+            dropped.extend(
+                margin
+                    .iter()
+                    .filter(|(category, count)| {
+                        **count > 0.0 && !present.contains_key(category.as_str())
+                    })
+                    .map(|(category, count)| Dropped {
+                        dimension: (*dimension).clone(),
+                        category: category.clone(),
+                        population_share: count / margin_total,
+                    }),
+            );
+        }
+        let sum: f64 = present.values().sum();
         targets.push(
             present
                 .into_iter()
@@ -79,10 +137,7 @@ pub fn rake(
         rounds += 1;
         let mut largest_change: f64 = 0.0;
         for (d, target) in targets.iter().enumerate() {
-            let mut current: BTreeMap<&str, f64> = BTreeMap::new();
-            for ((categories, n), w) in cells.iter().zip(&weights) {
-                *current.entry(categories[d].as_str()).or_default() += n * w;
-            }
+            let current = weighted_margin(cells, &weights, d);
             for ((categories, _), w) in cells.iter().zip(weights.iter_mut()) {
                 let category = categories[d].as_str();
                 let have = current.get(category).copied().unwrap_or_default();
@@ -94,11 +149,46 @@ pub fn rake(
         }
         converged = largest_change < TOLERANCE;
     }
+    let mut max_discrepancy: f64 = 0.0;
+    if total > 0.0 {
+        for (d, target) in targets.iter().enumerate() {
+            let reached = weighted_margin(cells, &weights, d);
+            for (category, want) in target {
+                let have = reached.get(category).copied().unwrap_or_default();
+                max_discrepancy = max_discrepancy.max((have - want).abs() / total);
+            }
+        }
+    }
     Ok(Raked {
         weights,
         rounds,
-        converged,
+        max_discrepancy,
+        dropped,
     })
+}
+
+/// The weighted count of each category of dimension `d`.
+fn weighted_margin<'a>(
+    cells: &'a [(Vec<String>, f64)],
+    weights: &[f64],
+    d: usize,
+) -> BTreeMap<&'a str, f64> {
+    let mut current: BTreeMap<&str, f64> = BTreeMap::new();
+    for ((categories, n), w) in cells.iter().zip(weights) {
+        *current.entry(categories[d].as_str()).or_default() += n * w;
+    }
+    current
+}
+
+fn missing(dimension: &str, category: &str) -> WeightingError {
+    if dimension == "region" && category == REGION_NOT_STATED {
+        WeightingError::RegionNotStated
+    } else {
+        WeightingError::MissingCategory {
+            dimension: dimension.to_owned(),
+            category: category.to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -129,7 +219,8 @@ mod tests {
             &margins(&[("size_band", &[("micro", 900.0), ("small", 100.0)])]),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        assert!(raked.converged);
+        assert!(raked.max_discrepancy < 1e-12);
+        assert!(raked.dropped.is_empty());
         assert!((raked.weights[0] - 1.2).abs() < 1e-12);
         assert!((raked.weights[1] - 0.4).abs() < 1e-12);
     }
@@ -147,12 +238,64 @@ mod tests {
             ("size_band", &[("micro", 80.0), ("small", 20.0)]),
         ]);
         let raked = rake(&cells, &margins).unwrap_or_else(|e| panic!("{e}"));
-        assert!(raked.converged, "{raked:?}");
+        assert!(raked.max_discrepancy < 1e-9, "{raked:?}");
         let w = &raked.weights;
         let industry_c = 10.0 * w[0] + 20.0 * w[1];
         let micro = 10.0 * w[0] + 30.0 * w[2];
         assert!((industry_c - 50.0).abs() < 1e-6, "{industry_c}");
         assert!((micro - 80.0).abs() < 1e-6, "{micro}");
+    }
+
+    #[test]
+    fn infeasible_margins_leave_a_discrepancy() {
+        // Every micro firm is in C, every small one in G: industry and size are one variable,
+        // so 90 % micro and 50 % C cannot both hold. The last margin raked (size_band) is met;
+        // industry stays at C = 0.9 against a target of 0.5.
+        let cells = [cell(&["C", "micro"], 10.0), cell(&["G", "small"], 10.0)];
+        let margins = margins(&[
+            ("industry", &[("C", 50.0), ("G", 50.0)]),
+            ("size_band", &[("micro", 90.0), ("small", 10.0)]),
+        ]);
+        let raked = rake(&cells, &margins).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(raked.rounds, MAX_ROUNDS);
+        assert!((raked.max_discrepancy - 0.4).abs() < 1e-12, "{raked:?}");
+    }
+
+    #[test]
+    fn a_category_without_respondents_is_dropped_and_named() {
+        let raked = rake(
+            &[cell(&["micro"], 30.0), cell(&["small"], 10.0)],
+            &margins(&[(
+                "size_band",
+                &[("micro", 600.0), ("small", 200.0), ("medium", 200.0)],
+            )]),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            raked.dropped,
+            [Dropped {
+                dimension: "size_band".into(),
+                category: "medium".into(),
+                population_share: 0.2,
+            }]
+        );
+        // Renormalised: 75 % micro → weights 1.0 and 1.0.
+        assert!((raked.weights[0] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_zero_population_with_respondents_is_refused() {
+        let error = rake(
+            &[cell(&["micro"], 3.0), cell(&["small"], 1.0)],
+            &margins(&[("size_band", &[("micro", 10.0), ("small", 0.0)])]),
+        );
+        assert_eq!(
+            error,
+            Err(WeightingError::ZeroCount {
+                dimension: "size_band".into(),
+                category: "small".into()
+            })
+        );
     }
 
     #[test]
@@ -168,5 +311,10 @@ mod tests {
                 category: "large".into()
             })
         );
+        let error = rake(
+            &[cell(&[REGION_NOT_STATED], 3.0)],
+            &margins(&[("region", &[("DE-BY", 1.0)])]),
+        );
+        assert_eq!(error, Err(WeightingError::RegionNotStated));
     }
 }

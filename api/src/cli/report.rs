@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use readiness_analytics::reports::{Basis, Interval, SegmentField};
+use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
 
 use super::{DatabaseArgs, DisclosureArgs, file_layer, migrated, refusal, usage};
 use crate::domain::params::{DEFAULT_SURVEY, ReportParams};
@@ -41,6 +41,10 @@ pub struct ReportArgs {
     /// Name of stored population margins to rake the sample to.
     #[arg(long)]
     weights: Option<String>,
+    /// With --weights: `refuse` fails when a margin category has no firm in the sample
+    /// instead of weighting to the others and naming it on the page.
+    #[arg(long, value_enum, default_value_t = DroppedArg::Report)]
+    dropped_categories: DroppedArg,
     /// Period length of the trend.
     #[arg(long, value_enum, default_value_t = IntervalArg::Month)]
     interval: IntervalArg,
@@ -64,6 +68,12 @@ pub enum ByArg {
     Country,
     Region,
     Version,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DroppedArg {
+    Report,
+    Refuse,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -97,6 +107,10 @@ impl ReportArgs {
                 .collect(),
             min_cell: self.min_cell,
             weights: self.weights.clone(),
+            dropped_categories: match self.dropped_categories {
+                DroppedArg::Report => DroppedCategories::Report,
+                DroppedArg::Refuse => DroppedCategories::Refuse,
+            },
             interval: match self.interval {
                 IntervalArg::Month => Interval::Month,
                 IntervalArg::Quarter => Interval::Quarter,

@@ -4,7 +4,7 @@
 //! (`/query/min_cell`, `--min-cell`).
 
 use chrono::NaiveDate;
-use readiness_analytics::reports::{Basis, Interval, SegmentField};
+use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
 
 pub const DEFAULT_SURVEY: &str = "ai-readiness";
 
@@ -40,6 +40,8 @@ pub struct ReportParams {
     pub min_cell: Option<u64>,
     /// Name of stored population margins to rake the sample to.
     pub weights: Option<String>,
+    /// What a weighted report does when a margin category has no firm in the sample.
+    pub dropped_categories: DroppedCategories,
     /// Period length (trend).
     pub interval: Interval,
 }
@@ -55,6 +57,7 @@ impl Default for ReportParams {
             by: Vec::new(),
             min_cell: None,
             weights: None,
+            dropped_categories: DroppedCategories::Report,
             interval: Interval::Month,
         }
     }
@@ -137,6 +140,9 @@ impl ReportParams {
         }
         if let Some(weights) = &self.weights {
             push("weights", weights.clone());
+        }
+        if self.dropped_categories == DroppedCategories::Refuse {
+            push("dropped_categories", "refuse".to_owned());
         }
         if with_interval && self.interval == Interval::Quarter {
             push("interval", "quarter".to_owned());

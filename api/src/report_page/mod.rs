@@ -13,8 +13,9 @@
 mod charts;
 pub mod page;
 mod sections;
+mod weighting;
 
-use readiness_analytics::reports::{Period, Readiness, TierBlockers};
+use readiness_analytics::reports::{BlockerTiers, Period, Readiness};
 
 pub use page::{Access, PageInput, render};
 
@@ -24,5 +25,5 @@ pub struct ReportModels {
     pub readiness: Readiness,
     /// Per period of the requested interval (month unless given).
     pub trend: Vec<Period>,
-    pub blockers: Vec<TierBlockers>,
+    pub blockers: BlockerTiers,
 }

@@ -235,6 +235,7 @@ pub fn render(input: &PageInput<'_>) -> anyhow::Result<String> {
     page.header();
     page.out.push_str("<main>\n");
     page.headline();
+    page.weighting();
     page.out.push_str("<div class=\"grid\">\n");
     page.tiers()?;
     page.trend()?;
@@ -387,7 +388,7 @@ impl Page<'_> {
                         self.out,
                         "<p class=\"weighted\">Weighted to <code>{}</code> (effective sample size \
                          {:.0}): {} ready to customise, {}. The charts and tables below show \
-                         the unweighted sample.</p>",
+                         the unweighted sample; see Weighting for how it was raked.</p>",
                         escape(input.params.weights.as_deref().unwrap_or_default()),
                         weighted.n_eff,
                         percent(weighted.ready_to_customise.share),

@@ -206,7 +206,7 @@ impl Page<'_> {
                 of its gates (a firm can fail several), with 95 % intervals.</p>\n",
         );
         let tiers = input.instrument.tiers();
-        for blockers in &input.models.blockers {
+        for blockers in &input.models.blockers.tiers {
             let rank = usize::from(blockers.rank);
             let below = rank
                 .checked_sub(2)
@@ -340,6 +340,12 @@ impl Page<'_> {
         self.w(&chart);
         self.w("<p class=\"note\">Mean scores from 0 (lowest answers) to 100 (highest), descriptive only; \
                 the rubric’s gates decide the tiers.</p>\n");
+        if input.params.weights.is_some() {
+            self.w(
+                "<p class=\"note\" data-means=\"unweighted\">These are the means of the \
+                    unweighted sample; the weighted means are under Weighting.</p>\n",
+            );
+        }
         if !readiness.segments.is_empty() {
             let by = &input.params.by;
             self.w("<details><summary>Means by segment</summary>\n<table class=\"figures\">\n<thead><tr><th>Segment</th>");
@@ -494,6 +500,7 @@ impl Page<'_> {
         let _ = writeln!(self.out, "<li>{line}</li>");
         let blocked: Vec<String> = models
             .blockers
+            .tiers
             .iter()
             .filter(|t| blocker_hidden(t))
             .map(|t| format!("T{} ({})", t.rank, escape(&t.label)))

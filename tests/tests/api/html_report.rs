@@ -521,6 +521,22 @@ async fn the_command_line_writes_the_same_page(app: TestApp) {
     assert_eq!(readiness(args(&["--weights", "missing"])).await, usage);
     assert_eq!(readiness(args(&["--min-cell", "2"])).await, usage);
     assert!(!out.exists());
+    // Margins with a category the sample lacks: refused on request, else named on the page.
+    let margins = json!({"name": "with-medium",
+                         "margins": {"size_band": {"micro": 50, "small": 30, "medium": 20}}});
+    let saved = app
+        .post_as(&app.admin_key, "/api/v1/populations", &margins)
+        .await;
+    assert_eq!(saved.status(), 201);
+    let refusing = ["--weights", "with-medium", "--dropped-categories", "refuse"];
+    assert_eq!(readiness(args(&refusing)).await, usage);
+    assert!(!out.exists());
+    assert_eq!(
+        readiness(args(&["--weights", "with-medium"])).await,
+        success
+    );
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("<li><code>size_band</code> medium: 20.0 % of the population</li>"));
     // A file that cannot be written is a failure (1).
     let failure = format!("{:?}", std::process::ExitCode::FAILURE);
     let mut unwritable = args(&[]);

@@ -12,6 +12,7 @@ mod demo;
 mod disclosure;
 mod erasure;
 mod errors;
+mod estimation;
 mod exports;
 mod health;
 mod helpers;

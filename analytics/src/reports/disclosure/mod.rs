@@ -24,7 +24,10 @@ mod tests;
 use std::sync::Arc;
 
 pub use ptable::{KEY_RANGE, MAX_PCV, PerturbationTable, PtableError, pcv, perturb};
-pub use publish::{MEAN_NOISE, Published, SCORE_RANGE, Tally, estimate, scaled_total};
+pub use publish::{
+    DISCREPANCY_PRECISION, MEAN_NOISE, Published, SCORE_RANGE, Tally, clustered_estimate,
+    discrepancy, estimate, scaled_total,
+};
 
 /// The cell key of the firms a cell counts: the sum of their record keys modulo 256. Give
 /// each firm's key once, however many of its responses the cell holds.

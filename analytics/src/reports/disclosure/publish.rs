@@ -30,6 +30,26 @@
 //! sample size are computed. With equal weights the weighted share is then the published
 //! share and `n_eff` the published size, and no weighted figure is a function of true counts
 //! alone. Weighted figures are published only for cells that are shown.
+//!
+//! A weighted mean of a dimension score is `Σ w·score / Σ w` (the scaling cancels) plus
+//! `100 · m / n_published`, with `m` drawn like the unweighted mean's noise but from a
+//! different index, so that the difference of the weighted and the unweighted mean of a cell
+//! carries noise too; rounded to 0.1 like the unweighted means.
+//!
+//! # Clustered intervals
+//!
+//! Where a firm's several responses count (basis `all`), a share's 95 % Wilson interval is
+//! taken on the effective sample size `n_published / deff`, the design effect `deff` of
+//! firm clustering coming from [`crate::reports::stats::cluster_deff`] on the true figures,
+//! as the Kish effective size does for weights.
+//!
+//! # Weighting diagnostics
+//!
+//! The largest remaining margin discrepancy of a raking is published rounded to 0.0001
+//! ([`discrepancy`]). A margin category the sample has no firm in is named with its share of
+//! the population (a figure of the margins, not of the sample); that a category has no firm
+//! tells no more than the list of segments of a breakdown by it, which lists every
+//! combination that occurs, suppressed or not.
 
 use super::DisclosurePolicy;
 use crate::reports::model::Estimate;
@@ -84,6 +104,51 @@ impl DisclosurePolicy {
         }
         let noisy = (sum + SCORE_RANGE * mean_noise(cell, dimension)) / n.0 as f64;
         (noisy.clamp(0.0, SCORE_RANGE) * 10.0).round() / 10.0
+    }
+
+    /// The published weighted mean of dimension `dimension` (0–4) of a cell: `weighted_sum`
+    /// is Σ w·score and `sum_of_weights` Σ w over the rows `cell` counts (true or scaled
+    /// alike), `n` the cell's published size.
+    pub fn weighted_mean(
+        &self,
+        weighted_sum: f64,
+        sum_of_weights: f64,
+        cell: Tally,
+        n: Published,
+        dimension: usize,
+    ) -> Option<f64> {
+        if n.0 == 0 || sum_of_weights <= 0.0 {
+            return None;
+        }
+        let mean = weighted_sum / sum_of_weights;
+        if self.table().is_exact() {
+            return Some(mean);
+        }
+        let noise = SCORE_RANGE * noise_at(cell, dimension, WEIGHTED_MEAN_SALT) / n.0 as f64;
+        Some(((mean + noise).clamp(0.0, SCORE_RANGE) * 10.0).round() / 10.0)
+    }
+}
+
+/// The precision weighting diagnostics are published to: 1 / 10,000.
+pub const DISCREPANCY_PRECISION: f64 = 10_000.0;
+
+/// A raking's largest remaining margin discrepancy as published: rounded to 0.0001.
+pub fn discrepancy(value: f64) -> f64 {
+    (value * DISCREPANCY_PRECISION).round() / DISCREPANCY_PRECISION
+}
+
+/// A published count with its share of the published cell size and the 95 % Wilson interval
+/// on the effective sample size `of / deff` (`deff` ≥ 1: the design effect of clustering).
+pub fn clustered_estimate(part: Published, of: Published, deff: f64) -> Estimate {
+    let (count, n) = (part.0 as f64, of.0 as f64);
+    let share = if of.0 > 0 { count / n } else { 0.0 };
+    let n_eff = n / deff.max(1.0);
+    let (ci_low, ci_high) = wilson(share * n_eff, n_eff).unwrap_or((0.0, 0.0));
+    Estimate {
+        count: part.0,
+        share,
+        ci_low,
+        ci_high,
     }
 }
 
@@ -147,7 +212,14 @@ const fn mix(mut z: u64) -> u64 {
 /// The mean noise of one dimension of a cell, from its key, its true row count and the
 /// dimension.
 fn mean_noise(cell: Tally, dimension: usize) -> f64 {
+    noise_at(cell, dimension, 0x9e37_79b9_7f4a_7c15)
+}
+
+/// What weighted means add to the index, instead of the unweighted means' constant.
+const WEIGHTED_MEAN_SALT: u64 = 0x7765_6967_6874_6564; // "weighted"
+
+fn noise_at(cell: Tally, dimension: usize, salt: u64) -> f64 {
     let dimension = u64::try_from(dimension).unwrap_or(u64::MAX) & 0x7;
     let input = (cell.count << 11) ^ (dimension << 8) ^ u64::from(cell.key);
-    MEAN_NOISE[(mix(input.wrapping_add(0x9e37_79b9_7f4a_7c15)) % 256) as usize]
+    MEAN_NOISE[(mix(input.wrapping_add(salt)) % 256) as usize]
 }

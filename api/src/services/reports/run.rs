@@ -9,7 +9,7 @@ use readiness_analytics::reports::disclosure::DisclosurePolicy;
 use readiness_analytics::reports::{Interval, Margins, ReportError, ReportQuery, Snapshot};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::params::ReportParams;
+use crate::domain::params::{ParamProblem, ReportParams};
 use crate::services::Services;
 use crate::services::catalog::{Catalog, Entry};
 use crate::services::error::ServiceError;
@@ -113,6 +113,7 @@ pub async fn resolve(
             basis: params.basis,
             by: params.by.clone(),
             disclosure,
+            dropped_categories: params.dropped_categories,
         },
         entry,
         margins,
@@ -174,6 +175,24 @@ pub fn report_error(error: ReportError) -> ServiceError {
     match error {
         ReportError::Weighting(e) => ServiceError::param("weights", e.to_string()),
         ReportError::MarginDimension(_) => ServiceError::param("weights", error.to_string()),
+        ReportError::Dropped(categories) => ServiceError::InvalidParams(
+            categories
+                .iter()
+                .map(|d| {
+                    ParamProblem::new(
+                        "weights",
+                        format!(
+                            "the sample has no firm in {} `{}` ({:.1} % of the population), \
+                             and dropped_categories=refuse refuses to weight to the other \
+                             categories alone",
+                            d.dimension,
+                            d.category,
+                            d.population_share * 100.0
+                        ),
+                    )
+                })
+                .collect(),
+        ),
         ReportError::Polars(e) => {
             ServiceError::Internal(anyhow::anyhow!("report computation: {e}"))
         }

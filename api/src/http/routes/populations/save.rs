@@ -23,7 +23,11 @@ use crate::store::populations::PopulationStore;
 pub struct SavePopulation {
     /// 1–64 characters: lower-case letters, digits, `.`, `_` or `-`.
     pub name: String,
-    /// Dimension (`industry`, `size_band`, `country`, `region`) → category → population count.
+    /// Dimension (`industry`, `size_band`, `country`, `region`) → category → population count,
+    /// each positive (a category of no population is left out, not given 0). The region
+    /// margin may list `not_stated` for firms that gave no region; a sample with such firms
+    /// can be weighted by region only when it does. A margin category the sample has no firm
+    /// in is left out of the weighting and named in the report's `weighting.dropped`.
     pub margins: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
 }
 
@@ -137,8 +141,11 @@ fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>)
                 ));
             }
             match count.as_f64() {
-                Some(n) if n.is_finite() && n >= 0.0 => total += n,
-                _ => problems.push(FieldProblem::new(pointer, "must be a non-negative number")),
+                Some(n) if n.is_finite() && n > 0.0 => total += n,
+                _ => problems.push(FieldProblem::new(
+                    pointer,
+                    "must be a positive number; leave out a category of no population",
+                )),
             }
         }
         if total <= 0.0 {

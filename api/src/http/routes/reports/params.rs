@@ -1,7 +1,7 @@
 //! The query parameters every report shares, parsed strictly: an unknown parameter or value
 //! is a 422 naming it.
 
-use readiness_analytics::reports::{Basis, Interval, SegmentField};
+use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -18,7 +18,11 @@ pub use crate::http::routes::query::FilterParamsDoc;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ReportParamsDoc {
-    /// `latest`: each firm's latest response in the window; `all`: every response.
+    /// `latest`: each firm's latest response in the window; `all`: every response. With
+    /// `all`, a firm's responses are not independent: every share's 95 % Wilson interval is
+    /// taken on `n / deff` (weighted: `n_eff / deff`), `deff` being the design effect of firm
+    /// clustering, the cluster-robust variance of the share (firms as clusters, with the
+    /// factor G / (G − 1)) over that of independent responses, never below 1.
     #[param(inline)]
     basis: Option<BasisParam>,
     /// Segment attributes: repeated (`by=industry&by=size_band`) or comma-separated
@@ -29,9 +33,19 @@ pub struct ReportParamsDoc {
     /// request may raise it, never lower it (a lower value is refused with `422`).
     #[param(minimum = 1)]
     min_cell: Option<u64>,
-    /// Name of stored population margins to rake the sample to.
+    /// Name of stored population margins to rake the sample to. Each cross-section (the
+    /// window; each period of a trend) is raked on its own, and segments are estimated with
+    /// its weights. The reply's `weighting` says how it went: rounds, the largest remaining
+    /// margin discrepancy against a tolerance of 0.001 (`converged`), and the margin
+    /// categories with no firm in the sample (`dropped`). A sample category the margins do
+    /// not list, or list with a count of 0, is refused (`422`).
     #[param(example = "eu-2024")]
     weights: Option<String>,
+    /// With `weights`: `report` (the default) weights to the margin categories the sample
+    /// has and names the others in `weighting.dropped`; `refuse` refuses such a report with
+    /// `422`, naming each dropped category under `/query/weights`.
+    #[param(inline)]
+    dropped_categories: Option<DroppedCategoriesParam>,
 }
 
 /// Trend parameters: the report parameters and the period length.
@@ -63,6 +77,13 @@ pub enum ByParam {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+pub enum DroppedCategoriesParam {
+    Report,
+    Refuse,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum IntervalParam {
     Month,
     Quarter,
@@ -82,9 +103,8 @@ impl ReportQuery {
     ) -> Result<ReportParams, ApiError> {
         let mut query = QueryPairs::new(pairs, |name| match name {
             "by" => Some(Name::Repeatable),
-            "survey" | "version" | "from" | "to" | "basis" | "min_cell" | "weights" => {
-                Some(Name::Once)
-            }
+            "survey" | "version" | "from" | "to" | "basis" | "min_cell" | "weights"
+            | "dropped_categories" => Some(Name::Once),
             "interval" if with_interval => Some(Name::Once),
             _ => None,
         });
@@ -122,6 +142,14 @@ impl ReportQuery {
                 .ok(),
         };
         let weights = query.get("weights").map(str::to_owned);
+        let dropped_categories = query.choice(
+            "dropped_categories",
+            &[
+                ("report", DroppedCategories::Report),
+                ("refuse", DroppedCategories::Refuse),
+            ],
+            DroppedCategories::Report,
+        );
         let interval = query.choice(
             "interval",
             &[("month", Interval::Month), ("quarter", Interval::Quarter)],
@@ -136,6 +164,7 @@ impl ReportQuery {
             by,
             min_cell,
             weights,
+            dropped_categories,
             interval,
         };
         let checks = params.check(threshold);

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use readiness_analytics::reports::{
-    self, Basis, Interval, Period, Readiness, ReferenceFigure, SegmentField, TierBlockers,
+    self, Basis, BlockerTiers, Interval, Period, Readiness, ReferenceFigure, SegmentField,
     reference_figures,
 };
 use readiness_analytics::reports::{ReportError, Snapshot};
@@ -76,7 +76,8 @@ pub struct TrendReport {
 pub struct BlockersReport {
     #[serde(flatten)]
     pub scope: ReportScope,
-    pub tiers: Vec<TierBlockers>,
+    #[serde(flatten)]
+    pub blockers: BlockerTiers,
 }
 
 type Query = web::Query<Vec<(String, String)>>;
@@ -194,12 +195,12 @@ pub async fn blockers_report(
     state: web::Data<AppState>,
     query: Query,
 ) -> Result<HttpResponse, ApiError> {
-    let (params, tiers) = report(&state, &query, false, "blockers", |snapshot, r| {
+    let (params, blockers) = report(&state, &query, false, "blockers", |snapshot, r| {
         reports::blockers(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
     })
     .await?;
     Ok(HttpResponse::Ok().json(BlockersReport {
         scope: (&params).into(),
-        tiers,
+        blockers,
     }))
 }
