@@ -8,10 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::io::Write;
+
+use common::{Scratch, Server, key, request};
 
 /// The bound on the server's peak RSS while it refuses the bombs. A debug build peaks at about
 /// 90 MiB before them (migrations at start), and each request may hold at most its route's
@@ -22,110 +23,12 @@ const PEAK_RSS_BOUND_MIB: u64 = 192;
 
 const BOMBS: usize = 8;
 
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_readiness"))
-}
-
-fn start() -> (Server, String) {
-    let dir = std::env::temp_dir().join(format!("readiness-bomb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = TempDir(dir);
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("r.db").display());
-    let key = binary()
-        .args(["keys", "create", "--role", "collector", "--name", "bombs"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(key.status.success(), "{key:?}");
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
-
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = binary()
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", &url, "--workers", "4"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        port,
-        _dir: dir,
-    };
-    let started = Instant::now();
-    while request(port, "GET", "/healthz", &[], &[]).0 != 200 {
-        assert!(started.elapsed() < Duration::from_secs(30), "no server");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, key)
-}
-
-/// Sends one HTTP/1.1 request; returns the status and the body.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String) {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new());
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    if stream.write_all(head.as_bytes()).is_err() {
-        return (0, String::new());
-    }
-    // The server may answer and close before the whole body is sent.
-    let _ = stream.write_all(body);
-    let mut reply = Vec::new();
-    let _ = stream.read_to_end(&mut reply);
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    let status = reply
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+/// A server on a fresh SQLite file, and a collector key for it.
+fn start() -> (Server, String, Scratch) {
+    let scratch = Scratch::new();
+    let url = scratch.sqlite_url();
+    let key = key(&url, "collector");
+    (Server::start(&url, &["--workers", "4"]), key, scratch)
 }
 
 fn peak_rss_mib(pid: u32) -> u64 {
@@ -158,7 +61,7 @@ fn deflate_bomb() -> Vec<u8> {
 
 #[test]
 fn bombs_in_parallel_are_refused_within_bounded_memory() {
-    let (server, key) = start();
+    let (server, key, _scratch) = start();
     let auth = format!("Bearer {key}");
     let path = "/api/v1/surveys/ai-readiness/responses/batch";
     let gzip = gzip_bomb();
@@ -166,7 +69,7 @@ fn bombs_in_parallel_are_refused_within_bounded_memory() {
     assert!(gzip.len() < 600_000, "{}", gzip.len());
     let before = peak_rss_mib(server.child.id());
 
-    let replies: Vec<(u16, String)> = std::thread::scope(|scope| {
+    let replies: Vec<(u16, String, String)> = std::thread::scope(|scope| {
         let threads: Vec<_> = (0..BOMBS)
             .map(|at| {
                 let (coding, body) = if at % 4 == 3 {
@@ -192,7 +95,7 @@ fn bombs_in_parallel_are_refused_within_bounded_memory() {
             .collect();
         threads.into_iter().map(|t| t.join().unwrap()).collect()
     });
-    for (status, body) in &replies {
+    for (status, _, body) in &replies {
         assert_eq!(*status, 413, "{body}");
         assert!(body.contains(r#""code":"payload_too_large""#), "{body}");
     }
@@ -209,7 +112,7 @@ fn bombs_in_parallel_are_refused_within_bounded_memory() {
         encoder.write_all(br#"{"responses": 1}"#).unwrap();
         encoder.finish().unwrap()
     };
-    let (status, body) = request(
+    let (status, _, body) = request(
         server.port,
         "POST",
         path,
@@ -226,7 +129,7 @@ fn bombs_in_parallel_are_refused_within_bounded_memory() {
 
     // Codings the server does not decode are refused, not read as plain JSON.
     for coding in ["br", "zstd", "gzip, gzip", "compress"] {
-        let (status, body) = request(
+        let (status, _, body) = request(
             server.port,
             "POST",
             path,

@@ -4,186 +4,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_readiness");
-const POSTGRES_ENV: &str = "READINESS_TEST_POSTGRES_URL";
-const SHARE_SECRET: &str = "a share secret for the process tests, 32+ bytes";
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("readiness-process-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn sqlite_url(&self) -> String {
-        format!(
-            "sqlite://{}?mode=rwc",
-            self.0.join("readiness.db").display()
-        )
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fresh PostgreSQL database, or `None` (with a notice) when none is configured.
-async fn fresh_postgres() -> Option<String> {
-    let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
-        eprintln!("notice: {POSTGRES_ENV} is not set; skipping the PostgreSQL variant");
-        return None;
-    };
-    let admin = Database::connect(&admin_url).await.unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let name = format!("readiness_t_{now}_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let base = admin_url.split('?').next().unwrap();
-    Some(format!("{}/{name}", &base[..base.rfind('/').unwrap()]))
-}
-
-fn readiness(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
-
-/// A `readiness serve` process whose standard error is collected.
-struct Server {
-    child: Child,
-    port: u16,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(database_url: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .args(extra)
-            .env("READINESS_SHARE_SECRET", SHARE_SECRET)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let mut server = Self {
-            child,
-            port: 0,
-            log,
-        };
-        let listening = server.wait_for("readiness is listening");
-        let digits = |from: usize| -> u16 {
-            listening[from..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .unwrap()
-        };
-        server.port = match (listening.find("port="), listening.find("\"port\":")) {
-            (Some(at), _) => digits(at + 5),
-            (None, Some(at)) => digits(at + 7),
-            _ => panic!("no port in {listening}"),
-        };
-        server
-    }
-
-    /// The first log line containing `needle`, waiting up to 30 s for it.
-    fn wait_for(&self, needle: &str) -> String {
-        let started = Instant::now();
-        loop {
-            if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
-                return line.to_owned();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "no log line with {needle:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn admin_key(database_url: &str) -> String {
-    let out = readiness(&[
-        "keys",
-        "create",
-        "--role",
-        "admin",
-        "--name",
-        "ops",
-        "--database-url",
-        database_url,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use common::{Scratch, Server, fresh_postgres, key, readiness};
 
 const FIRM_REF: &str = "firm-ref-7d1c9e0b";
 
 /// Logs name a request by its route pattern: neither a firm's reference nor a share token
 /// reaches them, while every request is still logged.
 async fn logs_carry_route_patterns_not_refs_or_tokens(database_url: String) {
-    let key = admin_key(&database_url);
+    let key = key(&database_url, "admin");
     let server = Server::start(&database_url, &["--log-format", "json"]);
     let client = reqwest::Client::new();
     let answers: serde_json::Map<String, Value> = [

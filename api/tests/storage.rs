@@ -10,11 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{Server, key, readiness, request};
 
 struct Mount(PathBuf);
 
@@ -47,61 +50,19 @@ impl Drop for Mount {
     }
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_readiness"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(url: &str, port: u16) -> Command {
-    let mut command = binary();
-    command
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", url])
-        .env("RUST_LOG", "warn");
-    command
-}
-
-/// One HTTP/1.1 request: the status, the headers (lower case) and the body.
-fn request(port: u16, method: &str, path: &str, key: &str, body: &[u8]) -> (u16, String, String) {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return (0, String::new(), String::new());
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {key}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut reply = Vec::new();
-    let _ = stream.read_to_end(&mut reply);
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    let status = reply
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or_default();
-    (status, head.to_ascii_lowercase(), body.to_owned())
+/// A request with the collector's key and a JSON content type.
+fn send(port: u16, method: &str, path: &str, key: &str, body: &[u8]) -> (u16, String, String) {
+    let auth = format!("Bearer {key}");
+    request(
+        port,
+        method,
+        path,
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    )
 }
 
 fn item(firm: usize) -> String {
@@ -128,7 +89,7 @@ fn assert_storage_problem(status: u16, head: &str, body: &str) {
 fn wait_ready(port: u16, key: &str, want: u16) {
     let started = Instant::now();
     loop {
-        let (status, _, _) = request(port, "GET", "/readyz", key, b"");
+        let (status, _, _) = send(port, "GET", "/readyz", key, b"");
         if status == want {
             return;
         }
@@ -156,32 +117,17 @@ fn full_and_read_only_storage_answer_503_and_make_the_server_unready() {
         return;
     };
     let url = format!("sqlite://{}?mode=rwc", mount.0.join("r.db").display());
-    let key = binary()
-        .args(["keys", "create", "--role", "collector", "--name", "storage"])
-        .args(["--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(key.status.success(), "{key:?}");
-    let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
-    let port = free_port();
-    let server = Server(
-        serve(&url, port)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let key = key(&url, "collector");
+    let server = Server::start(&url, &[]);
+    let port = server.port;
     wait_ready(port, &key, 200);
-    assert_eq!(
-        request(port, "POST", SINGLE, &key, item(0).as_bytes()).0,
-        201
-    );
+    assert_eq!(send(port, "POST", SINGLE, &key, item(0).as_bytes()).0, 201);
 
     // The filesystem fills up: batches are refused as unavailable, never as a server error.
     let filler = fill(&mount.0);
     let mut refused = None;
     for at in 0..30 {
-        let (status, head, body) = request(port, "POST", BATCH, &key, &batch(1 + at * 1000));
+        let (status, head, body) = send(port, "POST", BATCH, &key, &batch(1 + at * 1000));
         assert!(status == 200 || status == 503, "{status}: {body}");
         if status == 503 {
             refused = Some((status, head, body));
@@ -190,33 +136,31 @@ fn full_and_read_only_storage_answer_503_and_make_the_server_unready() {
     }
     let (status, head, body) = refused.expect("a full filesystem refused no batch");
     assert_storage_problem(status, &head, &body);
-    let (status, head, body) = request(port, "GET", "/readyz", &key, b"");
+    let (status, head, body) = send(port, "GET", "/readyz", &key, b"");
     assert_storage_problem(status, &head, &body);
 
     // Space again: the next write succeeds and the server is ready.
     std::fs::remove_file(&filler).unwrap();
     assert_eq!(
-        request(port, "POST", SINGLE, &key, item(900_000).as_bytes()).0,
+        send(port, "POST", SINGLE, &key, item(900_000).as_bytes()).0,
         201
     );
     wait_ready(port, &key, 200);
     // A clean stop, so SQLite removes its `-wal` and `-shm` files and must create them again.
-    let stopped = Command::new("kill")
-        .args(["-TERM", &server.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    let mut server = server;
-    let _ = server.0.wait();
-    drop(server);
+    server.stop();
 
     // A server does not start on a database it cannot write, and says why in one line.
     mount.remount("ro");
     let started = Instant::now();
-    let output = serve(&url, free_port())
-        .env("READINESS_LOG_FORMAT", "json")
-        .output()
-        .unwrap();
+    let output = readiness(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        &url,
+        "--log-format",
+        "json",
+    ]);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
