@@ -275,16 +275,22 @@ async fn attack(app: &TestApp, attacks: &mut Attacks) {
     attack_days(app, &truth, "all", &mut attacks.day_all, &mut attacks.means).await;
 }
 
-/// The data set's viewer key, made on first use.
+/// The data set's viewer key, made on first use. Keys are kept by database, not by address:
+/// a later server of the same test binary may be given a port an earlier one had.
 async fn viewer_key(app: &TestApp) -> String {
     static KEYS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-    if let Some((_, key)) = KEYS.lock().unwrap().iter().find(|(a, _)| *a == app.address) {
+    if let Some((_, key)) = KEYS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(database, _)| *database == app.database_url)
+    {
         return key.clone();
     }
     let key = create_key(&app.db, "viewer", Role::Viewer).await.token;
     KEYS.lock()
         .unwrap()
-        .push((app.address.clone(), key.clone()));
+        .push((app.database_url.clone(), key.clone()));
     key
 }
 
