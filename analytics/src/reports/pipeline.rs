@@ -170,6 +170,53 @@ pub fn distinct_firms(rows: LazyFrame, group: &[&str]) -> LazyFrame {
     }
 }
 
+/// The column of the distinct firms of a cell with a row where the indicator counted under
+/// `alias` holds (basis `all`), and beside it (as [`key_of`]) the sum of their record keys.
+pub fn firms_of(alias: &str) -> String {
+    format!("{alias}_firms")
+}
+
+/// For each group of `rows` and each indicator, the distinct firms with a row where it holds
+/// and the sum of their record keys (each firm's key once), under [`firms_of`].
+pub fn distinct_firms_where(
+    rows: LazyFrame,
+    group: &[&str],
+    indicators: &[Indicator],
+) -> LazyFrame {
+    let mut per_firm = vec![
+        col(columns::RECORD_KEY)
+            .first()
+            .cast(DataType::Int64)
+            .alias("k"),
+    ];
+    for (i, indicator) in indicators.iter().enumerate() {
+        per_firm.push(
+            indicator
+                .condition
+                .clone()
+                .cast(DataType::Int64)
+                .max()
+                .alias(format!("f{i}")),
+        );
+    }
+    let mut by_firm: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
+    by_firm.push(col(columns::FIRM));
+    let firms = rows.group_by(by_firm).agg(per_firm);
+    let mut sums = Vec::new();
+    for (i, indicator) in indicators.iter().enumerate() {
+        let (has, alias) = (col(format!("f{i}")), firms_of(&indicator.alias));
+        sums.push(has.clone().sum().alias(alias.as_str()));
+        sums.push((has * col("k")).sum().alias(key_of(&alias)));
+    }
+    if group.is_empty() {
+        firms.select(sums)
+    } else {
+        firms
+            .group_by(group.iter().map(|c| col(*c)).collect::<Vec<_>>())
+            .agg(sums)
+    }
+}
+
 pub fn sum_of_weights() -> Expr {
     col(WEIGHT).sum().alias("w_sum")
 }
