@@ -308,9 +308,10 @@ pub struct BlockerCell {
     pub unlock: Option<Unlock>,
 }
 
-/// A figure of the unlock analysis: a count of firms of the cell with its share, or nothing
-/// when the count is suppressed (published below the threshold, or hidden beside it so that
-/// it cannot be derived from a published total).
+/// A figure of the unlock analysis: a count of firms of the cell (of responses with basis
+/// `all`, the threshold still counting distinct firms) with its share, or nothing when the
+/// count is suppressed (published below the threshold, or hidden beside it so that it cannot
+/// be derived from a published total).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnlockFigure {
