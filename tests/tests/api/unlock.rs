@@ -150,6 +150,82 @@ async fn the_blockers_report_ranks_sole_blockers(app: TestApp) {
     }
 }
 
+/// The rows of a table of the page's unlock section: the cells of each row joined by `|`.
+fn rows(section: &str, class: &str) -> Vec<String> {
+    let start = section
+        .find(&format!("<table class=\"figures {class}\">"))
+        .unwrap();
+    let table = &section[start..start + section[start..].find("</table>").unwrap()];
+    let body = &table[table.find("<tbody>").unwrap() + "<tbody>".len()..];
+    body.split("</tr>")
+        .filter(|row| row.contains("<tr"))
+        .map(|row| {
+            let cells: Vec<&str> = row
+                .split(['<', '>'])
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 0)
+                .map(|(_, text)| text.trim())
+                .filter(|text| !text.is_empty())
+                .collect();
+            cells.join("|")
+        })
+        .collect()
+}
+
+async fn the_report_page_shows_the_unlock_ranking(app: TestApp) {
+    seed(&app).await;
+    let json = blockers(&app, "").await;
+    let reason = |i: usize| {
+        json["tiers"][0]["overall"]["unlock"]["sole_blockers"][i]["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let response = app
+        .get_as(&app.analyst_key, "/api/v1/reports/readiness.html")
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let page = response.text().await.unwrap();
+    let start = page
+        .find("<div class=\"unlock\" id=\"unlock-vendor_rag\">")
+        .unwrap();
+    let section = &page[start..start + page[start..].find("</div>").unwrap()];
+    assert!(section.contains("moves them up to "));
+    let (low, high) = wilson(4.0, 10.0);
+    let (low_k, high_k) = wilson(3.0, 10.0);
+    assert_eq!(
+        rows(section, "unlock-ranking"),
+        [
+            format!(
+                "{}|40.0 %|{:.1}–{:.1} %|4",
+                reason(0),
+                low * 100.0,
+                high * 100.0
+            ),
+            format!(
+                "{}|30.0 %|{:.1}–{:.1} %|3",
+                reason(1),
+                low_k * 100.0,
+                high_k * 100.0
+            ),
+            format!("{}|suppressed", reason(2)),
+            format!("{}|suppressed", reason(3)),
+        ]
+    );
+    let (low, high) = wilson(7.0, 10.0);
+    assert_eq!(
+        rows(section, "blocker-counts"),
+        [
+            format!("1|70.0 %|{:.1}–{:.1} %|7", low * 100.0, high * 100.0),
+            "2|suppressed".to_owned(),
+            "3|suppressed".to_owned(),
+            "4+|suppressed".to_owned(),
+        ]
+    );
+    // The tier below fine_tune is suppressed whole: no ranking for it.
+    assert!(!page.contains("id=\"unlock-fine_tune\""));
+}
+
 /// The 95 % Wilson score interval, written out.
 fn wilson(x: f64, n: f64) -> (f64, f64) {
     let z = 1.959_963_984_540_054_f64;
@@ -159,4 +235,7 @@ fn wilson(x: f64, n: f64) -> (f64, f64) {
     (centre - half, centre + half)
 }
 
-crate::on_both_databases!(the_blockers_report_ranks_sole_blockers);
+crate::on_both_databases!(
+    the_blockers_report_ranks_sole_blockers,
+    the_report_page_shows_the_unlock_ranking,
+);
