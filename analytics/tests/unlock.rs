@@ -360,10 +360,22 @@ fn sole_blockers_equal_a_brute_force_rescoring_of_2000_answer_sets() {
 fn no_unlock_figure_is_small_or_derivable() {
     for seed in 1..=30_u64 {
         let firms = scored_firms(seed * 7919, 80 + seed * 5);
+        // Every third firm answers a second time, the same, so that basis `all` counts
+        // responses while the threshold counts firms.
+        let again: Vec<ResponseRow> = firms
+            .iter()
+            .step_by(3)
+            .map(|(_, r)| ResponseRow {
+                id: r.id + 1_000_000,
+                submitted_at: r.submitted_at + 1,
+                ..r.clone()
+            })
+            .collect();
         let mut snapshot = Snapshot::new();
         snapshot
             .append(firms.into_iter().map(|(_, r)| r).collect())
             .unwrap();
+        snapshot.append(again).unwrap();
         for table in ["ptable_10_5_rule", "ptable_3_2_unbiased", "unperturbed"] {
             let ptable = if table == "unperturbed" {
                 PerturbationTable::unperturbed()
@@ -377,9 +389,12 @@ fn no_unlock_figure_is_small_or_derivable() {
                     vec![SegmentField::Industry],
                     vec![SegmentField::Industry, SegmentField::SizeBand],
                 ] {
-                    let q = query(&by, policy.clone());
-                    for tier in blockers(&snapshot, &instrument(), &q, None).unwrap().tiers {
-                        check_tier(&tier, min_cell);
+                    for basis in [Basis::Latest, Basis::All] {
+                        let mut q = query(&by, policy.clone());
+                        q.basis = basis;
+                        for tier in blockers(&snapshot, &instrument(), &q, None).unwrap().tiers {
+                            check_tier(&tier, min_cell);
+                        }
                     }
                 }
             }

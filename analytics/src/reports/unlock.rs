@@ -6,8 +6,8 @@
 //! order) and a column per blocker count and per gate. Each row's blocker counts add up to
 //! its published size, its sole-blocker counts to its firms with one blocker, and each
 //! column's segment figures to its overall figure. Every count is published by the
-//! disclosure policy like a gate count; a figure whose published count (of distinct firms,
-//! with basis `all`) is below the threshold is suppressed, and
+//! disclosure policy like a gate count; a figure whose published count (or, with basis
+//! `all`, its published number of distinct firms) is below the threshold is suppressed, and
 //! [`suppress_related`] hides partners until no relation has a single hidden member.
 
 use std::cmp::Ordering;
@@ -117,7 +117,9 @@ pub(super) fn unlock_figures(
                 published
             };
             sizes[r * width + column] = firms.get();
-            hidden[r * width + column] = !policy.shows(firms);
+            // With basis `all` the count of responses is shown only when neither it nor
+            // its distinct firms fall below the threshold.
+            hidden[r * width + column] = !(policy.shows(firms) && policy.shows(published));
         }
     }
     let mut relations = Vec::new();
