@@ -530,3 +530,30 @@ fn clustered_and_weighted_figures_are_estimated_like_gate_shares() {
     // Suppressed figures carry no weighted figure either.
     assert!(unlock.sole_blockers[3].figure.weighted.is_none());
 }
+
+/// With basis `all` the threshold counts firms: three responses of one firm are not shown.
+#[test]
+fn with_basis_all_the_threshold_counts_firms() {
+    let mut rows = vec![
+        row(1, "C", 1, &[TD]),
+        row(2, "C", 1, &[TD]),
+        row(3, "C", 1, &[TD]),
+    ];
+    for id in 4..=6 {
+        let mut again = row(4, "C", 1, &[KO]);
+        again.id = id;
+        again.submitted_at += i64::try_from(id).unwrap();
+        rows.push(again);
+    }
+    let mut snapshot = Snapshot::new();
+    snapshot.append(rows).unwrap();
+    let mut q = query(&[], exact(3));
+    q.basis = Basis::All;
+    let report = blockers(&snapshot, &instrument(), &q, None).unwrap();
+    let unlock = report.tiers[0].overall.unlock.as_ref().unwrap();
+    assert_eq!(
+        sole(unlock),
+        [(TD, Some(3)), (IS, None), (KO, None), (PA, None)]
+    );
+    assert_eq!(bins(unlock)[0], ("1", Some(6)));
+}

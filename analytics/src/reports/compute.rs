@@ -120,9 +120,9 @@ pub fn blockers(
             }
             aggregates.extend(weighted_unlock);
         }
-        let firm_counts = match query.basis {
-            Basis::All => &unlock_indicators[..],
-            Basis::Latest => &[],
+        let firm_counts: Vec<String> = match query.basis {
+            Basis::All => unlock_indicators.iter().map(|i| i.alias.clone()).collect(),
+            Basis::Latest => Vec::new(),
         };
         indicators.extend(unlock_indicators.iter().map(|i| Indicator {
             alias: i.alias.clone(),
@@ -131,7 +131,8 @@ pub fn blockers(
         let at_tier_below = rows
             .clone()
             .lazy()
-            .filter(col(columns::TIER_RANK).eq(lit(below)));
+            .filter(col(columns::TIER_RANK).eq(lit(below)))
+            .with_column(unlock::blocker_count(snapshot, &tier.gates));
         let sums = (&indicators[..], weighted);
         let overall = aggregate(
             at_tier_below.clone(),
@@ -139,7 +140,7 @@ pub fn blockers(
             aggregates.clone(),
             query.basis,
             sums,
-            firm_counts,
+            &firm_counts,
         )?;
         let segments = if by.is_empty() {
             DataFrame::empty()
@@ -150,7 +151,7 @@ pub fn blockers(
                 aggregates,
                 query.basis,
                 sums,
-                firm_counts,
+                &firm_counts,
             )?
         };
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
@@ -452,7 +453,7 @@ fn aggregate(
     aggregates: Vec<Expr>,
     basis: Basis,
     sums: (&[Indicator], bool),
-    firm_counts: &[Indicator],
+    firm_counts: &[String],
 ) -> PolarsResult<DataFrame> {
     let keys: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
     let cells = if group.is_empty() {
@@ -464,32 +465,22 @@ fn aggregate(
         return cells.collect();
     }
     let firms = pipeline::distinct_firms(rows.clone(), group);
-    let clusters = pipeline::cluster_sums(rows.clone(), group, sums.0, sums.1);
-    let firms_where =
-        (!firm_counts.is_empty()).then(|| pipeline::distinct_firms_where(rows, group, firm_counts));
+    let clusters = pipeline::cluster_sums(rows, group, sums.0, sums.1, firm_counts);
     if group.is_empty() {
-        let mut table = cells
+        cells
             .collect()?
             .hstack(firms.collect()?.columns())?
-            .hstack(clusters.collect()?.columns())?;
-        if let Some(firms_where) = firms_where {
-            table = table.hstack(firms_where.collect()?.columns())?;
-        }
-        Ok(table)
+            .hstack(clusters.collect()?.columns())
     } else {
-        let joined = |left: LazyFrame, right: LazyFrame| {
-            left.join(
-                right,
+        cells
+            .join(
+                firms,
                 keys.clone(),
                 keys.clone(),
                 JoinArgs::new(JoinType::Left),
             )
-        };
-        let mut table = joined(joined(cells, firms), clusters);
-        if let Some(firms_where) = firms_where {
-            table = joined(table, firms_where);
-        }
-        table.collect()
+            .join(clusters, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+            .collect()
     }
 }
 

@@ -176,47 +176,6 @@ pub fn firms_of(alias: &str) -> String {
     format!("{alias}_firms")
 }
 
-/// For each group of `rows` and each indicator, the distinct firms with a row where it holds
-/// and the sum of their record keys (each firm's key once), under [`firms_of`].
-pub fn distinct_firms_where(
-    rows: LazyFrame,
-    group: &[&str],
-    indicators: &[Indicator],
-) -> LazyFrame {
-    let mut per_firm = vec![
-        col(columns::RECORD_KEY)
-            .first()
-            .cast(DataType::Int64)
-            .alias("k"),
-    ];
-    for (i, indicator) in indicators.iter().enumerate() {
-        per_firm.push(
-            indicator
-                .condition
-                .clone()
-                .cast(DataType::Int64)
-                .max()
-                .alias(format!("f{i}")),
-        );
-    }
-    let mut by_firm: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
-    by_firm.push(col(columns::FIRM));
-    let firms = rows.group_by(by_firm).agg(per_firm);
-    let mut sums = Vec::new();
-    for (i, indicator) in indicators.iter().enumerate() {
-        let (has, alias) = (col(format!("f{i}")), firms_of(&indicator.alias));
-        sums.push(has.clone().sum().alias(alias.as_str()));
-        sums.push((has * col("k")).sum().alias(key_of(&alias)));
-    }
-    if group.is_empty() {
-        firms.select(sums)
-    } else {
-        firms
-            .group_by(group.iter().map(|c| col(*c)).collect::<Vec<_>>())
-            .agg(sums)
-    }
-}
-
 pub fn sum_of_weights() -> Expr {
     col(WEIGHT).sum().alias("w_sum")
 }
@@ -275,16 +234,27 @@ pub const CLUSTER_WM2: &str = "c_wm2";
 /// variance of a share needs: per firm `m_g` (its responses) and `y_g` (those with the
 /// indicator), then `Σ m_g²`, and per indicator `Σ y_g²` and `Σ y_g m_g` (`{alias}_cy2`,
 /// `{alias}_cym`); when `weighted`, the same with Σ w in place of counts (`{alias}_cwy2`,
-/// `{alias}_cwym`, `c_wm2`).
+/// `{alias}_cwym`, `c_wm2`). For the indicators named in `firm_counts`, also the distinct
+/// firms with a row where it holds and the sum of their record keys (each firm's key once),
+/// under [`firms_of`].
 pub fn cluster_sums(
     rows: LazyFrame,
     group: &[&str],
     indicators: &[Indicator],
     weighted: bool,
+    firm_counts: &[String],
 ) -> LazyFrame {
     let mut per_firm = vec![len().cast(DataType::Float64).alias("m")];
     if weighted {
         per_firm.push(col(WEIGHT).sum().alias("wm"));
+    }
+    if !firm_counts.is_empty() {
+        per_firm.push(
+            col(columns::RECORD_KEY)
+                .first()
+                .cast(DataType::Int64)
+                .alias("k"),
+        );
     }
     for (i, indicator) in indicators.iter().enumerate() {
         let condition = indicator.condition.clone().cast(DataType::Float64);
@@ -316,6 +286,12 @@ pub fn cluster_sums(
                     .alias(cluster_column(alias, "wy2")),
             );
             sums.push((wy * col("wm")).sum().alias(cluster_column(alias, "wym")));
+        }
+        if firm_counts.iter().any(|a| a == alias) {
+            let has = col(format!("y{i}")).gt(lit(0.0)).cast(DataType::Int64);
+            let firms = firms_of(alias);
+            sums.push(has.clone().sum().alias(firms.as_str()));
+            sums.push((has * col("k")).sum().alias(key_of(&firms)));
         }
     }
     if group.is_empty() {

@@ -38,19 +38,30 @@ fn weighted_alias(column: usize) -> String {
     format!("w{}", alias(column))
 }
 
-/// What the blockers report aggregates for the unlock analysis of a tier with `gates`: the
-/// indicator of each column (counted with its cell key, and used for the clustered variance
-/// and, with basis `all`, the distinct firms), and their weighted totals.
+/// The column of each row's number of failed gates of the tier (see [`blocker_count`]).
+const BLOCKERS: &str = "unlock_blockers";
+
+/// Each row's number of failed gates among `gates`, computed once per row before the
+/// aggregation rather than in every indicator.
+pub(super) fn blocker_count(snapshot: &Snapshot, gates: &[Gate]) -> Expr {
+    gates
+        .iter()
+        .map(|g| pipeline::gate_failed(snapshot, &g.id).cast(DataType::Int32))
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0))
+        .alias(BLOCKERS)
+}
+
+/// What the blockers report aggregates for the unlock analysis of a tier with `gates` (on
+/// rows with the [`blocker_count`] column): the indicator of each column (counted with its
+/// cell key, and used for the clustered variance and, with basis `all`, the distinct firms),
+/// and their weighted totals.
 pub(super) fn indicators(snapshot: &Snapshot, gates: &[Gate]) -> (Vec<Indicator>, Vec<Expr>) {
     let failed: Vec<Expr> = gates
         .iter()
         .map(|g| pipeline::gate_failed(snapshot, &g.id))
         .collect();
-    let blockers = failed
-        .iter()
-        .map(|f| f.clone().cast(DataType::Int32))
-        .reduce(|a, b| a + b)
-        .unwrap_or(lit(0));
+    let blockers = col(BLOCKERS);
     let mut conditions: Vec<Expr> = (1..=3)
         .map(|k| blockers.clone().eq(lit(k)))
         .chain([blockers.clone().gt_eq(lit(4))])
