@@ -102,9 +102,9 @@ pub(super) struct CellRow<'a> {
     pub hidden: bool,
 }
 
-/// The unlock analysis of each row (`None` for a suppressed cell). `gates` are the tier's
-/// gates (id, reason) in the instrument's order; the segments (all rows after the first)
-/// partition the overall cell when `segmented`.
+/// The unlock analysis of each row (`None` for a suppressed cell). `rows` are the overall
+/// cell, then the segments, which partition it; `gates` are the tier's gates (id, reason) in
+/// the instrument's order.
 pub(super) fn unlock_figures(
     policy: &DisclosurePolicy,
     rows: &[CellRow],
