@@ -32,7 +32,13 @@ pub(super) struct Method {
 
 /// The design effect of firm clustering on the share of the indicator counted in `alias`
 /// (unweighted), from the true figures of the cell at `row`.
-fn deff(table: &Table, row: usize, alias: &str, cell: Tally, part: u64) -> PolarsResult<f64> {
+pub(super) fn deff(
+    table: &Table,
+    row: usize,
+    alias: &str,
+    cell: Tally,
+    part: u64,
+) -> PolarsResult<f64> {
     if cell.count == 0 {
         return Ok(1.0);
     }
@@ -48,7 +54,7 @@ fn deff(table: &Table, row: usize, alias: &str, cell: Tally, part: u64) -> Polar
 
 /// The design effect of firm clustering on the weighted share of the indicator whose
 /// weighted total is in `weighted_total` and cluster sums under `alias`.
-fn weighted_deff(
+pub(super) fn weighted_deff(
     table: &Table,
     row: usize,
     alias: &str,
@@ -81,14 +87,19 @@ pub(super) fn hidden_cell() -> Cell {
 }
 
 /// A weighted total of a cell, scaled to the published count of the rows it sums over.
-fn scaled(table: &Table, row: usize, total: &str, count: (u64, Published)) -> PolarsResult<f64> {
+pub(super) fn scaled(
+    table: &Table,
+    row: usize,
+    total: &str,
+    count: (u64, Published),
+) -> PolarsResult<f64> {
     Ok(scaled_total(table.float(total, row)?, count.0, count.1))
 }
 
 /// A weighted share `part / total` with its Wilson interval on `n_eff / deff`. A shown cell
 /// has a positive weighted total: every weight is positive, as raking refuses a zero
 /// population for a category the sample has.
-fn weighted_estimate(part: f64, total: f64, n_eff: f64, deff: f64) -> WeightedEstimate {
+pub(super) fn weighted_estimate(part: f64, total: f64, n_eff: f64, deff: f64) -> WeightedEstimate {
     let share = if total > 0.0 { part / total } else { 0.0 };
     let n_eff = n_eff / deff.max(1.0);
     let (ci_low, ci_high) = wilson(share * n_eff, n_eff).unwrap_or((0.0, 0.0));
@@ -221,6 +232,7 @@ pub(super) fn blocker_cell(
             suppressed: true,
             gates: None,
             weighted: None,
+            unlock: None,
         });
     }
     let cell = table.tally("n", row)?;
@@ -280,6 +292,7 @@ pub(super) fn blocker_cell(
         suppressed: false,
         gates: Some(estimates),
         weighted,
+        unlock: None,
     })
 }
 

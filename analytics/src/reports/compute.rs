@@ -1,4 +1,4 @@
-//! The three reports: readiness, trend and blockers, each with disclosure control and
+//! The three reports: readiness, trend and blockers (with its unlock analysis), each with disclosure control and
 //! optional raking weights.
 //!
 //! Every count, share, mean and weighted figure is made by the disclosure module from a
@@ -17,6 +17,7 @@ use super::model::*;
 use super::pipeline::{self, Indicator, Table, WEIGHT, segment_column};
 use super::snapshot::{NO_REGION, Snapshot, columns};
 use super::suppression::suppress;
+use super::unlock::{self, CellRow};
 use super::weighting::{DISCREPANCY_TOLERANCE, REGION_NOT_STATED, Raked, WeightingError, rake};
 use crate::instrument::Instrument;
 
@@ -75,8 +76,8 @@ pub fn trend(
         .collect())
 }
 
-/// For each tier above the lowest: the firms exactly one tier below, and the share of them
-/// failing each of the tier's gates.
+/// For each tier above the lowest: the firms exactly one tier below, the share of them
+/// failing each of the tier's gates, and the unlock analysis (see [`super::unlock`]).
 pub fn blockers(
     snapshot: &Snapshot,
     instrument: &Instrument,
@@ -108,6 +109,8 @@ pub fn blockers(
                 condition: pipeline::gate_failed(snapshot, &gate.id),
             });
         }
+        let (unlock_indicators, weighted_unlock) = unlock::indicators(snapshot, &tier.gates);
+        aggregates.extend(unlock::counts(&unlock_indicators));
         if weighted {
             aggregates.push(pipeline::sum_of_weights());
             aggregates.push(pipeline::sum_of_squared_weights());
@@ -115,11 +118,21 @@ pub fn blockers(
                 let failed = pipeline::gate_failed(snapshot, &gate.id);
                 aggregates.push(pipeline::weighted_count(failed, &format!("wg{g}")));
             }
+            aggregates.extend(weighted_unlock);
         }
+        let firm_counts: Vec<String> = match query.basis {
+            Basis::All => unlock_indicators.iter().map(|i| i.alias.clone()).collect(),
+            Basis::Latest => Vec::new(),
+        };
+        indicators.extend(unlock_indicators.iter().map(|i| Indicator {
+            alias: i.alias.clone(),
+            condition: i.condition.clone(),
+        }));
         let at_tier_below = rows
             .clone()
             .lazy()
-            .filter(col(columns::TIER_RANK).eq(lit(below)));
+            .filter(col(columns::TIER_RANK).eq(lit(below)))
+            .with_column(unlock::blocker_count(snapshot, &tier.gates));
         let sums = (&indicators[..], weighted);
         let overall = aggregate(
             at_tier_below.clone(),
@@ -127,11 +140,19 @@ pub fn blockers(
             aggregates.clone(),
             query.basis,
             sums,
+            &firm_counts,
         )?;
         let segments = if by.is_empty() {
             DataFrame::empty()
         } else {
-            aggregate(at_tier_below, &by, aggregates, query.basis, sums)?
+            aggregate(
+                at_tier_below,
+                &by,
+                aggregates,
+                query.basis,
+                sums,
+                &firm_counts,
+            )?
         };
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
         let overall_table = Table(&overall);
@@ -148,21 +169,40 @@ pub fn blockers(
             .iter()
             .map(|g| (g.id.as_str(), g.reason.as_str()))
             .collect();
+        let segment_table = Table(&segments);
+        let mut cells = vec![CellRow {
+            table: &overall_table,
+            row: 0,
+            hidden: overall_hidden,
+        }];
+        cells.extend(order.iter().zip(&hidden).map(|(&row, &hidden)| CellRow {
+            table: &segment_table,
+            row,
+            hidden,
+        }));
+        let mut unlocks = unlock::unlock_figures(policy, &cells, &gates, method)?.into_iter();
+        let mut cell = |row: &CellRow| -> PolarsResult<BlockerCell> {
+            let mut cell = blocker_cell(policy, row.table, row.row, &gates, row.hidden, method)?;
+            cell.unlock = unlocks.next().flatten();
+            Ok(cell)
+        };
+        let overall = cell(&cells[0])?;
+        let segments = order
+            .iter()
+            .zip(&cells[1..])
+            .map(|(&row, segment)| {
+                Ok(BlockerSegment {
+                    key: keys[row].0.clone(),
+                    cell: cell(segment)?,
+                })
+            })
+            .collect::<PolarsResult<Vec<_>>>()?;
         report.push(TierBlockers {
             tier: tier.key.clone(),
             rank: u8::try_from(index + 1).unwrap_or(u8::MAX),
             label: tier.label.clone(),
-            overall: blocker_cell(policy, &overall_table, 0, &gates, overall_hidden, method)?,
-            segments: order
-                .iter()
-                .zip(hidden)
-                .map(|(&row, hidden)| {
-                    Ok(BlockerSegment {
-                        key: keys[row].0.clone(),
-                        cell: blocker_cell(policy, &Table(&segments), row, &gates, hidden, method)?,
-                    })
-                })
-                .collect::<PolarsResult<Vec<_>>>()?,
+            overall,
+            segments,
         });
     }
     Ok(BlockerTiers {
@@ -345,11 +385,12 @@ fn readiness_of(
         aggregates.clone(),
         query.basis,
         sums,
+        &[],
     )?;
     let segments = if query.by.is_empty() {
         DataFrame::empty()
     } else {
-        aggregate(rows, &segment_columns, aggregates, query.basis, sums)?
+        aggregate(rows, &segment_columns, aggregates, query.basis, sums, &[])?
     };
 
     let overall_table = Table(&overall);
@@ -412,6 +453,7 @@ fn aggregate(
     aggregates: Vec<Expr>,
     basis: Basis,
     sums: (&[Indicator], bool),
+    firm_counts: &[String],
 ) -> PolarsResult<DataFrame> {
     let keys: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
     let cells = if group.is_empty() {
@@ -423,7 +465,7 @@ fn aggregate(
         return cells.collect();
     }
     let firms = pipeline::distinct_firms(rows.clone(), group);
-    let clusters = pipeline::cluster_sums(rows, group, sums.0, sums.1);
+    let clusters = pipeline::cluster_sums(rows, group, sums.0, sums.1, firm_counts);
     if group.is_empty() {
         cells
             .collect()?

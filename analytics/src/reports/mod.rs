@@ -12,6 +12,7 @@ mod reference;
 mod snapshot;
 pub mod stats;
 mod suppression;
+mod unlock;
 mod weighting;
 
 pub use batch::{BadBlockers, Blockers, RowBatch, RowRef};
@@ -20,7 +21,8 @@ pub use compute::{Margins, ReportError, blockers, readiness, trend};
 pub use model::*;
 pub use reference::{ReferenceFigure, reference_figures};
 pub use snapshot::{ResponseRow, Snapshot};
-pub use suppression::suppress;
+pub use suppression::{Relation, suppress, suppress_related};
+pub use unlock::BLOCKER_COUNTS;
 pub use weighting::{
     DISCREPANCY_TOLERANCE, MAX_ROUNDS, REGION_NOT_STATED, TOLERANCE, WeightingError, rake,
 };

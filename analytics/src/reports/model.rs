@@ -304,6 +304,59 @@ pub struct BlockerCell {
     pub gates: Option<Vec<GateEstimate>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weighted: Option<WeightedBlockers>,
+    /// Which single gate would move firms up; `null` when the cell is suppressed.
+    pub unlock: Option<Unlock>,
+}
+
+/// A figure of the unlock analysis: a count of firms of the cell (of responses with basis
+/// `all`, the threshold still counting distinct firms) with its share, or nothing when the
+/// count is suppressed (published below the threshold, or hidden beside it so that it cannot
+/// be derived from a published total).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnlockFigure {
+    pub suppressed: bool,
+    /// As the gate shares of the cell are estimated; `null` when suppressed.
+    pub estimate: Option<Estimate>,
+    /// Present when the report is weighted and the figure is not suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted: Option<WeightedEstimate>,
+}
+
+/// The firms of the cell for which one gate is the sole blocker: fixing that gate alone
+/// moves them up one tier.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SoleBlocker {
+    pub gate: String,
+    pub reason: String,
+    #[serde(flatten)]
+    pub figure: UnlockFigure,
+}
+
+/// The firms of the cell with a number of blockers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BlockerCount {
+    /// `1`, `2`, `3` or `4+`.
+    pub blockers: String,
+    #[serde(flatten)]
+    pub figure: UnlockFigure,
+}
+
+/// The unlock analysis of a cell: which gate alone holds firms back, and how many gates
+/// hold them back. The sole-blocker counts partition the firms with one blocker, and the
+/// blocker counts the cell; a segment's figures add up to the overall cell's. A figure
+/// published below the threshold is suppressed, and so is a partner wherever one hidden
+/// figure could be derived from a published total of its row or column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Unlock {
+    /// Every gate of the tier, ranked: published figures by share, descending, then gate id;
+    /// suppressed ones after them, by gate id.
+    pub sole_blockers: Vec<SoleBlocker>,
+    /// Firms with 1, 2, 3 and 4 or more blockers, in that order.
+    pub blocker_counts: Vec<BlockerCount>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -170,6 +170,12 @@ pub fn distinct_firms(rows: LazyFrame, group: &[&str]) -> LazyFrame {
     }
 }
 
+/// The column of the distinct firms of a cell with a row where the indicator counted under
+/// `alias` holds (basis `all`), and beside it (as [`key_of`]) the sum of their record keys.
+pub fn firms_of(alias: &str) -> String {
+    format!("{alias}_firms")
+}
+
 pub fn sum_of_weights() -> Expr {
     col(WEIGHT).sum().alias("w_sum")
 }
@@ -228,16 +234,27 @@ pub const CLUSTER_WM2: &str = "c_wm2";
 /// variance of a share needs: per firm `m_g` (its responses) and `y_g` (those with the
 /// indicator), then `Σ m_g²`, and per indicator `Σ y_g²` and `Σ y_g m_g` (`{alias}_cy2`,
 /// `{alias}_cym`); when `weighted`, the same with Σ w in place of counts (`{alias}_cwy2`,
-/// `{alias}_cwym`, `c_wm2`).
+/// `{alias}_cwym`, `c_wm2`). For the indicators named in `firm_counts`, also the distinct
+/// firms with a row where it holds and the sum of their record keys (each firm's key once),
+/// under [`firms_of`].
 pub fn cluster_sums(
     rows: LazyFrame,
     group: &[&str],
     indicators: &[Indicator],
     weighted: bool,
+    firm_counts: &[String],
 ) -> LazyFrame {
     let mut per_firm = vec![len().cast(DataType::Float64).alias("m")];
     if weighted {
         per_firm.push(col(WEIGHT).sum().alias("wm"));
+    }
+    if !firm_counts.is_empty() {
+        per_firm.push(
+            col(columns::RECORD_KEY)
+                .first()
+                .cast(DataType::Int64)
+                .alias("k"),
+        );
     }
     for (i, indicator) in indicators.iter().enumerate() {
         let condition = indicator.condition.clone().cast(DataType::Float64);
@@ -269,6 +286,12 @@ pub fn cluster_sums(
                     .alias(cluster_column(alias, "wy2")),
             );
             sums.push((wy * col("wm")).sum().alias(cluster_column(alias, "wym")));
+        }
+        if firm_counts.iter().any(|a| a == alias) {
+            let has = col(format!("y{i}")).gt(lit(0.0)).cast(DataType::Int64);
+            let firms = firms_of(alias);
+            sums.push(has.clone().sum().alias(firms.as_str()));
+            sums.push((has * col("k")).sum().alias(key_of(&firms)));
         }
     }
     if group.is_empty() {

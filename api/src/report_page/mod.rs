@@ -13,6 +13,7 @@
 mod charts;
 pub mod page;
 mod sections;
+mod unlock;
 mod weighting;
 
 use readiness_analytics::reports::{BlockerTiers, Period, Readiness};

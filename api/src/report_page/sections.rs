@@ -267,6 +267,7 @@ impl Page<'_> {
                         );
                     }
                     self.w("</tbody></table></div></div>\n");
+                    self.unlock_ranking(blockers);
                 }
                 _ => {
                     let _ = writeln!(

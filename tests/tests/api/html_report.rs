@@ -120,8 +120,18 @@ fn headline_share(page: &str) -> f64 {
     page[start..end].parse().unwrap()
 }
 
-/// The `<td>` contents of every row marked suppressed.
+/// The `<td>` contents of every row marked suppressed, outside the unlock rankings (whose
+/// figures `unlock.rs` checks).
 fn suppressed_cells(page: &str) -> Vec<String> {
+    let mut outside = String::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("<div class=\"unlock\"") {
+        outside.push_str(&rest[..start]);
+        rest = &rest[start..];
+        rest = &rest[rest.find("</div>").unwrap()..];
+    }
+    outside.push_str(rest);
+    let page = outside.as_str();
     page.match_indices("<tr class=\"suppressed\"")
         .map(|(start, _)| {
             let row = &page[start..start + page[start..].find("</tr>").unwrap()];

@@ -31,3 +31,4 @@ mod strict_input;
 mod submit;
 mod survey_versions;
 mod surveys;
+mod unlock;

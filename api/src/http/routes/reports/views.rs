@@ -177,6 +177,13 @@ pub async fn trend_report(
 /// Blockers: for each tier above the lowest, the firms exactly one tier below it and the share
 /// failing each of its gates, sorted by share.
 ///
+/// Each cell's `unlock` section ranks the gates by the firms for which the gate is the sole
+/// blocker (fixing it alone moves them up one tier) and counts firms by their number of
+/// blockers (1, 2, 3, 4+), with the same intervals as the gate shares. A figure below the
+/// threshold is suppressed, and so is a partner wherever a single hidden figure could be
+/// derived from a published total of its row (the cell, or its firms with one blocker) or
+/// column (the overall figure across the segments).
+///
 /// Every count is perturbed and small cells are suppressed, as in the readiness report;
 /// shares are computed from the perturbed counts.
 #[utoipa::path(
