@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod batch;
+mod conditional;
 mod contract;
 mod csv_formulas;
 mod demo;
