@@ -8,6 +8,7 @@ mod auth;
 mod batch;
 mod conditional;
 mod contract;
+mod cors;
 mod csv_formulas;
 mod demo;
 mod disclosure;
