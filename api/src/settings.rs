@@ -415,22 +415,26 @@ mod tests {
             "https://Dash.example.org",
             "*",
         ] {
-            let mut settings = Settings::default();
-            settings.cors_origins = vec![origin.to_owned()];
+            let settings = Settings {
+                cors_origins: vec![origin.to_owned()],
+                ..Settings::default()
+            };
             let refused = settings.check().err().map(|e| e.to_string());
             assert!(
                 refused.is_some_and(|e| e.contains("cors_origins")),
                 "{origin}"
             );
         }
-        let mut settings = Settings::default();
-        settings.cors_origins = [
-            "https://dash.example.org",
-            "http://127.0.0.1:8081",
-            "http://[::1]:3000",
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        let settings = Settings {
+            cors_origins: [
+                "https://dash.example.org",
+                "http://127.0.0.1:8081",
+                "http://[::1]:3000",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            ..Settings::default()
+        };
         assert!(settings.check().is_ok());
     }
 
