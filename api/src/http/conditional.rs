@@ -1,5 +1,7 @@
-//! Conditional GET (RFC 9110 §8.8.3, §13.1.2): strong `ETag`s for reports, the report pages,
-//! survey definitions and exports, and `304 Not Modified` without recomputing anything.
+//! Conditional GET (RFC 9110 §8.8.3, §13.1.2): strong `ETag`s for reports, survey definitions
+//! and exports, weak ones for the report pages (a page states when it was drawn, so two
+//! drawings of the same figures differ in that line), and `304 Not Modified` without
+//! recomputing anything.
 //!
 //! A validator is a hash of the data version ([`ReportSnapshot::data_version`]: a random
 //! number of this process and a counter of every change it has seen), the route and the
