@@ -56,12 +56,14 @@ def analyst_headers(url, name):
 
 
 @contextlib.contextmanager
-def server(url, log):
-    """A release server on a free port, answering `/healthz`; yields (base URL, process)."""
+def server(url, log, extra_args=()):
+    """A release server on a free port, answering `/healthz`; yields (base URL, process).
+    `extra_args` go to `readiness serve`."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([BINARY, "serve", "--bind", f"127.0.0.1:{port}", "--database-url", url],
+    process = subprocess.Popen([BINARY, "serve", "--bind", f"127.0.0.1:{port}", "--database-url", url,
+                                *extra_args],
                                stdout=subprocess.DEVNULL, stderr=open(log, "w"))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -55,6 +55,9 @@ pub struct Settings {
     pub disclosure_threshold: Option<u64>,
     /// How long a request body may take to arrive, from when the request reaches the server.
     pub body_timeout: Duration,
+    /// Origins (`scheme://host[:port]`) whose browser pages may call the API; empty = no
+    /// CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 /// The default perturbation table: at most 2 off, unbiased, never a 1 or a 2, so that a
@@ -86,6 +89,7 @@ impl Settings {
             disclosure_table: DisclosureTable::Shipped(DEFAULT_DISCLOSURE_TABLE.to_owned()),
             disclosure_threshold: None,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            cors_origins: Vec::new(),
         }
     }
 
@@ -144,6 +148,13 @@ impl Settings {
         if let Some(key) = &self.pseudonym_key {
             crate::services::exports::pseudonym::check_configured(key)?;
         }
+        for origin in &self.cors_origins {
+            anyhow::ensure!(
+                is_origin(origin),
+                "cors_origins: `{origin}` is not an origin such as https://dash.example.org \
+                 (scheme, host and port only)"
+            );
+        }
         self.disclosure().map(|_| ())
     }
 
@@ -201,6 +212,10 @@ impl Settings {
                 .iter()
                 .find_map(|l| l.body_timeout_secs)
                 .map_or(defaults.body_timeout, Duration::from_secs),
+            cors_origins: layers
+                .iter()
+                .find_map(|l| l.cors_origins.clone())
+                .unwrap_or(defaults.cors_origins),
         }
     }
 
@@ -228,9 +243,27 @@ impl Settings {
             },
             disclosure_threshold: self.disclosure_threshold,
             body_timeout_secs: Some(self.body_timeout.as_secs()),
+            cors_origins: Some(self.cors_origins.clone()),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
+}
+
+/// An origin as a browser sends it: `http` or `https`, a host, an optional port, nothing else.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    let (host, port) = match rest.rfind(':') {
+        Some(at) if !rest[at..].contains(']') => (&rest[..at], Some(&rest[at + 1..])),
+        _ => (rest, None),
+    };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.[]:".contains(&b))
+        && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
 }
 
 impl Default for Settings {
@@ -263,6 +296,8 @@ pub struct SettingsLayer {
     pub disclosure_threshold: Option<u64>,
     /// How long a request body may take to arrive, in seconds.
     pub body_timeout_secs: Option<u64>,
+    /// Origins whose browser pages may call the API (CORS).
+    pub cors_origins: Option<Vec<String>>,
 }
 
 impl SettingsLayer {
@@ -371,6 +406,36 @@ mod tests {
         assert!(refused(|s| s.bind = "nonsense".to_owned()).contains("bind `nonsense`"));
         assert!(refused(|s| s.share_secret = Some(Secret::new("short"))).contains("share_secret"));
         assert!(refused(|s| s.disclosure_threshold = Some(1)).contains("disclosure_threshold"));
+        for origin in [
+            "dash.example.org",
+            "https://dash.example.org/",
+            "https://dash.example.org/app",
+            "ftp://dash.example.org",
+            "https://dash.example.org:0",
+            "https://Dash.example.org",
+            "*",
+        ] {
+            let settings = Settings {
+                cors_origins: vec![origin.to_owned()],
+                ..Settings::default()
+            };
+            let refused = settings.check().err().map(|e| e.to_string());
+            assert!(
+                refused.is_some_and(|e| e.contains("cors_origins")),
+                "{origin}"
+            );
+        }
+        let settings = Settings {
+            cors_origins: [
+                "https://dash.example.org",
+                "http://127.0.0.1:8081",
+                "http://[::1]:3000",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            ..Settings::default()
+        };
+        assert!(settings.check().is_ok());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 #
 #   1. openapi/openapi.json is valid OpenAPI 3.1 (openapi-spec-validator);
 #   2. schemathesis over every operation, on its own fresh server;
-#   3. on one more fresh server: Swagger UI in headless Chromium, then the generated
+#   3. on one more fresh server (with one dashboard origin in --cors-origins): Swagger UI in
+#      headless Chromium, a dashboard page on another origin calling the API (CORS), then the generated
 #      TypeScript client (tsc --noEmit, then its flow) and the generated Python client (pytest),
 #      then, after `readiness demo --firms 5000`, the HTML report page in headless Chromium
 #      through a share link (screenshot `report.png`).
@@ -41,11 +42,15 @@ SCHEMATHESIS_REPORT_DIR="$artefacts/schemathesis" "$here/run_schemathesis.sh"
 
 # shellcheck source=server.sh
 . "$here/server.sh"
-start_server
+dashboard_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+start_server --cors-origins "http://127.0.0.1:$dashboard_port"
 trap 'cp "$server_scratch/server.log" "$artefacts/clients-server.log" 2>/dev/null || true; stop_server' EXIT
 
 part "Swagger UI in headless Chromium"
 (cd "$here" && SCREENSHOT="$artefacts/swagger-ui.png" node swagger_ui.mjs)
+
+part "CORS: a dashboard on another origin in headless Chromium"
+(cd "$here" && DASHBOARD_PORT="$dashboard_port" node cors.mjs)
 
 part "TypeScript client"
 (

@@ -44,6 +44,15 @@ pub struct ServeArgs {
     /// Seconds a request body may take to arrive; a slower body is cut with 408 [default: 30]
     #[arg(long, env = "READINESS_BODY_TIMEOUT_SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     body_timeout_secs: Option<u64>,
+    /// Origins whose browser pages may call the API (CORS), comma-separated, such as
+    /// `https://dash.example.org`; each exactly `scheme://host[:port]` [default: none, and no
+    /// CORS headers]
+    #[arg(
+        long = "cors-origins",
+        env = "READINESS_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Option<Vec<String>>,
     #[command(flatten)]
     pub pseudonym: PseudonymArgs,
     #[command(flatten)]
@@ -67,6 +76,7 @@ impl ServeArgs {
                 .and_then(|n| usize::try_from(n).ok()),
             group_commit_wait_us: self.group_commit_wait_us,
             body_timeout_secs: self.body_timeout_secs,
+            cors_origins: self.cors_origins.clone(),
             ..self.disclosure.layer()
         };
         let file = file_layer(self.database.config.as_deref())?;

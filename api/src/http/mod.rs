@@ -4,6 +4,7 @@
 //! **Architecture Invariant:** this is the only module that knows actix-web, and nothing
 //! below it (`services`, `store`, `domain`, `report_page`) imports from it.
 
+pub mod conditional;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;

@@ -1,13 +1,14 @@
 //! The OpenAPI document's fixed parts; paths and schemas are collected from the routes.
 
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, PathItem, Ref, RefOr};
+use utoipa::openapi::{Content, PathItem, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
+use crate::http::conditional;
 use crate::http::middleware::rate_limit;
 use crate::http::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
 
@@ -62,6 +63,81 @@ impl Modify for BearerKeys {
 /// answer on any route are declared on every operation they apply to.
 pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     SharedProblems.modify(api);
+    ConditionalGets.modify(api);
+}
+
+/// The routes of [`conditional::ROUTES`] take `If-None-Match`, answer `304`, and send `ETag`
+/// and `Cache-Control` with both.
+struct ConditionalGets;
+
+impl Modify for ConditionalGets {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !conditional::ROUTES.contains(&path.as_str()) {
+                continue;
+            }
+            let Some(operation) = item.get.as_mut() else {
+                continue;
+            };
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(if_none_match().into());
+            let responses = &mut operation.responses.responses;
+            if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+                ok.headers.extend(validator_headers());
+            }
+            let mut not_modified = ResponseBuilder::new()
+                .description(
+                    "Not modified: an `If-None-Match` tag matches the current `ETag` (or is \
+                     `*`); no body, nothing recomputed",
+                )
+                .build();
+            not_modified.headers.extend(validator_headers());
+            responses.insert("304".to_owned(), not_modified.into());
+        }
+    }
+}
+
+fn if_none_match() -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "`ETag`s of copies the client holds (a list, `W/` tags compared weakly), or `*`: \
+             `304` when one is current",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
+fn validator_headers() -> [(String, RefOr<utoipa::openapi::header::Header>); 2] {
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    [
+        (
+            "ETag".to_owned(),
+            HeaderBuilder::new()
+                .schema(Some(text()))
+                .description(Some(
+                    "Strong validator of this representation: the data version and the \
+                     normalised parameters; send it back in `If-None-Match`",
+                ))
+                .build()
+                .into(),
+        ),
+        (
+            "Cache-Control".to_owned(),
+            HeaderBuilder::new()
+                .schema(Some(text()))
+                .description(Some(
+                    "`private, no-cache` for reports and report pages, `no-store` for exports, \
+                     `no-cache` for survey definitions",
+                ))
+                .build()
+                .into(),
+        ),
+    ]
 }
 
 /// Replies that do not come from a handler: the authentication middleware refuses a key that

@@ -13,8 +13,9 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use super::middleware::cors::CorsOrigins;
 use super::middleware::rate_limit::RateLimits;
-use super::middleware::{auth, body_timeout, head, metrics, nul, rate_limit, request_id};
+use super::middleware::{auth, body_timeout, cors, head, metrics, nul, rate_limit, request_id};
 use super::openapi::ApiDoc;
 use super::problem::{ApiError, Problem, problem_response};
 use super::routes;
@@ -41,6 +42,7 @@ impl Application {
             services,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),
             body_timeout: settings.body_timeout,
+            cors_origins: CorsOrigins::new(&settings.cors_origins),
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?
@@ -93,7 +95,8 @@ fn app(
         .configure(routes::configure)
         .split_for_parts();
     super::openapi::complete(&mut api);
-    // The last `wrap` runs first: every request gets its id, is measured, then its caller is
+    // The last `wrap` runs first: a preflight from an allowed origin is answered at once (it
+    // carries no key), and every other request gets its id, is measured, then its caller is
     // known, then it is rate-limited; NUL in its path or query is refused, its body gets a
     // deadline, and a `HEAD` is routed as a `GET`.
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
@@ -105,6 +108,7 @@ fn app(
         .wrap(from_fn(auth::authenticate))
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(request_id::assign))
+        .wrap(from_fn(cors::allow))
 }
 
 /// No route took the request: a path the API has with another method is `405` with `Allow`,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::middleware::cors::CorsOrigins;
 use super::middleware::rate_limit::RateLimits;
 use crate::services::Services;
 
@@ -12,6 +13,8 @@ pub struct AppState {
     pub rate_limits: RateLimits,
     /// How long a request body may take to arrive.
     pub body_timeout: Duration,
+    /// Origins whose pages may call the API; empty = no CORS headers.
+    pub cors_origins: CorsOrigins,
 }
 
 /// Handlers read the services' parts (`state.db`, `state.catalog`) directly.

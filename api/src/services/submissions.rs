@@ -75,6 +75,9 @@ pub async fn store(
     match services.writer.store(items).await {
         Ok(outcomes) => {
             services.storage.wrote();
+            if outcomes.iter().any(|o| matches!(o, Outcome::Created(_))) {
+                services.reports.touch();
+            }
             Ok(outcomes)
         }
         Err(error) => {

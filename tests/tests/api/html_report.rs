@@ -102,7 +102,7 @@ async fn html(response: Reply) -> String {
             .starts_with("default-src 'none'")
     );
     assert_eq!(headers["referrer-policy"], "no-referrer");
-    assert_eq!(headers["cache-control"], "private, no-store");
+    assert_eq!(headers["cache-control"], "private, no-cache");
     response.text().await.unwrap()
 }
 

@@ -6,7 +6,9 @@
 mod audit;
 mod auth;
 mod batch;
+mod conditional;
 mod contract;
+mod cors;
 mod csv_formulas;
 mod demo;
 mod disclosure;

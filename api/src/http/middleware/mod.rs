@@ -1,8 +1,10 @@
-//! The middlewares every request passes, in the order they run: [`request_id::assign`],
+//! The middlewares every request passes, in the order they run: [`cors::allow`] (answers
+//! preflights and labels answers to allowed origins), [`request_id::assign`],
 //! [`metrics::track`], [`auth::authenticate`], [`rate_limit::limit`], [`nul::refuse`], [`body_timeout::limit`], [`head::as_get`].
 
 pub mod auth;
 pub mod body_timeout;
+pub mod cors;
 pub mod head;
 pub mod metrics;
 pub mod nul;

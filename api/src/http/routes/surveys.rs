@@ -4,13 +4,14 @@ pub mod create;
 pub mod publish;
 pub mod set_public;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use readiness_analytics::Definition;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::store::entities::survey;
@@ -81,11 +82,19 @@ fn survey_view(state: &AppState, model: &survey::Model) -> Result<SurveyView, Ap
 /// List released survey versions.
 #[utoipa::path(tag = "surveys", responses((status = 200, description = "Every released survey version", body = SurveyList)))]
 #[get("/surveys")]
-pub async fn list_surveys(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_surveys(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let validator = Validator::new(&state, "surveys", &(), conditional::PUBLIC);
+    // The list always exists, so `*` matches as a tag does.
+    if validator.precondition(&req) != Precondition::Absent {
+        return Ok(validator.not_modified(&state.services));
+    }
     let surveys = SurveyQuery::released(&state.db).await?;
-    Ok(HttpResponse::Ok().json(SurveyList {
+    Ok(validator.respond(HttpResponse::Ok().json(SurveyList {
         surveys: surveys.iter().map(SurveySummary::from).collect(),
-    }))
+    })))
 }
 
 /// The latest published version of a survey.
@@ -100,12 +109,21 @@ pub async fn list_surveys(state: web::Data<AppState>) -> Result<HttpResponse, Ap
 #[get("/surveys/{slug}")]
 pub async fn get_survey(
     state: web::Data<AppState>,
+    req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let validator = Validator::new(&state, "survey", &slug.as_str(), conditional::PUBLIC);
+    let precondition = validator.precondition(&req);
+    if precondition == Precondition::Matches {
+        return Ok(validator.not_modified(&state.services));
+    }
     let model = SurveyQuery::latest_published(&state.db, &slug)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
-    Ok(HttpResponse::Ok().json(survey_view(&state, &model)?))
+    if precondition == Precondition::Any {
+        return Ok(validator.not_modified(&state.services));
+    }
+    Ok(validator.respond(HttpResponse::Ok().json(survey_view(&state, &model)?)))
 }
 
 /// One released version of a survey.
@@ -123,9 +141,20 @@ pub async fn get_survey(
 #[get("/surveys/{slug}/versions/{version}")]
 pub async fn get_survey_version(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, version) = path.into_inner();
+    let validator = Validator::new(
+        &state,
+        "survey version",
+        &(&slug, &version),
+        conditional::PUBLIC,
+    );
+    let precondition = validator.precondition(&req);
+    if precondition == Precondition::Matches {
+        return Ok(validator.not_modified(&state.services));
+    }
     let not_found = || {
         ApiError::NotFound(format!(
             "survey `{slug}` has no released version `{version}`"
@@ -135,5 +164,8 @@ pub async fn get_survey_version(
     let model = SurveyQuery::released_version(&state.db, &slug, number)
         .await?
         .ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok().json(survey_view(&state, &model)?))
+    if precondition == Precondition::Any {
+        return Ok(validator.not_modified(&state.services));
+    }
+    Ok(validator.respond(HttpResponse::Ok().json(survey_view(&state, &model)?)))
 }

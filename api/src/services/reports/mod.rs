@@ -6,4 +6,4 @@ pub mod run;
 pub mod share;
 pub mod snapshot;
 
-pub use run::{Resolved, disclosure_for, report, report_error, resolve};
+pub use run::{DataVersion, Resolved, disclosure_for, report, report_error, resolve};

@@ -34,9 +34,9 @@ pub async fn serve(
     services: &Arc<Services>,
     params: ReportParams,
     access: Access,
-) -> Result<String, ServiceError> {
+) -> Result<(String, super::run::DataVersion), ServiceError> {
     let for_page = params.clone();
-    let rendered = report(
+    let (rendered, version) = report(
         services,
         &params,
         "readiness_html",
@@ -54,7 +54,7 @@ pub async fn serve(
         },
     )
     .await?;
-    rendered.map_err(ServiceError::Internal)
+    Ok((rendered.map_err(ServiceError::Internal)?, version))
 }
 
 /// The page for `params` read straight from a database, without a server

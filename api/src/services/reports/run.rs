@@ -25,14 +25,18 @@ pub struct Resolved {
     pub interval: Interval,
 }
 
+/// The snapshot's data version ([`super::snapshot::ReportSnapshot::data_version`]).
+pub type DataVersion = (u128, u64);
+
 /// Checks and resolves the parameters, then runs `compute` on the snapshot; the computation
-/// time is recorded under `name` in the metrics.
+/// time is recorded under `name` in the metrics. Also returns the data version read after
+/// the snapshot was brought up to date and before it was read, which labels the result.
 pub async fn report<T, F>(
     services: &Arc<Services>,
     params: &ReportParams,
     name: &'static str,
     compute: F,
-) -> Result<T, ServiceError>
+) -> Result<(T, DataVersion), ServiceError>
 where
     T: Send + 'static,
     F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
@@ -134,13 +138,19 @@ async fn freshen(services: &Arc<Services>) -> Result<(), ServiceError> {
     if services.reports.refresh_every().is_zero() || !services.reports.is_loaded() {
         return services.reports.refresh(&services.db).await;
     }
+    refresh_in_background(services);
+    Ok(())
+}
+
+/// Starts a refresh off the request's path (it does nothing when one ran within the refresh
+/// interval or is running), so that changes made elsewhere reach the data version soon.
+pub fn refresh_in_background(services: &Arc<Services>) {
     let services = services.clone();
     tokio::spawn(async move {
         if let Err(error) = services.reports.refresh_if_idle(&services.db).await {
             tracing::warn!(?error, "refreshing the report snapshot failed");
         }
     });
-    Ok(())
 }
 
 /// Refreshes the snapshot, then runs `report` on it on the blocking pool; the computation
@@ -149,12 +159,13 @@ async fn run<T, F>(
     services: &Arc<Services>,
     name: &'static str,
     report: F,
-) -> Result<T, ServiceError>
+) -> Result<(T, DataVersion), ServiceError>
 where
     T: Send + 'static,
     F: FnOnce(&Snapshot) -> Result<T, ReportError> + Send + 'static,
 {
     freshen(services).await?;
+    let version = services.reports.data_version();
     let worker = services.clone();
     let (result, seconds) = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
@@ -167,7 +178,7 @@ where
     .await
     .map_err(|e| ServiceError::Internal(anyhow::anyhow!("report task failed: {e}")))?;
     services.metrics.report_computed(name, seconds);
-    result
+    result.map(|result| (result, version))
 }
 
 /// A report's refusal, named by the parameter it concerns.

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Duration as ChronoDuration;
@@ -30,6 +30,15 @@ pub struct ReportSnapshot {
     refresh: tokio::sync::Mutex<RefreshState>,
     refresh_every: Duration,
     loaded: AtomicBool,
+    /// Grows whenever what reports, exports or survey definitions show may have changed: rows
+    /// appended or erased here, the set of survey versions seen by a refresh, or a write this
+    /// process made ([`ReportSnapshot::touch`]). Validators (`ETag`s) are derived from it.
+    generation: AtomicU64,
+    /// Random per process, so that a validator never outlives the process that issued it
+    /// (generations start again at zero after a restart).
+    epoch: u128,
+    /// The survey versions the last refresh saw.
+    versions_seen: std::sync::Mutex<HashMap<i32, i32>>,
 }
 
 #[derive(Debug, Default)]
@@ -47,7 +56,22 @@ impl ReportSnapshot {
             refresh: tokio::sync::Mutex::default(),
             refresh_every,
             loaded: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            epoch: Uuid::new_v4().as_u128(),
+            versions_seen: std::sync::Mutex::default(),
         }
+    }
+
+    /// The data version: one atomic read, no database and no computation. It is read before
+    /// the data it labels, so a body is never labelled with a version newer than itself.
+    pub fn data_version(&self) -> (u128, u64) {
+        (self.epoch, self.generation.load(Ordering::Acquire))
+    }
+
+    /// Notes that this process changed stored data (a submission, an erasure, a survey or
+    /// population write): every validator changes at once, before the next refresh.
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Whether the snapshot has been loaded at least once.
@@ -87,6 +111,12 @@ impl ReportSnapshot {
         }
         let started = (Instant::now(), chrono::Utc::now());
         let versions = ReportRowQuery::versions(db).await?;
+        if let Ok(mut seen) = self.versions_seen.lock()
+            && *seen != versions
+        {
+            seen.clone_from(&versions);
+            self.touch();
+        }
         if !self.is_loaded()
             && let Some(path) = crate::store::Backend::of(db)
                 .sqlite_file()
@@ -144,6 +174,7 @@ impl ReportSnapshot {
             }
         }
         if appended > 0 {
+            self.touch();
             self.settle_and_log(started.0, appended, reading, appending)?;
         }
         state.last_refresh = Some(started);
@@ -176,6 +207,7 @@ impl ReportSnapshot {
             }
         }
         let appending = appending_started.elapsed();
+        self.touch();
         self.settle_and_log(started, appended, reading, appending)?;
         Ok(watermark)
     }
@@ -226,6 +258,7 @@ impl ReportSnapshot {
         self.write()?
             .remove_firms(&[firm.as_u128()])
             .map_err(|e| anyhow::anyhow!("erasing from the report snapshot: {e}"))?;
+        self.touch();
         Ok(())
     }
 

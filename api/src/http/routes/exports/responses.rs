@@ -2,10 +2,11 @@
 //! streamed.
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::Utc;
 
 use super::params::{ExportParams, ExportParamsDoc};
+use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadMicrodata};
 use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
@@ -47,9 +48,19 @@ pub struct ParquetFile(#[allow(dead_code)] Vec<u8>);
 pub async fn export_responses(
     _analyst: Authorized<ReadMicrodata>,
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let params = ExportParams::parse(&query)?;
+    let validator = Validator::new(&state, "export", &params, conditional::NO_STORE);
+    match validator.precondition(&req) {
+        Precondition::Matches => return Ok(validator.not_modified(&state.services)),
+        Precondition::Any => {
+            exports::plan(&state.db, &state.catalog, &params.request).await?;
+            return Ok(validator.not_modified(&state.services));
+        }
+        Precondition::Absent => {}
+    }
     let format = params.format;
     let receiver = exports::start(&state, &params.request, format, params.pseudonymise).await?;
     let body = futures::stream::unfold(receiver, |mut receiver| async move {
@@ -61,11 +72,13 @@ pub async fn export_responses(
         Utc::now().format("%Y%m%dT%H%M%SZ"),
         format.key()
     );
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, format.content_type()))
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(filename)],
-        })
-        .streaming(body))
+    Ok(validator.respond(
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, format.content_type()))
+            .insert_header(ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(filename)],
+            })
+            .streaming(body),
+    ))
 }

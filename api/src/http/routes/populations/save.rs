@@ -56,6 +56,7 @@ pub async fn save_population(
     let context = request_id.audit_context(&admin.principal);
     let (saved, created) =
         PopulationStore::upsert(&state.db, &name, margins, Utc::now(), &context).await?;
+    state.reports.touch();
     let view = PopulationView::try_from(saved)?;
     Ok(if created {
         HttpResponse::Created().json(view)

@@ -1,9 +1,10 @@
 //! `GET /api/v1/reports/readiness.html`: the report page for an analyst.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc};
+use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::ApiError;
@@ -16,16 +17,37 @@ pub const HTML: &str = "text/html; charset=utf-8";
 /// Nothing may load from elsewhere and no script may run; the page needs neither.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The report page as an HTTP response: not cached, not framed, no referrer sent on.
-pub fn html_response(page: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, HTML))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header(("X-Robots-Tag", "noindex"))
-        .body(page)
+/// The report page as an HTTP response: kept by no shared cache, revalidated by the browser
+/// (`validator`), not framed, no referrer sent on.
+pub fn html_response(page: String, validator: &Validator) -> HttpResponse {
+    validator.respond(
+        HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, HTML))
+            .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+            .insert_header((header::REFERRER_POLICY, "no-referrer"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header(("X-Robots-Tag", "noindex"))
+            .body(page),
+    )
+}
+
+/// `Some(304)` when the client's copy of the page `validator` labels is current (`*`: when
+/// the parameters resolve), without computing the page.
+pub async fn unchanged_page(
+    req: &HttpRequest,
+    state: &AppState,
+    params: &crate::domain::params::ReportParams,
+    validator: &Validator,
+) -> Result<Option<HttpResponse>, ApiError> {
+    match validator.precondition(req) {
+        Precondition::Absent => Ok(None),
+        Precondition::Matches => Ok(Some(validator.not_modified(&state.services))),
+        Precondition::Any => {
+            crate::services::reports::resolve(&state.db, &state.catalog, &state.disclosure, params)
+                .await?;
+            Ok(Some(validator.not_modified(&state.services)))
+        }
+    }
 }
 
 /// The readiness report as a self-contained HTML page with charts: the headline shares with
@@ -46,9 +68,18 @@ pub fn html_response(page: String) -> HttpResponse {
 pub async fn readiness_page(
     _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let params = ReportQuery::parse(&query, true, state.disclosure.min_cell())?;
-    let page = report_page::serve(&state.services, params, Access::Analyst).await?;
-    Ok(html_response(page))
+    // Weak: the page states when it was drawn.
+    let validator = Validator::new(&state, "readiness.html", &params, conditional::PRIVATE).weak();
+    if let Some(unchanged) = unchanged_page(&req, &state, &params, &validator).await? {
+        return Ok(unchanged);
+    }
+    let labelled = params.clone();
+    let (page, version) = report_page::serve(&state.services, params, Access::Analyst).await?;
+    let validator =
+        Validator::at(version, "readiness.html", &labelled, conditional::PRIVATE).weak();
+    Ok(html_response(page, &validator))
 }

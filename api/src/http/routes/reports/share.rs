@@ -3,14 +3,15 @@
 //! unless the link or the key that made it was revoked (`shares.rs` lists and revokes links).
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use readiness_analytics::FieldProblem;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::page::html_response;
+use super::page::{html_response, unchanged_page};
 use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, query_pointer};
+use crate::http::conditional::{self, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::middleware::request_id::RequestId;
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
@@ -148,6 +149,7 @@ fn parse_expires_in(pairs: &[(String, String)]) -> Result<i64, FieldProblem> {
 #[get("/reports/shared/{token}")]
 pub async fn open_shared(
     state: web::Data<AppState>,
+    req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let shared =
@@ -174,7 +176,13 @@ pub async fn open_shared(
                 },
             })?;
     let params = ReportQuery::parse(&shared.query, true, state.disclosure.min_cell())?;
-    let page = report_page::serve(
+    // The link's expiry is on the page, so the link is part of what the validator labels.
+    let labelled = (params.clone(), shared.expires_at);
+    let validator = Validator::new(&state, "shared", &labelled, conditional::PRIVATE).weak();
+    if let Some(unchanged) = unchanged_page(&req, &state, &params, &validator).await? {
+        return Ok(unchanged);
+    }
+    let (page, version) = report_page::serve(
         &state.services,
         params,
         Access::Shared {
@@ -182,5 +190,6 @@ pub async fn open_shared(
         },
     )
     .await?;
-    Ok(html_response(page))
+    let validator = Validator::at(version, "shared", &labelled, conditional::PRIVATE).weak();
+    Ok(html_response(page, &validator))
 }

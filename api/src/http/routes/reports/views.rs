@@ -1,6 +1,6 @@
 //! The report endpoints and their bodies.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use readiness_analytics::reports::{
     self, Basis, BlockerTiers, Interval, Period, Readiness, ReferenceFigure, SegmentField,
@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::{FilterParamsDoc, ReportParams, ReportParamsDoc, ReportQuery, TrendParamsDoc};
+use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::ApiError;
@@ -80,25 +81,40 @@ pub struct BlockersReport {
     pub blockers: BlockerTiers,
 }
 
-type Query = web::Query<Vec<(String, String)>>;
-
-/// Parses the query (`interval` admitted for the trend only) and computes the report.
-async fn report<T, F>(
+/// Parses the query (`interval` admitted for the trend only), answers `304` when the
+/// client's copy is current, and otherwise computes the report and builds its body.
+async fn report<T, F, B, S>(
+    req: &HttpRequest,
     state: &web::Data<AppState>,
     query: &[(String, String)],
     with_interval: bool,
     name: &'static str,
     compute: F,
-) -> Result<(ReportParams, T), ApiError>
+    body: B,
+) -> Result<HttpResponse, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Snapshot, &Resolved) -> Result<T, ReportError> + Send + 'static,
+    B: FnOnce(&ReportParams, T) -> S,
+    S: Serialize,
 {
     let mut params = ReportQuery::parse(query, with_interval, state.disclosure.min_cell())?;
-    let result = report_service::report(&state.services, &params, name, compute).await?;
+    let validator = Validator::new(&state.services, name, &params, conditional::PRIVATE);
+    match validator.precondition(req) {
+        Precondition::Matches => return Ok(validator.not_modified(&state.services)),
+        Precondition::Any => {
+            report_service::resolve(&state.db, &state.catalog, &state.disclosure, &params).await?;
+            return Ok(validator.not_modified(&state.services));
+        }
+        Precondition::Absent => {}
+    }
+    let (result, version) = report_service::report(&state.services, &params, name, compute).await?;
+    // Labelled with the version the snapshot had when it was read, so that the next request
+    // matches unless the data changed since.
+    let validator = Validator::at(version, name, &params, conditional::PRIVATE);
     // The scope says which threshold was in force.
     params.min_cell = Some(report_service::disclosure_for(&state.disclosure, &params).min_cell());
-    Ok((params, result))
+    Ok(validator.respond(HttpResponse::Ok().json(body(&params, result))))
 }
 
 /// Readiness shares: how many firms are at each tier and ready to customise, with 95 % Wilson
@@ -122,17 +138,25 @@ where
 pub async fn readiness_report(
     _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
-    query: Query,
+    req: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let (params, readiness) = report(&state, &query, false, "readiness", |snapshot, r| {
-        reports::readiness(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(ReadinessReport {
-        scope: (&params).into(),
-        readiness,
-        reference: reference_figures().to_vec(),
-    }))
+    report(
+        &req,
+        &state,
+        &query,
+        false,
+        "readiness",
+        |snapshot, r| {
+            reports::readiness(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
+        },
+        |params, readiness| ReadinessReport {
+            scope: params.into(),
+            readiness,
+            reference: reference_figures().to_vec(),
+        },
+    )
+    .await
 }
 
 /// Readiness per month or quarter; with basis `latest`, each firm's latest response within
@@ -154,24 +178,32 @@ pub async fn readiness_report(
 pub async fn trend_report(
     _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
-    query: Query,
+    req: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let (params, periods) = report(&state, &query, true, "trend", |snapshot, r| {
-        let interval = r.interval;
-        reports::trend(
-            snapshot,
-            &r.entry.instrument,
-            &r.query,
-            interval,
-            r.margins.as_ref(),
-        )
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(TrendReport {
-        scope: (&params).into(),
-        interval: params.interval,
-        periods,
-    }))
+    report(
+        &req,
+        &state,
+        &query,
+        true,
+        "trend",
+        |snapshot, r| {
+            let interval = r.interval;
+            reports::trend(
+                snapshot,
+                &r.entry.instrument,
+                &r.query,
+                interval,
+                r.margins.as_ref(),
+            )
+        },
+        |params, periods| TrendReport {
+            scope: params.into(),
+            interval: params.interval,
+            periods,
+        },
+    )
+    .await
 }
 
 /// Blockers: for each tier above the lowest, the firms exactly one tier below it and the share
@@ -200,14 +232,22 @@ pub async fn trend_report(
 pub async fn blockers_report(
     _caller: Authorized<ReadAggregates>,
     state: web::Data<AppState>,
-    query: Query,
+    req: HttpRequest,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let (params, blockers) = report(&state, &query, false, "blockers", |snapshot, r| {
-        reports::blockers(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(BlockersReport {
-        scope: (&params).into(),
-        blockers,
-    }))
+    report(
+        &req,
+        &state,
+        &query,
+        false,
+        "blockers",
+        |snapshot, r| {
+            reports::blockers(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
+        },
+        |params, blockers| BlockersReport {
+            scope: params.into(),
+            blockers,
+        },
+    )
+    .await
 }

@@ -42,7 +42,10 @@ pub async fn publish_survey(
     let number: i32 = version.parse().map_err(|_| not_found())?;
     let context = request_id.audit_context(&admin.principal);
     match SurveyStore::publish(&state.db, &slug, number, &context).await? {
-        Publish::Published(model) => Ok(HttpResponse::Ok().json(survey_view(&state, &model)?)),
+        Publish::Published(model) => {
+            state.reports.touch();
+            Ok(HttpResponse::Ok().json(survey_view(&state, &model)?))
+        }
         Publish::NotDraft(model) => Err(ApiError::Conflict {
             code: "version_immutable",
             detail: format!(

@@ -60,6 +60,7 @@ pub async fn set_survey_public(
     let model = SurveyStore::set_public(&state.db, &slug, number, public, &context)
         .await?
         .ok_or_else(not_found)?;
+    state.reports.touch();
     Ok(HttpResponse::Ok().json(survey_view(&state, &model)?))
 }
 
