@@ -81,10 +81,11 @@ pub async fn store(
             Ok(outcomes)
         }
         Err(error) => {
-            if crate::store::storage::is_fault(&error) {
-                services.storage.fault(&error);
+            let error = ServiceError::from(error);
+            if let ServiceError::StorageUnavailable(cause) = &error {
+                services.storage.fault(cause.as_ref());
             }
-            Err(error.into())
+            Err(error)
         }
     }
 }

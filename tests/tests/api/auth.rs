@@ -397,14 +397,7 @@ async fn refusals_do_not_tell_whether_a_resource_exists(app: TestApp) {
 }
 
 async fn a_public_survey_takes_submissions_without_a_key(app: TestApp) {
-    let set_public = |public: bool| {
-        app.send(
-            app.client
-                .patch(app.url("/api/v1/surveys/ai-readiness/versions/1"))
-                .bearer_auth(&app.admin_key)
-                .json(&json!({"public": public})),
-        )
-    };
+    let set_public = |public: bool| app.set_public(public);
     let response = set_public(true).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["public"], true);

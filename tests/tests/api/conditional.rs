@@ -2,7 +2,7 @@
 //! and `304` without a body and without recomputing the report.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{FINE_TUNE, TestApp, answers, submission};
 
@@ -227,14 +227,7 @@ async fn exports_and_definitions_change_their_tag_when_the_data_does(app: TestAp
     assert_eq!(after.text().await.unwrap().lines().count(), 3);
 
     let surveys = etag(&conditional(&app, Method::GET, None, "/api/v1/surveys", None).await);
-    let made_public = app
-        .send(
-            app.client
-                .patch(app.url("/api/v1/surveys/ai-readiness/versions/1"))
-                .bearer_auth(&app.admin_key)
-                .json(&json!({"public": true})),
-        )
-        .await;
+    let made_public = app.set_public(true).await;
     assert_eq!(made_public.status(), 200);
     let listed = conditional(&app, Method::GET, None, "/api/v1/surveys", Some(&surveys)).await;
     assert_eq!(listed.status(), 200);

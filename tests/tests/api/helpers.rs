@@ -229,6 +229,17 @@ impl TestApp {
     }
 
     /// DELETE with `Authorization: Bearer <key>`.
+    /// Makes `ai-readiness` v1 public (or not) as the admin.
+    pub async fn set_public(&self, public: bool) -> Reply {
+        self.send(
+            self.client
+                .patch(self.url("/api/v1/surveys/ai-readiness/versions/1"))
+                .bearer_auth(&self.admin_key)
+                .json(&json!({ "public": public })),
+        )
+        .await
+    }
+
     pub async fn delete_as(&self, key: &str, path: &str) -> Reply {
         self.send(self.client.delete(self.url(path)).bearer_auth(key))
             .await

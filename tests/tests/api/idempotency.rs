@@ -126,14 +126,7 @@ async fn keys_are_scoped_to_the_sender(app: TestApp) {
     assert_eq!(app.response_rows().await, 3);
 
     // Anonymous submissions to a public survey have a scope of their own.
-    let public = app
-        .send(
-            app.client
-                .patch(app.url("/api/v1/surveys/ai-readiness/versions/1"))
-                .bearer_auth(&app.admin_key)
-                .json(&json!({"public": true})),
-        )
-        .await;
+    let public = app.set_public(true).await;
     assert_eq!(public.status(), 200);
     assert_eq!(submit_as(&app, None, &body, "k-1").await.status(), 201);
     assert_eq!(submit_as(&app, None, &body, "k-1").await.status(), 200);

@@ -186,12 +186,13 @@ impl Decoding {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<(), ApiError> {
+        let limit = self.limit();
         let written = match self {
             Self::Identity(out) => out.write_all(chunk),
             Self::Gzip(decoder) => decoder.write_all(chunk),
             Self::Deflate(decoder) => decoder.write_all(chunk),
         };
-        written.map_err(|error| self.error(&error))
+        written.map_err(|error| decoding_error(&error, limit))
     }
 
     fn finish(self) -> Result<Vec<u8>, ApiError> {
@@ -201,23 +202,18 @@ impl Decoding {
             Self::Gzip(decoder) => decoder.finish(),
             Self::Deflate(decoder) => decoder.finish(),
         };
-        finished.map(|out| out.bytes).map_err(|error| {
-            if error.kind() == std::io::ErrorKind::FileTooLarge {
-                ApiError::PayloadTooLarge { limit }
-            } else {
-                unreadable(&format!("it is not valid compressed data ({error})"))
-            }
-        })
+        finished
+            .map(|out| out.bytes)
+            .map_err(|error| decoding_error(&error, limit))
     }
+}
 
-    fn error(&self, error: &std::io::Error) -> ApiError {
-        if error.kind() == std::io::ErrorKind::FileTooLarge {
-            ApiError::PayloadTooLarge {
-                limit: self.limit(),
-            }
-        } else {
-            unreadable(&format!("it is not valid compressed data ({error})"))
-        }
+/// A decoder's error: the limit passed, or data that does not decode.
+fn decoding_error(error: &std::io::Error, limit: usize) -> ApiError {
+    if error.kind() == std::io::ErrorKind::FileTooLarge {
+        ApiError::PayloadTooLarge { limit }
+    } else {
+        unreadable(&format!("it is not valid compressed data ({error})"))
     }
 }
 
