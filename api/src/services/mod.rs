@@ -113,7 +113,9 @@ impl Services {
         let tombstones = erasure::tombstone_key(&db).await?;
         erasure::purge_tombstones(&db).await?;
         let writer = match Backend::of(&db) {
-            Backend::SqliteFile(path) => Writer::start_sqlite(&path, config.group_commit)?,
+            Backend::SqliteFile(path) => {
+                Writer::start_sqlite(&path, config.group_commit, tombstones.clone())?
+            }
             backend => {
                 let writers = if backend == Backend::Postgres {
                     POSTGRES_WRITERS
@@ -131,6 +133,7 @@ impl Services {
                         writers,
                         ..config.group_commit
                     },
+                    tombstones.clone(),
                 )
             }
         };

@@ -65,13 +65,8 @@ pub fn prepare(
 /// replaying an erased firm's idempotency key, is not stored ([`Outcome::Erased`]).
 pub async fn store(
     services: &Services,
-    mut items: Vec<NewResponse>,
+    items: Vec<NewResponse>,
 ) -> Result<Vec<Outcome>, ServiceError> {
-    for item in &mut items {
-        item.erasure_marks = services
-            .tombstones
-            .marks(&item.firm_ref, item.row.idempotency_key.as_deref());
-    }
     match services.writer.store(items).await {
         Ok(outcomes) => {
             services.storage.wrote();
@@ -106,7 +101,6 @@ pub fn new_response(
         None => (None, None),
     };
     NewResponse {
-        erasure_marks: Vec::new(),
         firm_ref: firm.external_ref().to_owned(),
         row: response::Model {
             id: Uuid::now_v7(),

@@ -10,6 +10,7 @@
 //! On a SQLite file the writer is a thread of its own with one `rusqlite` connection
 //! ([`SqliteWriter`]); on PostgreSQL, writer tasks share a pool of their own.
 
+use crate::domain::tombstone::TombstoneKey;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,10 +73,10 @@ impl Writer {
     /// Starts `config.writers` writer tasks on the current Tokio runtime, each writing
     /// through `db`. They stop when the last handle is dropped, after the requests already
     /// handed over are stored.
-    pub fn start(db: DatabaseConnection, config: GroupCommit) -> Self {
+    pub fn start(db: DatabaseConnection, config: GroupCommit, tombstones: TombstoneKey) -> Self {
         let (config, jobs, queue) = channel(config);
         for _ in 0..config.writers {
-            tokio::spawn(run(db.clone(), queue.clone(), config));
+            tokio::spawn(run(db.clone(), queue.clone(), config, tombstones.clone()));
         }
         Self { jobs }
     }
@@ -83,8 +84,12 @@ impl Writer {
     /// Starts one writer thread on the SQLite file at `path` (SQLite has one writer at a
     /// time). It stops when the last handle is dropped, after the requests already handed
     /// over are stored.
-    pub fn start_sqlite(path: &Path, config: GroupCommit) -> anyhow::Result<Self> {
-        let mut writer = SqliteWriter::open(path)
+    pub fn start_sqlite(
+        path: &Path,
+        config: GroupCommit,
+        tombstones: TombstoneKey,
+    ) -> anyhow::Result<Self> {
+        let mut writer = SqliteWriter::open(path, tombstones)
             .with_context(|| format!("cannot open {} for writing", path.display()))?;
         let checkpointer = writer
             .checkpointer(path)
@@ -176,7 +181,7 @@ impl std::fmt::Debug for Job {
 
 /// One writer: gather a group, store it, answer, repeat. Writers share the queue; the one
 /// holding it gathers while the others commit.
-async fn run(db: DatabaseConnection, queue: Queue, config: GroupCommit) {
+async fn run(db: DatabaseConnection, queue: Queue, config: GroupCommit, tombstones: TombstoneKey) {
     loop {
         let group = {
             let mut queue = queue.lock().await;
@@ -185,7 +190,7 @@ async fn run(db: DatabaseConnection, queue: Queue, config: GroupCommit) {
                 None => return,
             }
         };
-        write(&db, group).await;
+        write(&db, group, &tombstones).await;
     }
 }
 
@@ -212,9 +217,12 @@ async fn gather(queue: &mut mpsc::Receiver<Job>, config: GroupCommit) -> Option<
 }
 
 #[tracing::instrument(skip_all, fields(requests = group.len()))]
-async fn write(db: &DatabaseConnection, group: Vec<Job>) {
+async fn write(db: &DatabaseConnection, group: Vec<Job>, tombstones: &TombstoneKey) {
     let (items, replies) = split(group);
-    answer(replies, ResponseStore::insert_groups(db, items).await);
+    answer(
+        replies,
+        ResponseStore::insert_groups(db, items, tombstones).await,
+    );
 }
 
 fn split(group: Vec<Job>) -> (Vec<Vec<NewResponse>>, Vec<oneshot::Sender<Reply>>) {

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::entities::{firm, response};
 use crate::domain::idempotency::legacy_form;
+use crate::domain::tombstone::TombstoneKey;
 
 pub mod sqlite_write;
 mod write;
@@ -33,9 +34,6 @@ pub struct NewResponse {
     /// The row as it will be stored (`firm_id` is filled in by the store).
     pub row: response::Model,
     pub firm_ref: String,
-    /// Tombstone digests of the firm and of the key (`domain::tombstone::TombstoneKey::marks`):
-    /// when one is found, the firm was erased and the item is not stored.
-    pub erasure_marks: Vec<String>,
 }
 
 /// A stored response with its firm's reference.
@@ -69,8 +67,9 @@ impl ResponseStore {
     pub async fn insert_all(
         db: &DatabaseConnection,
         items: Vec<NewResponse>,
+        tombstones: &TombstoneKey,
     ) -> Result<Vec<Outcome>, DbErr> {
-        Self::insert_groups(db, vec![items])
+        Self::insert_groups(db, vec![items], tombstones)
             .await?
             .pop()
             .unwrap_or_else(|| Ok(Vec::new()))
@@ -90,9 +89,10 @@ impl ResponseStore {
     pub async fn insert_groups(
         db: &DatabaseConnection,
         groups: Vec<Vec<NewResponse>>,
+        tombstones: &TombstoneKey,
     ) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
         let txn = crate::store::db::begin_write(db).await?;
-        let results = write::groups(&txn, &groups).await?;
+        let results = write::groups(&txn, &groups, tombstones).await?;
         txn.commit().await?;
         Ok(results)
     }

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::{NewResponse, Outcome, Stored, compare};
 use crate::domain::idempotency::legacy_form;
+use crate::domain::tombstone::TombstoneKey;
 use crate::store::entities::response;
 use crate::store::sqlite_values::{column, datetime, integer, real, text, uuid};
 use known_firms::{Firm, FirmsSeen, KnownFirms};
@@ -87,12 +88,14 @@ pub struct SqliteWriter {
     /// Whether any row has a key from before keys were scoped. No such row is ever written
     /// again, so when there is none at start, a new key needs one look-up, not two.
     legacy_keys: bool,
+    /// Hashes a new firm's reference and key into the digests erasures leave behind.
+    tombstones: TombstoneKey,
 }
 
 impl SqliteWriter {
     /// Opens the file for writing (see [`open`]). Its commits do not checkpoint: a
     /// [`Checkpointer`] on another thread does.
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+    pub fn open(path: &Path, tombstones: TombstoneKey) -> rusqlite::Result<Self> {
         let connection = open(path)?;
         connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
@@ -111,6 +114,7 @@ impl SqliteWriter {
             wal_pages: Arc::default(),
             known_firms: KnownFirms::default(),
             legacy_keys,
+            tombstones,
         })
     }
 
@@ -175,7 +179,16 @@ impl SqliteWriter {
         let mut firms = FirmsSeen::new(&self.known_firms);
         let decided = groups
             .iter()
-            .map(|group| decide_group(&transaction, Some(&mut firms), legacy, group).map(Ok))
+            .map(|group| {
+                decide_group(
+                    &transaction,
+                    Some(&mut firms),
+                    legacy,
+                    &self.tombstones,
+                    group,
+                )
+                .map(Ok)
+            })
             .collect::<Result<Vec<_>, Failure>>()?;
         let seen = firms.finish();
         transaction.commit()?;
@@ -198,7 +211,7 @@ impl SqliteWriter {
         for group in groups {
             // Dropping a savepoint without committing it rolls it back.
             let savepoint = transaction.savepoint()?;
-            match decide_group(&savepoint, None, legacy, group) {
+            match decide_group(&savepoint, None, legacy, &self.tombstones, group) {
                 Ok(decided) => {
                     savepoint.commit()?;
                     results.push(Ok(decided));
@@ -272,6 +285,7 @@ fn decide_group(
     connection: &Connection,
     mut firms: Option<&mut FirmsSeen<'_>>,
     legacy_keys: bool,
+    tombstones: &TombstoneKey,
     group: &[NewResponse],
 ) -> Result<Vec<Decided>, Failure> {
     group
@@ -282,7 +296,8 @@ fn decide_group(
             {
                 return Ok(Decided::Known(Box::new(compare(&stored, &new.row))));
             }
-            let Some(firm_id) = upsert_firm(connection, firms.as_deref_mut(), new)? else {
+            let Some(firm_id) = upsert_firm(connection, firms.as_deref_mut(), tombstones, new)?
+            else {
                 return Ok(Decided::Known(Box::new(Outcome::Erased)));
             };
             if insert_response(connection, &new.row, firm_id)? == 0 {
@@ -305,6 +320,7 @@ fn decide_group(
 fn upsert_firm(
     connection: &Connection,
     firms: Option<&mut FirmsSeen<'_>>,
+    tombstones: &TombstoneKey,
     new: &NewResponse,
 ) -> Result<Option<Uuid>, Failure> {
     let row = &new.row;
@@ -337,7 +353,13 @@ fn upsert_firm(
     let (firm, statement) = match stored {
         Some(firm) if firm.matches(row) => (firm, None),
         Some(firm) => (Firm::submitted(firm.id, row), Some(UPDATE_FIRM)),
-        None if erased(connection, &new.erasure_marks)? => return Ok(None),
+        None if erased(
+            connection,
+            &tombstones.marks(&new.firm_ref, row.idempotency_key.as_deref()),
+        )? =>
+        {
+            return Ok(None);
+        }
         None => (Firm::submitted(Uuid::now_v7(), row), Some(INSERT_FIRM)),
     };
     let id = firm.id;
@@ -555,7 +577,7 @@ mod tests {
     fn the_checkpointer_copies_the_wal_and_syncs_what_it_copied_once() {
         let dir = scratch_dir("checkpoint");
         let path = dir.join("r.db");
-        let writer = SqliteWriter::open(&path).unwrap();
+        let writer = SqliteWriter::open(&path, TombstoneKey::new(b"test").unwrap()).unwrap();
         let checkpointer = writer.checkpointer(&path).unwrap();
         writer
             .connection

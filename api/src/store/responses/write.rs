@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{BULK_ROWS, NewResponse, Outcome, Stored, by_keys, compare, upsert_firms};
+use crate::domain::tombstone::TombstoneKey;
 use crate::store::entities::response;
 use crate::store::tombstones::TombstoneStore;
 
@@ -28,6 +29,7 @@ struct At {
 pub(super) async fn groups(
     txn: &DatabaseTransaction,
     groups: &[Vec<NewResponse>],
+    tombstones: &TombstoneKey,
 ) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
     let mut outcomes: Vec<Vec<Option<Outcome>>> =
         groups.iter().map(|group| vec![None; group.len()]).collect();
@@ -68,14 +70,14 @@ pub(super) async fn groups(
 
     let mut failed: Vec<Option<DbErr>> = groups.iter().map(|_| None).collect();
     let everything: Vec<At> = to_write.iter().flatten().copied().collect();
-    let written = match write_rows(txn, groups, everything).await {
+    let written = match write_rows(txn, groups, tombstones, everything).await {
         Ok(written) => vec![written],
         Err(error) => {
             // Find the request whose rows the database refuses; the others still go in.
             tracing::warn!(%error, requests = groups.len(), "a shared write failed; writing each request on its own");
             let mut written = Vec::new();
             for (group, ats) in to_write.into_iter().enumerate() {
-                match write_rows(txn, groups, ats).await {
+                match write_rows(txn, groups, tombstones, ats).await {
                     Ok(rows) => written.push(rows),
                     Err(error) => failed[group] = Some(error),
                 }
@@ -148,12 +150,13 @@ enum Inserted {
 async fn write_rows(
     txn: &DatabaseTransaction,
     groups: &[Vec<NewResponse>],
+    tombstones: &TombstoneKey,
     mut pending: Vec<At>,
 ) -> Result<Written, DbErr> {
     let (mut lost, mut erased) = (Vec::new(), Vec::new());
     while !pending.is_empty() {
         let savepoint = txn.begin().await?;
-        let inserted = match insert_rows(&savepoint, groups, &pending).await {
+        let inserted = match insert_rows(&savepoint, groups, tombstones, &pending).await {
             Ok(Inserted::Rows(inserted)) => inserted,
             Ok(Inserted::Erased(refused)) => {
                 savepoint.rollback().await?;
@@ -215,34 +218,28 @@ async fn write_rows(
 async fn insert_rows<C: ConnectionTrait>(
     conn: &C,
     groups: &[Vec<NewResponse>],
+    tombstones: &TombstoneKey,
     pending: &[At],
 ) -> Result<Inserted, DbErr> {
     let firm_ids = upsert_firms(conn, pending.iter().map(|at| &groups[at.group][at.item])).await?;
-    let marks: Vec<&str> = pending
+    let marks: Vec<Vec<String>> = pending
         .iter()
-        .flat_map(|at| {
-            groups[at.group][at.item]
-                .erasure_marks
-                .iter()
-                .map(String::as_str)
+        .map(|at| {
+            let new = &groups[at.group][at.item];
+            tombstones.marks(&new.firm_ref, new.row.idempotency_key.as_deref())
         })
         .collect();
-    if !marks.is_empty() {
-        let found = TombstoneStore::found(conn, &marks).await?;
-        if !found.is_empty() {
-            return Ok(Inserted::Erased(
-                pending
-                    .iter()
-                    .filter(|at| {
-                        groups[at.group][at.item]
-                            .erasure_marks
-                            .iter()
-                            .any(|mark| found.contains(mark))
-                    })
-                    .copied()
-                    .collect(),
-            ));
-        }
+    let all: Vec<&str> = marks.iter().flatten().map(String::as_str).collect();
+    let found = TombstoneStore::found(conn, &all).await?;
+    if !found.is_empty() {
+        return Ok(Inserted::Erased(
+            pending
+                .iter()
+                .zip(&marks)
+                .filter(|(_, marks)| marks.iter().any(|mark| found.contains(mark)))
+                .map(|(at, _)| *at)
+                .collect(),
+        ));
     }
 
     // Responses in key order, so concurrent transactions take key locks in one order.
