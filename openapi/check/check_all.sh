@@ -43,7 +43,9 @@ SCHEMATHESIS_REPORT_DIR="$artefacts/schemathesis" "$here/run_schemathesis.sh"
 # shellcheck source=server.sh
 . "$here/server.sh"
 dashboard_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-start_server --cors-origins "http://127.0.0.1:$dashboard_port"
+# The client flows read reports right after their submissions, and the dashboard check reads
+# one just before them: every report reads what is committed (no staleness allowed).
+start_server --cors-origins "http://127.0.0.1:$dashboard_port" --report-refresh-ms 0
 trap 'cp "$server_scratch/server.log" "$artefacts/clients-server.log" 2>/dev/null || true; stop_server' EXIT
 
 part "Swagger UI in headless Chromium"
