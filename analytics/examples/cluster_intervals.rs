@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use readiness_analytics::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 use readiness_analytics::reports::{
-    Basis, DroppedCategories, Margins, ReportQuery, ResponseRow, SegmentField, Snapshot, blockers,
-    readiness,
+    Basis, DroppedCategories, Margins, ReportQuery, ResponseRow, SegmentField, SegmentFilter,
+    Snapshot, blockers, readiness,
 };
 use readiness_analytics::{AI_READINESS_V1, Instrument};
 
@@ -42,6 +42,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         until: None,
         basis: Basis::All,
         by: vec![SegmentField::SizeBand],
+        segments: SegmentFilter::default(),
         disclosure: DisclosurePolicy::new(Arc::new(PerturbationTable::unperturbed()), Some(1)),
         dropped_categories: DroppedCategories::Report,
     };

@@ -30,6 +30,7 @@ fn query(basis: Basis, by: &[SegmentField], disclosure: DisclosurePolicy) -> Rep
         until: None,
         basis,
         by: by.to_vec(),
+        segments: SegmentFilter::default(),
         disclosure,
         dropped_categories: DroppedCategories::Report,
     }

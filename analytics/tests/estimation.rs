@@ -67,6 +67,7 @@ fn query(basis: Basis, from: Option<i64>, until: Option<i64>) -> ReportQuery {
         until,
         basis,
         by: Vec::new(),
+        segments: SegmentFilter::default(),
         disclosure: DisclosurePolicy::new(Arc::new(PerturbationTable::unperturbed()), Some(1)),
         dropped_categories: DroppedCategories::Report,
     }

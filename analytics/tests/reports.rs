@@ -61,6 +61,7 @@ fn query(basis: Basis, by: &[SegmentField], min_cell: u64) -> ReportQuery {
         until: None,
         basis,
         by: by.to_vec(),
+        segments: SegmentFilter::default(),
         disclosure: exact(min_cell),
         dropped_categories: DroppedCategories::Report,
     }

@@ -46,6 +46,7 @@ fn query(by: &[SegmentField], policy: DisclosurePolicy) -> ReportQuery {
         until: None,
         basis: Basis::Latest,
         by: by.to_vec(),
+        segments: SegmentFilter::default(),
         disclosure: policy,
         dropped_categories: DroppedCategories::Report,
     }

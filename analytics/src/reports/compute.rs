@@ -229,8 +229,16 @@ fn weighted_rows(
     margins: Option<&Margins>,
 ) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
     let rows = pipeline::counted_rows(snapshot, query, partition)?;
+    // The filter applies after each firm's latest response is chosen, so a filtered report
+    // counts the firms an unfiltered breakdown puts in those segments; with weights, after
+    // the whole cross-section is raked (domain estimation: a segment keeps the weights the
+    // whole sample gives it).
+    let narrow = |rows: LazyFrame| match pipeline::in_segments(snapshot, &query.segments) {
+        Some(kept) => rows.filter(kept),
+        None => rows,
+    };
     let Some(margins) = margins else {
-        return Ok((rows, BTreeMap::new()));
+        return Ok((narrow(rows), BTreeMap::new()));
     };
     let fields = margins
         .keys()
@@ -307,7 +315,7 @@ fn weighted_rows(
         cell_columns,
         JoinArgs::new(JoinType::Left),
     );
-    Ok((rows, diagnostics))
+    Ok((narrow(rows), diagnostics))
 }
 
 /// What a report says about one raking.

@@ -51,6 +51,77 @@ impl SegmentField {
     }
 }
 
+/// The segment attributes a report or an export can be narrowed to.
+pub const FILTER_FIELDS: [SegmentField; 4] = [
+    SegmentField::Industry,
+    SegmentField::SizeBand,
+    SegmentField::Country,
+    SegmentField::Region,
+];
+
+/// Segment filters: for each attribute the values kept, sorted and distinct. A firm's latest
+/// response (or, with basis `all`, a response) counts when, for every attribute with values,
+/// its value is one of them: OR within an attribute, AND across. No values = no filter on
+/// that attribute. A filter narrows the rows counted, never the disclosure rule: every
+/// filtered figure is a cell like any other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SegmentFilter {
+    pub industry: Vec<String>,
+    pub size_band: Vec<String>,
+    pub country: Vec<String>,
+    pub region: Vec<String>,
+}
+
+impl SegmentFilter {
+    /// Whether the filter keeps every row.
+    pub fn is_empty(&self) -> bool {
+        FILTER_FIELDS.iter().all(|f| self.values(*f).is_empty())
+    }
+
+    /// The values kept for `field` (empty: every value; always empty for `version`).
+    pub fn values(&self, field: SegmentField) -> &[String] {
+        match field {
+            SegmentField::Industry => &self.industry,
+            SegmentField::SizeBand => &self.size_band,
+            SegmentField::Country => &self.country,
+            SegmentField::Region => &self.region,
+            SegmentField::Version => &[],
+        }
+    }
+
+    /// Adds `value` to `field`'s values, keeping them sorted and distinct (`version` is not a
+    /// filter and is ignored).
+    pub fn insert(&mut self, field: SegmentField, value: &str) {
+        let values = match field {
+            SegmentField::Industry => &mut self.industry,
+            SegmentField::SizeBand => &mut self.size_band,
+            SegmentField::Country => &mut self.country,
+            SegmentField::Region => &mut self.region,
+            SegmentField::Version => return,
+        };
+        if let Err(at) = values.binary_search_by(|v| v.as_str().cmp(value)) {
+            values.insert(at, value.to_owned());
+        }
+    }
+
+    /// Whether a row with these attributes is kept.
+    pub fn keeps(
+        &self,
+        industry: &str,
+        size_band: &str,
+        country: &str,
+        region: Option<&str>,
+    ) -> bool {
+        let kept = |values: &[String], value: Option<&str>| {
+            values.is_empty() || value.is_some_and(|v| values.iter().any(|k| k == v))
+        };
+        kept(&self.industry, Some(industry))
+            && kept(&self.size_band, Some(size_band))
+            && kept(&self.country, Some(country))
+            && kept(&self.region, region)
+    }
+}
+
 /// Trend period length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -71,6 +142,8 @@ pub struct ReportQuery {
     pub until: Option<i64>,
     pub basis: Basis,
     pub by: Vec<SegmentField>,
+    /// The segments the counted firms are narrowed to.
+    pub segments: SegmentFilter,
     /// How every count, share and mean is published: the perturbation table and the
     /// threshold (the publisher's policy, after [`DisclosurePolicy::for_request`]).
     pub disclosure: DisclosurePolicy,

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use super::disclosure::Tally;
-use super::model::{Basis, ReportQuery, SegmentField};
+use super::model::{Basis, FILTER_FIELDS, ReportQuery, SegmentField, SegmentFilter};
 use super::snapshot::{MemoKey, Snapshot, columns};
 
 /// Column holding each row's raking weight.
@@ -38,6 +38,24 @@ pub fn in_window(from: Option<i64>, until: Option<i64>) -> Expr {
         (None, Some(b)) => b,
         (None, None) => lit(true),
     }
+}
+
+/// Rows of the segments `filter` keeps: OR within an attribute, AND across; `None` when it
+/// keeps every row. A value no row has matches nothing.
+pub fn in_segments(snapshot: &Snapshot, filter: &SegmentFilter) -> Option<Expr> {
+    FILTER_FIELDS
+        .iter()
+        .filter(|field| !filter.values(**field).is_empty())
+        .map(|field| {
+            filter
+                .values(*field)
+                .iter()
+                .filter_map(|value| snapshot.segment_code(*field, value))
+                .map(|code| col(segment_column(*field)).eq(lit(code)))
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false))
+        })
+        .reduce(|a, b| a.and(b))
 }
 
 /// How many recent "latest response" selections a snapshot keeps.

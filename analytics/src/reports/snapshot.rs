@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use polars::prelude::*;
 
 use super::batch::{IdMap, IdSet, RowBatch};
+use super::model::SegmentField;
 
 /// One scored response, as the store hands it over.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +76,11 @@ impl Dictionary {
         self.values.push(value.to_owned());
         self.codes.insert(value.to_owned(), code);
         code
+    }
+
+    /// The code of `value`, if any row has it.
+    pub fn find(&self, value: &str) -> Option<i32> {
+        self.codes.get(value).copied()
     }
 
     pub fn value(&self, code: i32) -> Option<&str> {
@@ -146,6 +152,17 @@ impl Snapshot {
             latest_submission: i64::MIN,
             unsorted: false,
             memo: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The code of a segment attribute's value, if any row has it (`version` has none).
+    pub fn segment_code(&self, field: SegmentField, value: &str) -> Option<i32> {
+        match field {
+            SegmentField::Industry => self.industries.find(value),
+            SegmentField::SizeBand => self.size_bands.find(value),
+            SegmentField::Country => self.countries.find(value),
+            SegmentField::Region => self.regions.find(value),
+            SegmentField::Version => None,
         }
     }
 

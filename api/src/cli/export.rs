@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use clap::Args;
 use sea_orm::DatabaseConnection;
 
-use super::{DatabaseArgs, PseudonymArgs, file_layer, migrated, refusal, usage};
+use super::{DatabaseArgs, PseudonymArgs, SegmentArgs, file_layer, migrated, refusal, usage};
 use crate::domain::params::DEFAULT_SURVEY;
 use crate::services::catalog::Catalog;
 use crate::services::exports::{self, ExportFormat, ExportPlan, ExportRequest, Pseudonymiser};
@@ -41,6 +41,8 @@ pub struct ExportArgs {
     /// the day (such a file cannot be imported).
     #[arg(long)]
     pseudonymise: bool,
+    #[command(flatten)]
+    segments: SegmentArgs,
     #[command(flatten)]
     pseudonym: PseudonymArgs,
     #[command(flatten)]
@@ -101,6 +103,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         from: args.from,
         to: args.to,
         latest_only: args.basis == BasisArg::Latest,
+        segments: args.segments.filter(),
     };
     let plan = exports::plan(&db, &Catalog::default(), &request)
         .await

@@ -22,6 +22,9 @@ use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
+use readiness_analytics::reports::{SegmentField, SegmentFilter};
+
+use crate::domain::firm::check_segment_value;
 use crate::services::error::ServiceError;
 use crate::settings::{Settings, SettingsLayer};
 
@@ -134,6 +137,50 @@ impl DisclosureArgs {
             disclosure_threshold: self.disclosure_threshold,
             ..SettingsLayer::default()
         }
+    }
+}
+
+/// The segments a report or an export is narrowed to: OR within an attribute, AND across.
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    /// Only firms in these NACE Rev.2 sections, comma-separated or repeated (e.g. C,F)
+    #[arg(long, value_delimiter = ',', value_parser = segment_value(SegmentField::Industry))]
+    pub industry: Vec<String>,
+    /// Only firms of these size bands: micro, small, medium, large
+    #[arg(long, value_delimiter = ',', value_parser = segment_value(SegmentField::SizeBand))]
+    pub size_band: Vec<String>,
+    /// Only firms in these ISO 3166-1 alpha-2 countries (e.g. DE,FR)
+    #[arg(long, value_delimiter = ',', value_parser = segment_value(SegmentField::Country))]
+    pub country: Vec<String>,
+    /// Only firms in these ISO 3166-2 regions (e.g. DE-BY)
+    #[arg(long, value_delimiter = ',', value_parser = segment_value(SegmentField::Region))]
+    pub region: Vec<String>,
+}
+
+impl SegmentArgs {
+    /// The flags as a segment filter.
+    pub fn filter(&self) -> SegmentFilter {
+        let mut filter = SegmentFilter::default();
+        for (field, values) in [
+            (SegmentField::Industry, &self.industry),
+            (SegmentField::SizeBand, &self.size_band),
+            (SegmentField::Country, &self.country),
+            (SegmentField::Region, &self.region),
+        ] {
+            for value in values {
+                filter.insert(field, value);
+            }
+        }
+        filter
+    }
+}
+
+/// A clap parser that checks a segment filter's value as a firm's attribute is checked.
+fn segment_value(field: SegmentField) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |value: &str| {
+        check_segment_value(field, value)
+            .map(|()| value.to_owned())
+            .map_err(|expected| format!("`{value}` {expected}"))
     }
 }
 

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
 
-use super::{DatabaseArgs, DisclosureArgs, file_layer, migrated, refusal, usage};
+use super::{DatabaseArgs, DisclosureArgs, SegmentArgs, file_layer, migrated, refusal, usage};
 use crate::domain::params::{DEFAULT_SURVEY, ReportParams};
 use crate::services::reports::page;
 use crate::settings::Settings;
@@ -48,6 +48,8 @@ pub struct ReportArgs {
     /// Period length of the trend.
     #[arg(long, value_enum, default_value_t = IntervalArg::Month)]
     interval: IntervalArg,
+    #[command(flatten)]
+    segments: SegmentArgs,
     #[command(flatten)]
     disclosure: DisclosureArgs,
     #[command(flatten)]
@@ -105,6 +107,7 @@ impl ReportArgs {
                     ByArg::Version => SegmentField::Version,
                 })
                 .collect(),
+            segments: self.segments.filter(),
             min_cell: self.min_cell,
             weights: self.weights.clone(),
             dropped_categories: match self.dropped_categories {

@@ -1,6 +1,7 @@
 //! A firm's identity and segment attributes as a collector submits them.
 
 use readiness_analytics::FieldProblem;
+use readiness_analytics::reports::SegmentField;
 use serde_json::Value;
 
 /// ISO 3166-1 alpha-2: every officially assigned code, in order, three bytes apart.
@@ -115,6 +116,34 @@ fn check_ref(value: &str) -> Result<String, String> {
         Err("must not contain compatibility characters such as full-width letters; send them in their plain form (Unicode NFKC)".to_owned())
     } else {
         Ok(value.to_owned())
+    }
+}
+
+/// Every ISO 3166-1 alpha-2 code, in order.
+pub fn country_codes() -> impl Iterator<Item = &'static str> {
+    ISO_3166_ALPHA2.split(' ')
+}
+
+/// Every ISO 3166-2 subdivision code a region may be, sorted.
+pub fn region_codes() -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = rust_iso3166::iso3166_2::SUBDIVISION_MAP
+        .keys()
+        .copied()
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
+/// Checks a value of a segment filter (`industry=C`, `region=DE-BY`) as a firm's own
+/// attribute is checked, so a filter can only name a segment a firm could be in. The message
+/// says what is expected.
+pub fn check_segment_value(field: SegmentField, value: &str) -> Result<(), String> {
+    match field {
+        SegmentField::Industry => check_industry(value).map(drop),
+        SegmentField::SizeBand => check_size_band(value).map(drop),
+        SegmentField::Country => check_country(value).map(drop),
+        SegmentField::Region => check_region(value, None).map(drop),
+        SegmentField::Version => Err("is not a segment attribute".to_owned()),
     }
 }
 

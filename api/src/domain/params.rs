@@ -4,7 +4,9 @@
 //! (`/query/min_cell`, `--min-cell`).
 
 use chrono::NaiveDate;
-use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
+use readiness_analytics::reports::{
+    Basis, DroppedCategories, FILTER_FIELDS, Interval, SegmentField, SegmentFilter,
+};
 
 pub const DEFAULT_SURVEY: &str = "ai-readiness";
 
@@ -35,6 +37,8 @@ pub struct ReportParams {
     pub to: Option<NaiveDate>,
     pub basis: Basis,
     pub by: Vec<SegmentField>,
+    /// The segments the report is narrowed to (values checked at the edge).
+    pub segments: SegmentFilter,
     /// The smallest published cell (in firms) the request asks for. It may only raise the
     /// publisher's threshold; `None` = the publisher's.
     pub min_cell: Option<u64>,
@@ -55,6 +59,7 @@ impl Default for ReportParams {
             to: None,
             basis: Basis::Latest,
             by: Vec::new(),
+            segments: SegmentFilter::default(),
             min_cell: None,
             weights: None,
             dropped_categories: DroppedCategories::Report,
@@ -135,6 +140,7 @@ impl ReportParams {
             let by: Vec<&str> = self.by.iter().map(|f| f.key()).collect();
             push("by", by.join(","));
         }
+        push_segments(&self.segments, &mut push);
         if let Some(min_cell) = self.min_cell {
             push("min_cell", min_cell.to_string());
         }
@@ -148,6 +154,16 @@ impl ReportParams {
             push("interval", "quarter".to_owned());
         }
         pairs
+    }
+}
+
+/// A segment filter as query pairs, one per value (`industry=C&industry=F`), attributes in a
+/// fixed order and values sorted, so equal filters give equal pairs.
+pub fn push_segments(segments: &SegmentFilter, push: &mut impl FnMut(&str, String)) {
+    for field in FILTER_FIELDS {
+        for value in segments.values(field) {
+            push(field.key(), value.clone());
+        }
     }
 }
 

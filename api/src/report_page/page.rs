@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use plotters::style::RGBColor;
 use readiness_analytics::Instrument;
-use readiness_analytics::reports::{Basis, Estimate, SegmentField, SegmentKey, reference_figures};
+use readiness_analytics::reports::{
+    Basis, Estimate, FILTER_FIELDS, SegmentField, SegmentKey, reference_figures,
+};
 
 use super::ReportModels;
 use super::charts::Share;
@@ -296,6 +298,22 @@ impl Page<'_> {
             (None, Some(to)) => format!("submitted up to {to}"),
             (None, None) => "all dates".to_owned(),
         });
+        let narrowed: Vec<String> = FILTER_FIELDS
+            .iter()
+            .filter(|field| !params.segments.values(**field).is_empty())
+            .map(|field| {
+                let values: Vec<String> = params
+                    .segments
+                    .values(*field)
+                    .iter()
+                    .map(|v| format!("<code>{}</code>", escape(v)))
+                    .collect();
+                format!("{} {}", field_name(*field), values.join(" or "))
+            })
+            .collect();
+        if !narrowed.is_empty() {
+            parts.push(format!("only firms with {}", narrowed.join(" and ")));
+        }
         if !params.by.is_empty() {
             let by: Vec<&str> = params.by.iter().map(|f| field_name(*f)).collect();
             parts.push(format!("by {}", by.join(" × ")));

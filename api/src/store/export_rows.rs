@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use readiness_analytics::reports::{FILTER_FIELDS, SegmentFilter};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
 use uuid::Uuid;
 
@@ -18,6 +19,9 @@ pub struct ExportFilter {
     /// Only each firm's latest response among the chosen versions and window, as they stood
     /// when the export started (see [`ExportRowQuery::latest_ids`]).
     pub latest_only: bool,
+    /// Only rows of these segments (on the row's own attributes); with `latest_only`, each
+    /// firm's latest response is chosen first and then kept if it is in them.
+    pub segments: SegmentFilter,
 }
 
 /// A position in receipt order.
@@ -133,6 +137,22 @@ fn window(filter: &ExportFilter, alias: &str, params: &mut Params) -> String {
     sql
 }
 
+/// ` AND …` for each attribute of `segments` with values, on the table named `alias`.
+fn segments(segments: &SegmentFilter, alias: &str, params: &mut Params) -> String {
+    let mut sql = String::new();
+    for field in FILTER_FIELDS {
+        let values = segments.values(field);
+        if values.is_empty() {
+            continue;
+        }
+        // The filter's attributes are named as the columns that hold them.
+        let column = field.key();
+        let placeholders: Vec<String> = values.iter().map(|v| params.bind(v.clone())).collect();
+        sql += &format!(" AND {alias}.{column} IN ({})", placeholders.join(", "));
+    }
+    sql
+}
+
 fn page_statement(
     backend: DbBackend,
     filter: &ExportFilter,
@@ -155,6 +175,7 @@ fn page_statement(
     // index from the keyset position.
     sql.push('+');
     sql += &window(filter, "r", &mut params);
+    sql += &segments(&filter.segments, "r", &mut params);
     if let Some((received_at, id)) = after {
         let at = params.bind(received_at);
         let id = params.bind(id);

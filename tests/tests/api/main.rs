@@ -28,6 +28,7 @@ mod operations;
 mod populations;
 mod reports;
 mod rubric;
+mod segment_filters;
 mod share_links;
 mod strict_input;
 mod submit;

@@ -2,6 +2,7 @@
 //! OpenAPI description is collected from the same registration that serves requests.
 
 pub mod audit;
+pub mod codes;
 pub mod exports;
 pub mod firms;
 pub mod health;

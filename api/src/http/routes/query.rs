@@ -6,9 +6,12 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use readiness_analytics::FieldProblem;
+use readiness_analytics::reports::{FILTER_FIELDS, SegmentFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::codes::{CountryCode, IndustryCode, RegionCode, SizeBand};
+use crate::domain::firm::check_segment_value;
 use crate::domain::params::{DEFAULT_SURVEY, ParamProblem, VERSION_MESSAGE};
 use crate::http::problem::{ApiError, query_pointer};
 
@@ -29,6 +32,20 @@ pub struct FilterParamsDoc {
     /// Last day included, on `submitted_at` (UTC).
     #[param(example = "2026-12-31")]
     to: Option<NaiveDate>,
+    /// Only firms in these NACE Rev.2 sections: repeated (`industry=C&industry=F`) or a comma
+    /// list. Segment filters are OR within an attribute and AND across attributes, and apply
+    /// to each firm's latest response once it is chosen (basis `latest`), so a filtered
+    /// report counts the firms an unfiltered breakdown puts in those segments. A filter
+    /// narrows the firms counted, never the disclosure rule.
+    #[param(inline)]
+    industry: Option<Vec<IndustryCode>>,
+    /// Only firms of these size bands (repeated or a comma list).
+    size_band: Option<Vec<SizeBand>>,
+    /// Only firms in these countries, ISO 3166-1 alpha-2 (repeated or a comma list).
+    country: Option<Vec<CountryCode>>,
+    /// Only firms in these ISO 3166-2 subdivisions (repeated or a comma list); a firm that
+    /// gave no region is in none.
+    region: Option<Vec<RegionCode>>,
 }
 
 /// How a route treats a parameter name.
@@ -41,13 +58,24 @@ pub enum Name {
     Refused(&'static str),
 }
 
-/// The filters reports and exports share: the survey, one instrument version, and the window
-/// on `submitted_at` (dates, inclusive).
+/// How the shared filters are named: the survey, version and window once each, the segment
+/// attributes as often as wanted.
+pub fn filter_name(name: &str) -> Option<Name> {
+    match name {
+        "survey" | "version" | "from" | "to" => Some(Name::Once),
+        _ if FILTER_FIELDS.iter().any(|f| f.key() == name) => Some(Name::Repeatable),
+        _ => None,
+    }
+}
+
+/// The filters reports and exports share: the survey, one instrument version, the window
+/// on `submitted_at` (dates, inclusive) and the segments.
 pub struct Filters {
     pub survey: String,
     pub version: Option<i32>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub segments: SegmentFilter,
 }
 
 /// A query string's pairs and the problems found in them so far.
@@ -129,12 +157,32 @@ impl<'a> QueryPairs<'a> {
         };
         let from = self.date("from");
         let to = self.date("to");
+        let segments = self.segments();
         Filters {
             survey,
             version,
             from,
             to,
+            segments,
         }
+    }
+
+    /// The segment filters: each attribute repeated (`industry=C&industry=F`) or as a comma
+    /// list (`industry=C,F`); every value is checked as a firm's attribute is.
+    fn segments(&mut self) -> SegmentFilter {
+        let mut segments = SegmentFilter::default();
+        for field in FILTER_FIELDS {
+            for raw in self.all(field.key()) {
+                for value in raw.split(',') {
+                    match check_segment_value(field, value) {
+                        Ok(()) => segments.insert(field, value),
+                        Err(expected) => self
+                            .problem(field.key(), format!("unknown value `{value}`: {expected}")),
+                    }
+                }
+            }
+        }
+        segments
     }
 
     fn date(&mut self, name: &str) -> Option<NaiveDate> {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{Days, NaiveDate};
+use readiness_analytics::reports::SegmentFilter;
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
@@ -87,6 +88,9 @@ pub struct ExportRequest {
     pub to: Option<NaiveDate>,
     /// Only each firm's latest response (`basis=latest`); otherwise every response.
     pub latest_only: bool,
+    /// The segments the rows are narrowed to; with `latest_only`, after each firm's latest
+    /// response is chosen, as in the reports.
+    pub segments: SegmentFilter,
 }
 
 impl ExportRequest {
@@ -149,6 +153,7 @@ pub async fn plan(
                 .and_then(|to| to.checked_add_days(Days::new(1)))
                 .and_then(start),
             latest_only: request.latest_only,
+            segments: request.segments.clone(),
         },
         layout: Arc::new(Layout::new(&entries)),
     })

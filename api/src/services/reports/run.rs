@@ -116,6 +116,7 @@ pub async fn resolve(
                 .map(start_of_day),
             basis: params.basis,
             by: params.by.clone(),
+            segments: params.segments.clone(),
             disclosure,
             dropped_categories: params.dropped_categories,
         },

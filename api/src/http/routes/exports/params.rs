@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::super::query::{Filters, Name, QueryPairs};
+use super::super::query::{Filters, Name, QueryPairs, filter_name};
 use crate::http::problem::ApiError;
 use crate::http::routes::reports::params::BasisParam;
 use crate::services::exports::{ExportFormat, ExportRequest};
@@ -49,14 +49,14 @@ pub struct ExportParams {
 
 impl ExportParams {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, ApiError> {
-        let mut query = QueryPairs::new(pairs, |name| match name {
-            "format" | "survey" | "version" | "from" | "to" | "basis" | "pseudonymise" => {
-                Some(Name::Once)
-            }
-            "by" | "min_cell" | "weights" | "interval" => Some(Name::Refused(
-                "is a report parameter; an export has one row per response",
-            )),
-            _ => None,
+        let mut query = QueryPairs::new(pairs, |name| {
+            filter_name(name).or(match name {
+                "format" | "basis" | "pseudonymise" => Some(Name::Once),
+                "by" | "min_cell" | "weights" | "interval" => Some(Name::Refused(
+                    "is a report parameter; an export has one row per response",
+                )),
+                _ => None,
+            })
         });
         let format = query.choice(
             "format",
@@ -72,6 +72,7 @@ impl ExportParams {
             version,
             from,
             to,
+            segments,
         } = query.filters();
         let latest_only = query.choice("basis", &[("all", false), ("latest", true)], false);
         let pseudonymise = query.choice("pseudonymise", &[("true", true), ("false", false)], false);
@@ -81,6 +82,7 @@ impl ExportParams {
             from,
             to,
             latest_only,
+            segments,
         };
         let checks = request.check();
         query.finish(

@@ -5,7 +5,7 @@ use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentFi
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::super::query::{Filters, Name, QueryPairs};
+use super::super::query::{Filters, Name, QueryPairs, filter_name};
 use crate::domain::params::MIN_CELL_MESSAGE;
 pub use crate::domain::params::ReportParams;
 use crate::http::problem::ApiError;
@@ -101,18 +101,20 @@ impl ReportQuery {
         with_interval: bool,
         threshold: u64,
     ) -> Result<ReportParams, ApiError> {
-        let mut query = QueryPairs::new(pairs, |name| match name {
-            "by" => Some(Name::Repeatable),
-            "survey" | "version" | "from" | "to" | "basis" | "min_cell" | "weights"
-            | "dropped_categories" => Some(Name::Once),
-            "interval" if with_interval => Some(Name::Once),
-            _ => None,
+        let mut query = QueryPairs::new(pairs, |name| {
+            filter_name(name).or(match name {
+                "by" => Some(Name::Repeatable),
+                "basis" | "min_cell" | "weights" | "dropped_categories" => Some(Name::Once),
+                "interval" if with_interval => Some(Name::Once),
+                _ => None,
+            })
         });
         let Filters {
             survey,
             version,
             from,
             to,
+            segments,
         } = query.filters();
         let basis = query.choice(
             "basis",
@@ -162,6 +164,7 @@ impl ReportQuery {
             to,
             basis,
             by,
+            segments,
             min_cell,
             weights,
             dropped_categories,

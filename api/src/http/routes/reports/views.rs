@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use readiness_analytics::reports::{
     self, Basis, BlockerTiers, Interval, Period, Readiness, ReferenceFigure, SegmentField,
-    reference_figures,
+    SegmentFilter, reference_figures,
 };
 use readiness_analytics::reports::{ReportError, Snapshot};
 use serde::Serialize;
@@ -15,6 +15,7 @@ use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::ApiError;
+use crate::http::routes::codes::{CountryCode, IndustryCode, RegionCode, SizeBand};
 use crate::http::state::AppState;
 use crate::services::reports::{self as report_service, Resolved};
 
@@ -33,8 +34,35 @@ pub struct ReportScope {
     #[schema(example = 5)]
     pub min_cell: u64,
     pub by: Vec<SegmentField>,
+    /// The segment filters the report was narrowed to (empty lists: no filter).
+    pub filters: SegmentFilters,
     /// Population margins the sample was raked to, if any.
     pub weights: Option<String>,
+}
+
+/// The segment filters of a report: per attribute the values kept, sorted (OR within an
+/// attribute, AND across); an empty list keeps every value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentFilters {
+    #[schema(value_type = Vec<IndustryCode>, inline)]
+    pub industry: Vec<String>,
+    #[schema(value_type = Vec<SizeBand>)]
+    pub size_band: Vec<String>,
+    #[schema(value_type = Vec<CountryCode>)]
+    pub country: Vec<String>,
+    #[schema(value_type = Vec<RegionCode>)]
+    pub region: Vec<String>,
+}
+
+impl From<&SegmentFilter> for SegmentFilters {
+    fn from(filter: &SegmentFilter) -> Self {
+        Self {
+            industry: filter.industry.clone(),
+            size_band: filter.size_band.clone(),
+            country: filter.country.clone(),
+            region: filter.region.clone(),
+        }
+    }
 }
 
 impl From<&ReportParams> for ReportScope {
@@ -47,6 +75,7 @@ impl From<&ReportParams> for ReportScope {
             to: params.to,
             min_cell: params.min_cell.unwrap_or_default(),
             by: params.by.clone(),
+            filters: SegmentFilters::from(&params.segments),
             weights: params.weights.clone(),
         }
     }

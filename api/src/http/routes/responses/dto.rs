@@ -8,23 +8,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::problem::FieldError;
+use crate::http::routes::codes::{CountryCode, IndustryCode, RegionCode, SizeBand};
 pub use crate::services::submissions::{
     AssessmentView, BlockerView, DimensionScoresView, NextTierView, SurveyRef, TierView,
 };
-
-/// A firm's size class by employees.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SizeBand {
-    /// 1–9 employees
-    Micro,
-    /// 10–49 employees
-    Small,
-    /// 50–249 employees
-    Medium,
-    /// 250 or more employees
-    Large,
-}
 
 /// The firm that answers: its stable reference and segment attributes.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,14 +21,14 @@ pub struct FirmInput {
     #[schema(example = "acme-001", min_length = 1, max_length = 128)]
     pub external_ref: String,
     /// NACE Rev.2 section letter.
-    #[schema(example = "C", pattern = "^[A-U]$")]
+    #[schema(example = "C", value_type = IndustryCode, inline)]
     pub industry: String,
     pub size_band: SizeBand,
     /// ISO 3166-1 alpha-2 country code.
-    #[schema(example = "DE", pattern = "^[A-Z]{2}$")]
+    #[schema(example = "DE", value_type = CountryCode)]
     pub country: String,
     /// ISO 3166-2 subdivision of `country`.
-    #[schema(example = "DE-BY", pattern = "^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+    #[schema(example = "DE-BY", value_type = Option<RegionCode>)]
     pub region: Option<String>,
 }
 
