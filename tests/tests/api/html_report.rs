@@ -524,12 +524,30 @@ async fn the_command_line_writes_the_same_page(app: TestApp) {
     let body =
         |page: &str| page[page.find("<main>").unwrap()..page.find("<footer>").unwrap()].to_owned();
     assert_eq!(body(&written), body(&served));
+    // Segment filters narrow the page as the query parameters do.
+    let narrowed = ["--by", "size_band", "--industry", "C", "--country", "DE,FR"];
+    assert_eq!(readiness(args(&narrowed)).await, success);
+    let written = std::fs::read_to_string(&out).unwrap();
+    let served = html(
+        app.get_as(
+            &app.analyst_key,
+            &format!("{PAGE}?by=size_band&industry=C&country=FR&country=DE"),
+        )
+        .await,
+    )
+    .await;
+    assert!(written.contains(
+        "only firms with industry <code>C</code> and country <code>DE</code> or <code>FR</code>"
+    ));
+    assert_eq!(body(&written), body(&served));
 
     // Refused parameters are usage errors (2), naming the flag; nothing is written.
     std::fs::remove_file(&out).unwrap();
     let usage = format!("{:?}", std::process::ExitCode::from(2));
     assert_eq!(readiness(args(&["--weights", "missing"])).await, usage);
     assert_eq!(readiness(args(&["--min-cell", "2"])).await, usage);
+    assert_eq!(readiness(args(&["--industry", "Z"])).await, usage);
+    assert_eq!(readiness(args(&["--region", "DE-XX"])).await, usage);
     assert!(!out.exists());
     // Margins with a category the sample lacks: refused on request, else named on the page.
     let margins = json!({"name": "with-medium",
