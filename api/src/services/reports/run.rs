@@ -146,6 +146,9 @@ async fn freshen(services: &Arc<Services>) -> Result<(), ServiceError> {
 /// Starts a refresh off the request's path (it does nothing when one ran within the refresh
 /// interval or is running), so that changes made elsewhere reach the data version soon.
 pub fn refresh_in_background(services: &Arc<Services>) {
+    if !services.reports.refresh_due() {
+        return;
+    }
     let services = services.clone();
     tokio::spawn(async move {
         if let Err(error) = services.reports.refresh_if_idle(&services.db).await {

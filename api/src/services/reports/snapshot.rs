@@ -39,6 +39,10 @@ pub struct ReportSnapshot {
     epoch: u128,
     /// The survey versions the last refresh saw.
     versions_seen: std::sync::Mutex<HashMap<i32, i32>>,
+    /// When the next refresh is due, in milliseconds after `started`: read without the
+    /// refresh lock, so a revalidation (`304`) starts no task while none is due.
+    next_due_ms: AtomicU64,
+    started: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -59,7 +63,27 @@ impl ReportSnapshot {
             generation: AtomicU64::new(0),
             epoch: Uuid::new_v4().as_u128(),
             versions_seen: std::sync::Mutex::default(),
+            next_due_ms: AtomicU64::new(0),
+            started: Instant::now(),
         }
+    }
+
+    /// Whether a refresh would read the database now (one atomic read and a clock read).
+    pub fn refresh_due(&self) -> bool {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        now >= self.next_due_ms.load(Ordering::Acquire)
+    }
+
+    /// Records that a refresh began at `started`.
+    fn refreshed(
+        &self,
+        state: &mut RefreshState,
+        started: (Instant, chrono::DateTime<chrono::Utc>),
+    ) {
+        state.last_refresh = Some(started);
+        let due = started.0.saturating_duration_since(self.started) + self.refresh_every;
+        let due = u64::try_from(due.as_millis()).unwrap_or(u64::MAX);
+        self.next_due_ms.store(due, Ordering::Release);
     }
 
     /// The data version: one atomic read, no database and no computation. It is read before
@@ -125,7 +149,7 @@ impl ReportSnapshot {
             match self.scan_sqlite(db, path, versions.clone()).await {
                 Ok(watermark) => {
                     state.watermark = watermark;
-                    state.last_refresh = Some(started);
+                    self.refreshed(state, started);
                     self.loaded.store(true, Ordering::Release);
                     return Ok(());
                 }
@@ -177,7 +201,7 @@ impl ReportSnapshot {
             self.touch();
             self.settle_and_log(started.0, appended, reading, appending)?;
         }
-        state.last_refresh = Some(started);
+        self.refreshed(state, started);
         self.loaded.store(true, Ordering::Release);
         Ok(())
     }
