@@ -11,11 +11,16 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
+    /// 1 to 64 lower-case letters, digits and hyphens, not starting with a hyphen.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9][a-z0-9-]{0,63}$"))]
     pub slug: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub version: i32,
     pub title: String,
     #[serde(default)]
     pub description: String,
+    /// Exactly the five dimensions, each once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 5, max_items = 5))]
     pub sections: Vec<Section>,
     pub questions: Vec<Question>,
     /// Tiers from the lowest (the default, no gates) to the highest.

@@ -61,9 +61,45 @@ impl Modify for BearerKeys {
 
 /// Completes the document once every route is registered: the statuses that middleware can
 /// answer on any route are declared on every operation they apply to.
-pub fn complete(api: &mut utoipa::openapi::OpenApi) {
+///
+/// `threshold` is the publisher's disclosure threshold, the least `min_cell` a request may
+/// ask for: the served document states the server's own, the committed one the default.
+pub fn complete(api: &mut utoipa::openapi::OpenApi, threshold: u64) {
     SharedProblems.modify(api);
     ConditionalGets.modify(api);
+    MinCell(threshold).modify(api);
+}
+
+/// Every `min_cell` parameter's minimum is the publisher's threshold.
+struct MinCell(u64);
+
+impl Modify for MinCell {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let RefOr::T(parameter) = parameter else {
+                        continue;
+                    };
+                    if parameter.name != "min_cell" {
+                        continue;
+                    }
+                    parameter.schema = Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                                utoipa::openapi::KnownFormat::Int64,
+                            )))
+                            .minimum(Some(self.0 as f64))
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The routes of [`conditional::ROUTES`] take `If-None-Match`, answer `304`, and send `ETag`

@@ -78,6 +78,7 @@ fn app(
         InitError = (),
     >,
 > {
+    let threshold = state.disclosure.min_cell();
     let (app, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -94,7 +95,7 @@ fn app(
         }))
         .configure(routes::configure)
         .split_for_parts();
-    super::openapi::complete(&mut api);
+    super::openapi::complete(&mut api, threshold);
     // The last `wrap` runs first: a preflight from an allowed origin is answered at once (it
     // carries no key), and every other request gets its id, is measured, then its caller is
     // known, then it is rate-limited; NUL in its path or query is refused, its body gets a
@@ -168,6 +169,9 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
-    super::openapi::complete(&mut api);
+    let threshold = crate::settings::Settings::default()
+        .disclosure()
+        .map_or(3, |policy| policy.min_cell());
+    super::openapi::complete(&mut api, threshold);
     api
 }

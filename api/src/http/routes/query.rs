@@ -37,7 +37,6 @@ pub struct FilterParamsDoc {
     /// to each firm's latest response once it is chosen (basis `latest`), so a filtered
     /// report counts the firms an unfiltered breakdown puts in those segments. A filter
     /// narrows the firms counted, never the disclosure rule.
-    #[param(inline)]
     industry: Option<Vec<IndustryCode>>,
     /// Only firms of these size bands (repeated or a comma list).
     size_band: Option<Vec<SizeBand>>,

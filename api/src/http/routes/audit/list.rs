@@ -25,7 +25,9 @@ pub struct AuditQuery {
     /// Events per page, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500, default = 50)]
     pub limit: Option<u64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: a position in the log (the events older than it
+    /// follow).
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     /// Only this action, e.g. `key.create`.
     pub action: Option<String>,
@@ -123,16 +125,26 @@ impl From<audit_event::Model> for AuditEventView {
     }
 }
 
+/// A cursor is a position in the log, written as a number, so that every value the contract
+/// allows is one the server reads.
 fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("audit:{id}"))
+    id.to_string()
 }
 
+/// Reads a cursor, also in the encoded form earlier versions handed out.
 fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("audit:")?.parse().ok())
+    let plain = (cursor.len() <= 18 && !cursor.starts_with('0'))
+        .then(|| cursor.parse::<i64>().ok())
+        .flatten()
+        .filter(|id| *id > 0);
+    plain
+        .or_else(|| {
+            URL_SAFE_NO_PAD
+                .decode(cursor)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|text| text.strip_prefix("audit:")?.parse().ok())
+        })
         .ok_or_else(|| ApiError::BadRequest {
             code: "invalid_cursor",
             detail: "`cursor` is not a cursor this server handed out".to_owned(),

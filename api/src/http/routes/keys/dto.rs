@@ -11,6 +11,7 @@ use crate::store::entities::api_key;
 /// A key to create.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"name": "crm-sync", "role": "collector", "expires_at": "2027-01-01T00:00:00Z", "rate_limit_per_minute": 120000}))]
+#[serde(deny_unknown_fields)]
 pub struct CreateKey {
     /// What the key is for (1–100 characters).
     #[schema(min_length = 1, max_length = 100)]

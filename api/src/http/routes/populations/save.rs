@@ -20,6 +20,7 @@ use crate::store::populations::PopulationStore;
 /// Named population margins.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"name": "eu-2024", "margins": {"size_band": {"micro": 21_500_000, "small": 1_400_000, "medium": 200_000}}}))]
+#[serde(deny_unknown_fields)]
 pub struct SavePopulation {
     /// 1–64 characters: lower-case letters, digits, `.`, `_` or `-`.
     pub name: String,

@@ -44,7 +44,7 @@ pub struct ReportScope {
 /// attribute, AND across); an empty list keeps every value.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SegmentFilters {
-    #[schema(value_type = Vec<IndustryCode>, inline)]
+    #[schema(value_type = Vec<IndustryCode>)]
     pub industry: Vec<String>,
     #[schema(value_type = Vec<SizeBand>)]
     pub size_band: Vec<String>,

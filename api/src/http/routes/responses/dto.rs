@@ -15,20 +15,21 @@ pub use crate::services::submissions::{
 
 /// The firm that answers: its stable reference and segment attributes.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FirmInput {
     /// The collector's stable id for the firm (1–128 characters).
     #[serde(rename = "ref")]
     #[schema(example = "acme-001", min_length = 1, max_length = 128)]
     pub external_ref: String,
     /// NACE Rev.2 section letter.
-    #[schema(example = "C", value_type = IndustryCode, inline)]
+    #[schema(value_type = IndustryCode)]
     pub industry: String,
     pub size_band: SizeBand,
     /// ISO 3166-1 alpha-2 country code.
-    #[schema(example = "DE", value_type = CountryCode)]
+    #[schema(value_type = CountryCode)]
     pub country: String,
     /// ISO 3166-2 subdivision of `country`.
-    #[schema(example = "DE-BY", value_type = Option<RegionCode>)]
+    #[schema(value_type = Option<RegionCode>)]
     pub region: Option<String>,
 }
 
@@ -91,6 +92,7 @@ pub struct BatchItem {
 
 /// Up to 1,000 submissions at once.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SubmitBatch {
     #[schema(max_items = 1000)]
     pub responses: Vec<BatchItem>,

@@ -17,6 +17,7 @@ use crate::store::surveys::SurveyStore;
 
 /// The settings of a survey version that may change after publication.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateSurveyVersion {
     /// `true`: anyone may submit to this version without a key.
     pub public: bool,
