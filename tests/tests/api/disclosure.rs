@@ -40,6 +40,8 @@ struct Row {
     day: chrono::NaiveDate,
     submitted_at: i64,
     tier_rank: usize,
+    /// The failed gates of the next tier.
+    blockers: Vec<String>,
     scores: [f64; 5],
 }
 
@@ -57,6 +59,7 @@ async fn rows(app: &TestApp) -> Vec<Row> {
             day: row.submitted_at.date_naive(),
             submitted_at: row.submitted_at.timestamp_micros(),
             tier_rank: usize::try_from(row.tier_rank).unwrap(),
+            blockers: serde_json::from_value(row.blockers).unwrap(),
             scores: [
                 row.score_maturity,
                 row.score_clarity,
@@ -111,6 +114,7 @@ impl Tally {
 struct Attacks {
     margins: Tally,
     filters: Tally,
+    unlock: Tally,
     day_latest: Tally,
     day_all: Tally,
     means: Tally,
@@ -286,6 +290,73 @@ async fn attack_filters(app: &TestApp, truth: &[Row], threshold: i64, tally: &mu
     }
 }
 
+/// Unlock differencing: a segment's sole-blocker count of a gate is the count under
+/// `outer=X,Y` minus that under `outer=X`. Targets are sole-blocker counts from 1 to below
+/// the threshold: the firms no single report publishes. (Where the segment has no such firm,
+/// both requests count the same firms and so publish the same number: the cell key method
+/// gives equal sets equal noise, which is what keeps repeated requests from averaging it
+/// away. A difference of 0 then says that no firm of the segment is held back by that gate
+/// alone, which singles out no firm; those cases are left out of the tally.)
+async fn attack_unlock(app: &TestApp, truth: &[Row], threshold: i64, tally: &mut Tally) {
+    let latest = latest(truth, None);
+    let sole = |report: &Value| -> BTreeMap<(String, String), i64> {
+        let mut counts = BTreeMap::new();
+        for tier in report["tiers"].as_array().unwrap() {
+            let Some(unlock) = tier["overall"]["unlock"].as_object() else {
+                continue;
+            };
+            for gate in unlock["sole_blockers"].as_array().unwrap() {
+                if let Some(count) = gate["estimate"]["count"].as_i64() {
+                    let key = (
+                        tier["tier"].as_str().unwrap().to_owned(),
+                        gate["gate"].as_str().unwrap().to_owned(),
+                    );
+                    counts.insert(key, count);
+                }
+            }
+        }
+        counts
+    };
+    for outer in ["industry", "country"] {
+        let mut values: Vec<&str> = latest.iter().map(|r| attribute(r, outer)).collect();
+        values.sort_unstable();
+        values.dedup();
+        let size = |value: &str| {
+            latest
+                .iter()
+                .filter(|r| attribute(r, outer) == value)
+                .count()
+        };
+        values.sort_by_key(|v| std::cmp::Reverse(size(v)));
+        let Some(big) = values.first().copied() else {
+            continue;
+        };
+        let base = sole(&report(app, &format!("/api/v1/reports/blockers?{outer}={big}")).await);
+        for small in values.iter().skip(1).take(8) {
+            let both = sole(
+                &report(
+                    app,
+                    &format!("/api/v1/reports/blockers?{outer}={big},{small}"),
+                )
+                .await,
+            );
+            for ((tier, gate), count) in &both {
+                let Some(before) = base.get(&(tier.clone(), gate.clone())) else {
+                    continue;
+                };
+                let true_n = latest
+                    .iter()
+                    .filter(|r| attribute(r, outer) == *small)
+                    .filter(|r| r.blockers.len() == 1 && r.blockers[0] == *gate)
+                    .count() as i64;
+                if (1..threshold).contains(&true_n) {
+                    tally.record(count - before == true_n, true_n);
+                }
+            }
+        }
+    }
+}
+
 /// Windows a day apart: when one firm (or response) enters, the difference of the two
 /// reports is its tier, and `mean × n` differenced is its five scores.
 async fn attack_days(
@@ -348,6 +419,7 @@ async fn attack(app: &TestApp, threshold: i64, attacks: &mut Attacks) {
     let truth = rows(app).await;
     attack_margins(app, &truth, &mut attacks.margins).await;
     attack_filters(app, &truth, threshold, &mut attacks.filters).await;
+    attack_unlock(app, &truth, threshold, &mut attacks.unlock).await;
     attack_days(
         app,
         &truth,
@@ -403,6 +475,10 @@ fn print(backend: Backend, table: &str, attacks: &Attacks) {
             &attacks.filters,
         ),
         (
+            "unlock differencing (sole-blocker counts, filters one segment apart)",
+            &attacks.unlock,
+        ),
+        (
             "windows a day apart, basis=latest: the firm's tier",
             &attacks.day_latest,
         ),
@@ -437,6 +513,7 @@ async fn attacks_fail_against_the_shipped_tables(backend: Backend) {
     // Without perturbation the attacks work: the test measures something.
     assert!(exact.margins.tries > 0 && exact.margins.rate() > 0.99);
     assert!(exact.filters.tries > 0 && exact.filters.rate() > 0.99);
+    assert!(exact.unlock.tries > 0 && exact.unlock.rate() > 0.99);
     assert!(exact.day_latest.tries > 0 && exact.day_latest.rate() > 0.99);
     assert!(exact.means.tries > 0 && exact.means.rate() > 0.99);
 
@@ -452,6 +529,7 @@ async fn attacks_fail_against_the_shipped_tables(backend: Backend) {
         for (name, tally) in [
             ("margins", &perturbed.margins),
             ("filters", &perturbed.filters),
+            ("unlock", &perturbed.unlock),
             ("day latest", &perturbed.day_latest),
             ("day all", &perturbed.day_all),
         ] {
