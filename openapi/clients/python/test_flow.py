@@ -21,7 +21,9 @@ from readiness_client.api.surveys import list_surveys  # noqa: E402
 from readiness_client.models import (  # noqa: E402
     AssessmentView,
     BlockersReport,
+    CountryCode,
     FirmInput,
+    IndustryCode,
     Interval,
     Problem,
     ReadinessReport,
@@ -110,7 +112,9 @@ def test_a_dashboard_flow(base_url: str, collector: AuthenticatedClient, analyst
         for i in range(10):
             top = i % 3 == 0
             body = SubmitResponse(
-                firm=FirmInput(ref=f"py-{run}-{band}-{i}", industry="C", size_band=band, country="DE"),
+                firm=FirmInput(
+                    ref=f"py-{run}-{band}-{i}", industry=IndustryCode.C, size_band=band, country=CountryCode.DE
+                ),
                 answers=SubmitResponseAnswers.from_dict(HIGHEST if top else LOWEST),
             )
             result = submit_response.sync_detailed(
@@ -149,6 +153,16 @@ def test_a_dashboard_flow(base_url: str, collector: AuthenticatedClient, analyst
         # Each count is perturbed on its own, so they add up to n only within the noise.
         assert all(0 <= t.count <= segment.n for t in segment.tiers)
         assert abs(sum(t.count for t in segment.tiers) - segment.n) <= 2 * (len(segment.tiers) + 1)
+
+    # A filtered view: only micro firms in Germany, the micro segment's firms and figures.
+    narrowed = readiness_report.sync_detailed(
+        client=analyst, survey=SLUG, size_band=[SizeBand.MICRO], country=[CountryCode.DE]
+    )
+    assert narrowed.status_code == 200, narrowed.content
+    assert isinstance(narrowed.parsed, ReadinessReport)
+    assert narrowed.parsed.filters.size_band == [SizeBand.MICRO]
+    micro = next(s for s in readiness.segments if s.key.size_band == SizeBand.MICRO.value)
+    assert narrowed.parsed.overall.n == micro.n
 
     # 4. The trend by month.
     trend = trend_report.sync_detailed(client=analyst, survey=SLUG, interval=TrendReportInterval.MONTH)

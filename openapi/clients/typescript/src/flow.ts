@@ -144,9 +144,32 @@ const gates = second.overall.gates ?? [];
 assert.ok(gates.length > 0);
 assert.ok(gates.every((g) => g.gate.length > 0 && g.share >= 0 && g.share <= 1));
 
+// 6. A dashboard's filtered view: only micro firms in Germany. Its overall cell is the micro
+// segment above (the same firms, so the same perturbed figures), and asking again with the
+// ETag answers 304 with no body while nothing changed.
+const filteredQuery = { survey: slug, size_band: ["micro" as SizeBand], country: ["DE" as const] };
+const filtered = await analyst.GET("/api/v1/reports/readiness", {
+  params: { query: filteredQuery },
+});
+assert.equal(filtered.response.status, 200, JSON.stringify(filtered.error));
+assert.ok(filtered.data);
+assert.deepEqual(filtered.data.filters.size_band, ["micro"]);
+assert.deepEqual(filtered.data.filters.country, ["DE"]);
+const micro = readiness.data.segments.find((s) => s.key.size_band === "micro");
+assert.equal(filtered.data.overall.n, micro?.n, "the filtered report counts the micro segment's firms");
+const etag = filtered.response.headers.get("etag");
+assert.ok(etag, "an ETag");
+const revalidated = await analyst.GET("/api/v1/reports/readiness", {
+  params: { query: filteredQuery, header: { "If-None-Match": etag } },
+});
+assert.equal(revalidated.response.status, 304);
+assert.equal(revalidated.response.headers.get("etag"), etag);
+
 // A refused call is a typed problem document.
 const refused = await anonymous.GET("/api/v1/reports/readiness", {});
 assert.equal(refused.response.status, 401);
 assert.equal(refused.error?.code, "unauthorized");
 
-console.log(`typescript client: ${submitted} responses submitted; readiness, trend and blockers read`);
+console.log(
+  `typescript client: ${submitted} responses submitted; readiness, trend and blockers read; a filtered report revalidated (304)`,
+);
