@@ -6,9 +6,11 @@ use readiness_analytics::FieldProblem;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::PopulationView;
-use crate::domain::firm::{SIZE_BANDS, is_country_code};
+use crate::domain::firm::{SIZE_BANDS, country_codes, is_country_code};
 use crate::http::extract::body::{Json, SINGLE_LIMIT};
 use crate::http::extract::caller::{Administer, Authorized};
 use crate::http::middleware::request_id::RequestId;
@@ -23,13 +25,58 @@ use crate::store::populations::PopulationStore;
 #[serde(deny_unknown_fields)]
 pub struct SavePopulation {
     /// 1–64 characters: lower-case letters, digits, `.`, `_` or `-`.
+    #[schema(pattern = "^[a-z0-9._-]{1,64}$")]
     pub name: String,
     /// Dimension (`industry`, `size_band`, `country`, `region`) → category → population count,
     /// each positive (a category of no population is left out, not given 0). The region
     /// margin may list `not_stated` for firms that gave no region; a sample with such firms
     /// can be weighted by region only when it does. A margin category the sample has no firm
     /// in is left out of the weighting and named in the report's `weighting.dropped`.
+    #[schema(value_type = MarginsSchema)]
     pub margins: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+}
+
+/// The margins as the server checks them: at least one of the four dimensions, each a
+/// non-empty map from a category the dimension has to a positive count.
+pub struct MarginsSchema;
+
+impl utoipa::PartialSchema for MarginsSchema {
+    fn schema() -> RefOr<Schema> {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        let listed = |values: Vec<String>| text().enum_values(Some(values)).build();
+        let margin = |categories: Schema| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .min_properties(Some(1))
+                .property_names(Some(categories))
+                .additional_properties(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Number)
+                        .exclusive_minimum(Some(0.0)),
+                ))
+        };
+        let industries = ('A'..='U').map(String::from).collect();
+        let bands = SIZE_BANDS.iter().map(|b| (*b).to_owned()).collect();
+        let countries = country_codes().map(str::to_owned).collect();
+        let regions = text().min_length(Some(1)).max_length(Some(64)).build();
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .min_properties(Some(1))
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ))
+            .property("industry", margin(listed(industries).into()))
+            .property("size_band", margin(listed(bands).into()))
+            .property("country", margin(listed(countries).into()))
+            .property("region", margin(regions.into()))
+            .into()
+    }
+}
+
+impl ToSchema for MarginsSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Margins")
+    }
 }
 
 /// Store population margins (e.g. enterprise counts by size class and industry) that reports
