@@ -229,9 +229,21 @@ fn weighted_rows(
     margins: Option<&Margins>,
 ) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
     let rows = pipeline::counted_rows(snapshot, query, partition)?;
-    let Some(margins) = margins else {
-        return Ok((rows, BTreeMap::new()));
-    };
+    match margins {
+        None => Ok((rows, BTreeMap::new())),
+        Some(margins) => weigh(snapshot, query, rows.collect()?, partition, margins),
+    }
+}
+
+/// `rows` with a weight column raked to `margins` on the rows' own attributes, each value of
+/// `partition` on its own, and the diagnostics of each raking (see [`weighted_rows`]).
+pub(super) fn weigh(
+    snapshot: &Snapshot,
+    query: &ReportQuery,
+    rows: DataFrame,
+    partition: &[&str],
+    margins: &Margins,
+) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
     let fields = margins
         .keys()
         .map(|key| {
@@ -240,7 +252,6 @@ fn weighted_rows(
                 .ok_or_else(|| ReportError::MarginDimension(key.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let rows = rows.collect()?;
     let mut cell_names: Vec<&str> = partition.to_vec();
     cell_names.extend(fields.iter().map(|f| segment_column(*f)));
     let cell_columns: Vec<Expr> = cell_names.iter().map(|c| col(*c)).collect();
@@ -518,7 +529,7 @@ fn suppress_cells(
 /// A key part that sorts as a reader expects: text alphabetically (no region first),
 /// versions numerically.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum KeyPart {
+pub(super) enum KeyPart {
     Text(Option<String>),
     Number(i32),
 }
@@ -527,7 +538,7 @@ fn compare_keys(a: &[KeyPart], b: &[KeyPart]) -> Ordering {
     a.cmp(b)
 }
 
-fn sorted_order(keys: &[(SegmentKey, Vec<KeyPart>)]) -> Vec<usize> {
+pub(super) fn sorted_order(keys: &[(SegmentKey, Vec<KeyPart>)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|a, b| compare_keys(&keys[*a].1, &keys[*b].1));
     order
@@ -546,7 +557,7 @@ fn category_label(snapshot: &Snapshot, field: SegmentField, code: i32) -> String
 }
 
 /// Decodes each aggregated row's segment columns into its key.
-fn segment_keys(
+pub(super) fn segment_keys(
     snapshot: &Snapshot,
     query: &ReportQuery,
     table: &Table,
