@@ -229,17 +229,29 @@ fn weighted_rows(
     margins: Option<&Margins>,
 ) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
     let rows = pipeline::counted_rows(snapshot, query, partition)?;
+    let (rows, weighting) = match margins {
+        None => (rows, BTreeMap::new()),
+        Some(margins) => weigh(snapshot, query, rows.collect()?, partition, margins)?,
+    };
     // The filter applies after each firm's latest response is chosen, so a filtered report
     // counts the firms an unfiltered breakdown puts in those segments; with weights, after
     // the whole cross-section is raked (domain estimation: a segment keeps the weights the
     // whole sample gives it).
-    let narrow = |rows: LazyFrame| match pipeline::in_segments(snapshot, &query.segments) {
-        Some(kept) => rows.filter(kept),
-        None => rows,
-    };
-    let Some(margins) = margins else {
-        return Ok((narrow(rows), BTreeMap::new()));
-    };
+    Ok((
+        pipeline::narrowed(snapshot, &query.segments, rows),
+        weighting,
+    ))
+}
+
+/// `rows` with a weight column raked to `margins` on the rows' own attributes, each value of
+/// `partition` on its own, and the diagnostics of each raking (see [`weighted_rows`]).
+pub(super) fn weigh(
+    snapshot: &Snapshot,
+    query: &ReportQuery,
+    rows: DataFrame,
+    partition: &[&str],
+    margins: &Margins,
+) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
     let fields = margins
         .keys()
         .map(|key| {
@@ -248,7 +260,6 @@ fn weighted_rows(
                 .ok_or_else(|| ReportError::MarginDimension(key.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let rows = rows.collect()?;
     let mut cell_names: Vec<&str> = partition.to_vec();
     cell_names.extend(fields.iter().map(|f| segment_column(*f)));
     let cell_columns: Vec<Expr> = cell_names.iter().map(|c| col(*c)).collect();
@@ -315,7 +326,7 @@ fn weighted_rows(
         cell_columns,
         JoinArgs::new(JoinType::Left),
     );
-    Ok((narrow(rows), diagnostics))
+    Ok((rows, diagnostics))
 }
 
 /// What a report says about one raking.
@@ -526,7 +537,7 @@ fn suppress_cells(
 /// A key part that sorts as a reader expects: text alphabetically (no region first),
 /// versions numerically.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum KeyPart {
+pub(super) enum KeyPart {
     Text(Option<String>),
     Number(i32),
 }
@@ -535,7 +546,7 @@ fn compare_keys(a: &[KeyPart], b: &[KeyPart]) -> Ordering {
     a.cmp(b)
 }
 
-fn sorted_order(keys: &[(SegmentKey, Vec<KeyPart>)]) -> Vec<usize> {
+pub(super) fn sorted_order(keys: &[(SegmentKey, Vec<KeyPart>)]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|a, b| compare_keys(&keys[*a].1, &keys[*b].1));
     order
@@ -554,7 +565,7 @@ fn category_label(snapshot: &Snapshot, field: SegmentField, code: i32) -> String
 }
 
 /// Decodes each aggregated row's segment columns into its key.
-fn segment_keys(
+pub(super) fn segment_keys(
     snapshot: &Snapshot,
     query: &ReportQuery,
     table: &Table,

@@ -4,9 +4,11 @@
 mod batch;
 mod calendar;
 mod cells;
+mod change;
 mod compute;
 pub mod disclosure;
 mod model;
+pub mod paired;
 mod pipeline;
 mod reference;
 mod snapshot;
@@ -17,6 +19,7 @@ mod weighting;
 
 pub use batch::{BadBlockers, Blockers, RowBatch, RowRef};
 pub use cells::RANK_PRECISION;
+pub use change::{DIMENSIONS, change};
 pub use compute::{Margins, ReportError, blockers, readiness, trend};
 pub use model::*;
 pub use reference::{ReferenceFigure, reference_figures};

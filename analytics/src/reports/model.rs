@@ -462,3 +462,188 @@ pub struct BlockerTiers {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weighting: Option<Weighting>,
 }
+
+/// The firms of a change report's panel, and those seen in one window only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Panel {
+    /// Firms with a response in both windows (published count; `null` when below the
+    /// threshold).
+    pub firms: Option<u64>,
+    /// Firms with a response in the baseline window only (attrition); `null` when below the
+    /// threshold.
+    pub baseline_only: Option<u64>,
+    /// Firms with a response in the follow-up window only; `null` when below the threshold.
+    pub followup_only: Option<u64>,
+}
+
+/// One cell of the transition matrix: the panel firms at tier `from` at baseline and at
+/// tier `to` at follow-up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transition {
+    /// The follow-up tier.
+    pub to: String,
+    pub to_rank: u8,
+    /// Suppressed: below the threshold, or hidden so that it cannot be derived from a
+    /// published total (its row, its column, a paired table, or the segments' sum).
+    pub suppressed: bool,
+    /// Firms (perturbed); `null` when suppressed.
+    pub count: Option<u64>,
+    /// `count` over the row's published `n`: the share of the baseline tier's firms that
+    /// moved to `to`; `null` when the count or the row's `n` is suppressed.
+    pub row_share: Option<f64>,
+}
+
+/// One row of the transition matrix: the panel firms at a baseline tier.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransitionRow {
+    /// The baseline tier.
+    pub from: String,
+    pub from_rank: u8,
+    /// Suppressed: the baseline tier's count is below the threshold, or hidden beside a
+    /// published total.
+    pub suppressed: bool,
+    /// Panel firms at this tier at baseline (perturbed); `null` when suppressed.
+    pub n: Option<u64>,
+    /// Every follow-up tier in rank order.
+    pub to: Vec<Transition>,
+}
+
+/// Weighted figures of a paired share, from the weighted paired table scaled to the
+/// published counts and to the cell's Kish effective sample size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeightedPairedShare {
+    pub baseline_share: f64,
+    pub followup_share: f64,
+    /// Follow-up minus baseline.
+    pub difference: f64,
+    /// Newcombe's hybrid score interval (method 10) on the weighted table scaled to the
+    /// effective sample size `n_eff` of the cell.
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// A share at baseline and at follow-up among the same firms, and its change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PairedShare {
+    /// `ready_to_customise`, or `at_least` a tier.
+    pub measure: String,
+    /// The tier of an `at_least` measure (at that tier or above); `null` for
+    /// `ready_to_customise`.
+    pub tier: Option<String>,
+    /// Suppressed when a cell of its paired table (held at both, lost, gained, neither) is
+    /// below the threshold or hidden beside a published total; then every figure is `null`.
+    pub suppressed: bool,
+    /// The share at baseline, from the published paired table.
+    pub baseline_share: Option<f64>,
+    /// The share at follow-up, from the published paired table.
+    pub followup_share: Option<f64>,
+    /// Follow-up minus baseline share: (gained − lost) / n of the published table.
+    pub difference: Option<f64>,
+    /// Newcombe's hybrid score interval for a difference of paired proportions (Newcombe
+    /// 1998, method 10: Wilson score intervals of both shares, combined with the table's
+    /// correlation φ corrected by n/2), 95 %.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Firms that held it at baseline and not at follow-up (published).
+    pub lost: Option<u64>,
+    /// Firms that held it at follow-up and not at baseline (published).
+    pub gained: Option<u64>,
+    /// Exact McNemar test: two-sided, twice the smaller binomial tail of `lost` among
+    /// `lost + gained` at ½, at most 1.
+    pub mcnemar_p: Option<f64>,
+    /// The mid-p version of the exact McNemar test: the same less the probability of the
+    /// observed split.
+    pub mcnemar_mid_p: Option<f64>,
+    /// Present when the report is weighted and the measure is not suppressed (no test: the
+    /// exact test is of the sample's firms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted: Option<WeightedPairedShare>,
+}
+
+/// The mean change of a dimension score (follow-up minus baseline, −100 to 100) with its
+/// 95 % paired t interval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoreChange {
+    /// `maturity`, `clarity`, `vendor_gap`, `capability` or `governance`.
+    pub dimension: String,
+    /// The mean of the firms' differences, with noise of its own, rounded to 0.1.
+    pub mean_change: f64,
+    /// `mean_change ± t(0.975, n − 1) · sd / √n`, `sd` being the standard deviation of the
+    /// differences and `n` the cell's published size; rounded to 0.1; `null` below two
+    /// firms.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Present when the report is weighted: the weighted mean change with the interval on
+    /// the Kish effective sample size (`t(0.975, n_eff − 1) · sd_w / √n_eff`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted: Option<WeightedScoreChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeightedScoreChange {
+    pub mean_change: f64,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+/// The change figures of one cell (the whole panel or a segment of it by baseline
+/// attributes). A suppressed cell carries no figures at all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeCell {
+    /// Panel firms (perturbed); `null` when suppressed.
+    pub n: Option<u64>,
+    pub suppressed: bool,
+    /// The tier transition matrix: one row per baseline tier, rank order.
+    pub transitions: Option<Vec<TransitionRow>>,
+    /// Panel firms at each tier at follow-up, rank order: the matrix's column totals.
+    pub followup_tiers: Option<Vec<TierCount>>,
+    /// Ready to customise, then at least each tier above the lowest.
+    pub shares: Option<Vec<PairedShare>>,
+    /// Each dimension score's mean change.
+    pub score_changes: Option<Vec<ScoreChange>>,
+    /// Kish effective sample size of the cell's weights; present when weighted and shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_eff: Option<f64>,
+}
+
+/// A tier with a published count of firms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TierCount {
+    pub tier: String,
+    pub rank: u8,
+    /// Below the threshold, or hidden beside a published total.
+    pub suppressed: bool,
+    /// Firms (perturbed); `null` when suppressed.
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeSegment {
+    pub key: SegmentKey,
+    #[serde(flatten)]
+    pub cell: ChangeCell,
+}
+
+/// Paired change between a baseline and a follow-up window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    pub panel: Panel,
+    pub overall: ChangeCell,
+    /// Segments by the firms' attributes in their baseline response, sorted by key.
+    pub segments: Vec<ChangeSegment>,
+    /// Present when the report is weighted and the panel not empty: how the panel's baseline
+    /// responses were raked (each firm keeps its weight at follow-up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<Weighting>,
+}

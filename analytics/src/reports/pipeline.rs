@@ -58,6 +58,14 @@ pub fn in_segments(snapshot: &Snapshot, filter: &SegmentFilter) -> Option<Expr> 
         .reduce(|a, b| a.and(b))
 }
 
+/// `rows` narrowed to the segments `filter` keeps.
+pub fn narrowed(snapshot: &Snapshot, filter: &SegmentFilter, rows: LazyFrame) -> LazyFrame {
+    match in_segments(snapshot, filter) {
+        Some(kept) => rows.filter(kept),
+        None => rows,
+    }
+}
+
 /// How many recent "latest response" selections a snapshot keeps.
 const MEMO_ENTRIES: usize = 8;
 

@@ -12,6 +12,10 @@ pub struct DemoArgs {
     /// Responses per firm (a firm answering again over time).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     responses_per_firm: u32,
+    /// The share of firms (0–1) that answer once more 90 to 270 days after their last
+    /// response, some of them having improved (the follow-up wave of the change report).
+    #[arg(long, default_value_t = 0.2, value_parser = follow_up_share)]
+    follow_up: f64,
     /// The same seed gives the same data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -22,11 +26,15 @@ pub struct DemoArgs {
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let db = migrated(&args.database).await?;
-    let stored =
-        crate::services::demo::fill(&db, args.firms, args.responses_per_firm, args.seed, |n| {
-            eprint!("\r{n} responses stored");
-        })
-        .await?;
+    let stored = crate::services::demo::fill_with_follow_up(
+        &db,
+        args.firms,
+        args.responses_per_firm,
+        args.follow_up,
+        args.seed,
+        |n| eprint!("\r{n} responses stored"),
+    )
+    .await?;
     eprintln!();
     println!(
         "stored {stored} responses from {} firms (seed {}) in {:.1} s",
@@ -35,4 +43,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A share from 0 to 1.
+fn follow_up_share(raw: &str) -> Result<f64, String> {
+    raw.parse::<f64>()
+        .ok()
+        .filter(|share| (0.0..=1.0).contains(share))
+        .ok_or_else(|| format!("`{raw}` is not a share from 0 to 1"))
 }

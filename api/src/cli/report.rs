@@ -7,7 +7,7 @@ use clap::Args;
 use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
 
 use super::{DatabaseArgs, DisclosureArgs, SegmentArgs, file_layer, migrated, refusal, usage};
-use crate::domain::params::{DEFAULT_SURVEY, ReportParams};
+use crate::domain::params::{DEFAULT_SURVEY, ReportParams, Windows};
 use crate::services::reports::page;
 use crate::settings::Settings;
 
@@ -48,6 +48,19 @@ pub struct ReportArgs {
     /// Period length of the trend.
     #[arg(long, value_enum, default_value_t = IntervalArg::Month)]
     interval: IntervalArg,
+    /// First day of the baseline window of the transition chart (with the three other
+    /// window flags), e.g. 2026-01-01.
+    #[arg(long)]
+    baseline_from: Option<chrono::NaiveDate>,
+    /// Last day of the baseline window (included).
+    #[arg(long)]
+    baseline_to: Option<chrono::NaiveDate>,
+    /// First day of the follow-up window; after --baseline-to.
+    #[arg(long)]
+    followup_from: Option<chrono::NaiveDate>,
+    /// Last day of the follow-up window (included).
+    #[arg(long)]
+    followup_to: Option<chrono::NaiveDate>,
     #[command(flatten)]
     segments: SegmentArgs,
     #[command(flatten)]
@@ -117,6 +130,12 @@ impl ReportArgs {
             interval: match self.interval {
                 IntervalArg::Month => Interval::Month,
                 IntervalArg::Quarter => Interval::Quarter,
+            },
+            windows: Windows {
+                baseline_from: self.baseline_from,
+                baseline_to: self.baseline_to,
+                followup_from: self.followup_from,
+                followup_to: self.followup_to,
             },
         }
     }

@@ -48,6 +48,101 @@ pub struct ReportParams {
     pub dropped_categories: DroppedCategories,
     /// Period length (trend).
     pub interval: Interval,
+    /// The change report's windows (the page's transition chart too): baseline and
+    /// follow-up, each day inclusive on `submitted_at` (UTC). All four or none.
+    pub windows: Windows,
+}
+
+/// The baseline and follow-up windows of the change report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Windows {
+    pub baseline_from: Option<NaiveDate>,
+    pub baseline_to: Option<NaiveDate>,
+    pub followup_from: Option<NaiveDate>,
+    pub followup_to: Option<NaiveDate>,
+}
+
+/// The names of the window parameters, in order.
+pub const WINDOW_NAMES: [&str; 4] = [
+    "baseline_from",
+    "baseline_to",
+    "followup_from",
+    "followup_to",
+];
+
+/// Two complete windows: (first day, last day) of the baseline and of the follow-up.
+pub type WindowPair = ((NaiveDate, NaiveDate), (NaiveDate, NaiveDate));
+
+impl Windows {
+    fn values(&self) -> [Option<NaiveDate>; 4] {
+        [
+            self.baseline_from,
+            self.baseline_to,
+            self.followup_from,
+            self.followup_to,
+        ]
+    }
+
+    /// Whether any window parameter was given.
+    pub fn any(&self) -> bool {
+        self.values().iter().any(Option::is_some)
+    }
+
+    /// Both windows, when all four dates are given.
+    pub fn pair(&self) -> Option<WindowPair> {
+        Some((
+            (self.baseline_from?, self.baseline_to?),
+            (self.followup_from?, self.followup_to?),
+        ))
+    }
+
+    /// Every problem of the windows: with `required` (the change report) or when any is
+    /// given, all four dates are needed; a window must not end before it starts; the
+    /// follow-up must start after the baseline ends (windows that overlap would pair a
+    /// response with itself).
+    pub fn check(&self, required: bool) -> Vec<ParamProblem> {
+        let mut problems = Vec::new();
+        if !required && !self.any() {
+            return problems;
+        }
+        for (name, value) in WINDOW_NAMES.iter().zip(self.values()) {
+            if value.is_none() {
+                problems.push(ParamProblem::new(
+                    name,
+                    "is required: the change report needs a baseline and a follow-up window \
+                     (baseline_from, baseline_to, followup_from, followup_to)",
+                ));
+            }
+        }
+        if let (Some(from), Some(to)) = (self.baseline_from, self.baseline_to)
+            && from > to
+        {
+            problems.push(ParamProblem::new(
+                "baseline_to",
+                "lies before `baseline_from`",
+            ));
+        }
+        if let (Some(from), Some(to)) = (self.followup_from, self.followup_to)
+            && from > to
+        {
+            problems.push(ParamProblem::new(
+                "followup_to",
+                "lies before `followup_from`",
+            ));
+        }
+        if let (Some(end), Some(start)) = (self.baseline_to, self.followup_from)
+            && start <= end
+        {
+            problems.push(ParamProblem::new(
+                "followup_from",
+                format!(
+                    "must be after `baseline_to` ({end}): the follow-up window must begin after \
+                     the baseline window ends, so the windows do not overlap"
+                ),
+            ));
+        }
+        problems
+    }
 }
 
 impl Default for ReportParams {
@@ -64,6 +159,7 @@ impl Default for ReportParams {
             weights: None,
             dropped_categories: DroppedCategories::Report,
             interval: Interval::Month,
+            windows: Windows::default(),
         }
     }
 }
@@ -113,6 +209,7 @@ impl ReportParams {
             ));
         }
         problems.extend(check_window(self.from, self.to));
+        problems.extend(self.windows.check(false));
         problems
     }
 
@@ -153,6 +250,11 @@ impl ReportParams {
         if with_interval && self.interval == Interval::Quarter {
             push("interval", "quarter".to_owned());
         }
+        for (name, value) in WINDOW_NAMES.iter().zip(self.windows.values()) {
+            if let Some(date) = value {
+                push(name, date.to_string());
+            }
+        }
         pairs
     }
 }
@@ -184,5 +286,49 @@ mod tests {
         };
         let named: Vec<&str> = params.check(3).iter().map(|p| p.name).collect();
         assert_eq!(named, ["version", "by", "min_cell", "to"]);
+    }
+
+    #[test]
+    fn windows_are_complete_ordered_and_apart() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d);
+        let named = |windows: Windows, required: bool| -> Vec<&str> {
+            windows.check(required).iter().map(|p| p.name).collect()
+        };
+        assert!(named(Windows::default(), false).is_empty());
+        assert_eq!(named(Windows::default(), true), WINDOW_NAMES);
+        let partial = Windows {
+            baseline_from: day(1),
+            ..Windows::default()
+        };
+        assert_eq!(
+            named(partial, false),
+            ["baseline_to", "followup_from", "followup_to"]
+        );
+        let overlapping = Windows {
+            baseline_from: day(1),
+            baseline_to: day(10),
+            followup_from: day(10),
+            followup_to: day(20),
+        };
+        assert_eq!(named(overlapping, true), ["followup_from"]);
+        let reversed = Windows {
+            baseline_from: day(5),
+            baseline_to: day(4),
+            followup_from: day(20),
+            followup_to: day(19),
+        };
+        assert_eq!(named(reversed, true), ["baseline_to", "followup_to"]);
+        let apart = Windows {
+            followup_from: day(11),
+            ..overlapping
+        };
+        assert!(named(apart, true).is_empty());
+        assert_eq!(
+            apart.pair(),
+            Some((
+                (day(1).unwrap(), day(10).unwrap()),
+                (day(11).unwrap(), day(20).unwrap())
+            ))
+        );
     }
 }

@@ -36,6 +36,7 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/reports/readiness",
     "/api/v1/reports/trend",
     "/api/v1/reports/blockers",
+    "/api/v1/reports/change",
     "/api/v1/reports/readiness.html",
     "/api/v1/reports/shared/{token}",
     "/api/v1/surveys",

@@ -193,6 +193,95 @@ pub fn stacked_tiers(
     )
 }
 
+/// One cell of the transition heat table: the published count and row share, or `None`
+/// when suppressed.
+pub struct HeatCell {
+    pub count: u64,
+    pub row_share: f64,
+}
+
+/// The tier transition matrix as a heat table: a row per baseline tier, a column per
+/// follow-up tier, each cell shaded by its row share and labelled with its count and share;
+/// a suppressed cell is grey and says so. `rows` are (label, cells).
+pub fn transition_heat(
+    rows: &[(String, Vec<Option<HeatCell>>)],
+    columns: &[String],
+) -> anyhow::Result<String> {
+    const CELL_HEIGHT: i32 = 46;
+    const HEADER: i32 = 40;
+    const WIDTH: u32 = 1120;
+    let count = columns.len().max(1);
+    let labels = i32::try_from(label_area(
+        rows.iter()
+            .map(|(label, _)| shorten(label, MAX_LABEL_CHARS).chars().count()),
+    ))
+    .unwrap_or(200);
+    let height = HEADER + CELL_HEIGHT * i32::try_from(rows.len().max(1)).unwrap_or(1) + 10;
+    let cell_width =
+        (i32::try_from(WIDTH).unwrap_or(1120) - labels - 16) / i32::try_from(count).unwrap_or(1);
+    svg(
+        "transitions",
+        "Firms by baseline tier (rows) and follow-up tier (columns), shaded by row share",
+        (WIDTH, u32::try_from(height).unwrap_or(200)),
+        |root| {
+            for (j, column) in columns.iter().enumerate() {
+                let x = labels + cell_width * i32::try_from(j).unwrap_or(0) + cell_width / 2;
+                root.draw(&Text::new(
+                    shorten(column, MAX_LABEL_CHARS / 2),
+                    (x, HEADER / 2),
+                    text_style(13, &MUTED, HPos::Center),
+                ))?;
+            }
+            for (i, (label, cells)) in rows.iter().enumerate() {
+                let top = HEADER + CELL_HEIGHT * i32::try_from(i).unwrap_or(0);
+                root.draw(&Text::new(
+                    shorten(label, MAX_LABEL_CHARS),
+                    (labels - 8, top + CELL_HEIGHT / 2),
+                    text_style(14, &INK, HPos::Right),
+                ))?;
+                for (j, cell) in cells.iter().enumerate() {
+                    let left = labels + cell_width * i32::try_from(j).unwrap_or(0);
+                    let corners = [
+                        (left + 1, top + 1),
+                        (left + cell_width - 1, top + CELL_HEIGHT - 1),
+                    ];
+                    let middle = (left + cell_width / 2, top + CELL_HEIGHT / 2);
+                    match cell {
+                        Some(cell) => {
+                            let fill = shade(cell.row_share);
+                            root.draw(&Rectangle::new(corners, fill.filled()))?;
+                            root.draw(&Text::new(
+                                format!("{} · {}", cell.count, percent(cell.row_share)),
+                                middle,
+                                text_style(13, contrast(fill), HPos::Center),
+                            ))?;
+                        }
+                        None => {
+                            root.draw(&Rectangle::new(corners, SUPPRESSED.filled()))?;
+                            root.draw(&Text::new(
+                                "suppressed".to_owned(),
+                                middle,
+                                text_style(12, &MUTED, HPos::Center),
+                            ))?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A blue as dark as `share` (0–1) is large, from near white.
+fn shade(share: f64) -> RGBColor {
+    let share = share.clamp(0.0, 1.0);
+    let mix = |light: u8, dark: u8| {
+        let value = f64::from(light) + (f64::from(dark) - f64::from(light)) * share;
+        value.round().clamp(0.0, 255.0) as u8
+    };
+    RGBColor(mix(0xf4, 0x08), mix(0xf8, 0x51), mix(0xfc, 0x9c))
+}
+
 /// White text on dark fills, dark text on light ones.
 fn contrast(color: RGBColor) -> &'static RGBColor {
     let RGBColor(r, g, b) = color;

@@ -7,16 +7,18 @@
 //!
 //! **Architecture Invariant:** the page computes no statistic. Every figure on it is a field
 //! of [`Readiness`], [`Period`] or [`TierBlockers`] as the JSON reports publish them, and
-//! a suppressed cell, which carries no figures, is drawn as suppressed. It knows nothing of
+//! a suppressed cell, which carries no figures, is drawn as suppressed ([`Change`] too, when
+//! the request has the change report's windows). It knows nothing of
 //! the services, the store, HTTP or the command line.
 
+mod change;
 mod charts;
 pub mod page;
 mod sections;
 mod unlock;
 mod weighting;
 
-use readiness_analytics::reports::{BlockerTiers, Period, Readiness};
+use readiness_analytics::reports::{BlockerTiers, Change, Period, Readiness};
 
 pub use page::{Access, PageInput, render};
 
@@ -27,4 +29,6 @@ pub struct ReportModels {
     /// Per period of the requested interval (month unless given).
     pub trend: Vec<Period>,
     pub blockers: BlockerTiers,
+    /// The change report, when the parameters have its two windows.
+    pub change: Option<Change>,
 }

@@ -243,6 +243,9 @@ pub fn render(input: &PageInput<'_>) -> anyhow::Result<String> {
     page.trend()?;
     page.out.push_str("</div>\n");
     page.blockers()?;
+    if let Some(change) = &input.models.change {
+        page.change(change)?;
+    }
     page.out.push_str("<div class=\"grid\">\n");
     page.dimensions()?;
     page.disclosure();

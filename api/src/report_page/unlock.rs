@@ -140,6 +140,7 @@ mod tests {
                 tiers: Vec::new(),
                 weighting: None,
             },
+            change: None,
         };
         let input = PageInput {
             params: &params,

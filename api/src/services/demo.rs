@@ -18,7 +18,14 @@
 //!   or consistency 15 %, hard constraint 5 %); more capable firms have (not measured 10 %,
 //!   good enough 30 %, missing company facts 25 %, format or consistency 25 %, hard
 //!   constraint 10 %);
-//! - submissions are spread evenly over the 22 months from January 2025.
+//! - submissions are spread evenly over the 22 months from January 2025;
+//! - the follow-up wave (`readiness demo --follow-up`, 0.2 by default): that share of the
+//!   firms, drawn independently of everything above, answers once more 90 to 270 days after
+//!   its last response (halfway to the end of the 22 months when that would be later), having grown
+//!   by 0.05–0.30 in capability (60 % of them) or not at all, so the change report between a
+//!   baseline and a later window finds firms that moved up and firms that stayed. The wave
+//!   draws from a generator of its own, so the rest of the data is the same with or without
+//!   it, and the same seed and share give the same wave.
 //!
 //! With seed 42 and 5,000 firms this gives 2.4 % ready to customise (micro 0.3 %, small
 //! 2.6 %, medium 9.7 %, large 28 %; ICT 7.6 %), most firms at vendor prompting: the sample a
@@ -132,6 +139,19 @@ pub async fn fill(
     firms: u64,
     responses_per_firm: u32,
     seed: u64,
+    progress: impl FnMut(u64),
+) -> anyhow::Result<u64> {
+    fill_with_follow_up(db, firms, responses_per_firm, 0.0, seed, progress).await
+}
+
+/// As [`fill`], and a share `follow_up` (0–1) of the firms answers once more later (the
+/// follow-up wave described above).
+pub async fn fill_with_follow_up(
+    db: &DatabaseConnection,
+    firms: u64,
+    responses_per_firm: u32,
+    follow_up: f64,
+    seed: u64,
     mut progress: impl FnMut(u64),
 ) -> anyhow::Result<u64> {
     let survey = SurveyQuery::latest_published(db, "ai-readiness")
@@ -150,7 +170,7 @@ pub async fn fill(
             &entry,
             seed,
             number,
-            responses_per_firm,
+            (responses_per_firm, follow_up),
             now,
         )?);
         if batch.len() >= 20_000 || number + 1 == firms {
@@ -161,13 +181,14 @@ pub async fn fill(
     Ok(stored)
 }
 
-/// One demo firm with its responses, scored.
+/// One demo firm with its responses (and, with probability `follow_up`, one more of the
+/// follow-up wave), scored.
 pub fn firm_responses(
     random: &mut Random,
     entry: &Entry,
     seed: u64,
     number: u64,
-    responses: u32,
+    (responses, follow_up): (u32, f64),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<NewResponse>> {
     let size = *random.pick(SIZE_BANDS);
@@ -198,17 +219,66 @@ pub fn firm_responses(
 
     let firm = json!({"ref": format!("demo-{seed}-{number:07}"), "industry": industry,
         "size_band": size, "country": country, "region": region});
+    // The follow-up wave has a generator of its own, so the rest is the same without it.
+    let mut wave = Random::new(seed ^ FOLLOW_UP_SALT ^ number.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    let rounds = times.len();
+    let last = times.last().copied().unwrap_or(start);
+    if wave.unit() < follow_up {
+        // Not after the 22 months (not after now either), so the same seed gives the same wave.
+        let yesterday = (start + Duration::seconds(span_seconds)).min(now - Duration::days(1));
+        let later = last + Duration::seconds((wave.unit() * 180.0 * 86_400.0) as i64 + 90 * 86_400);
+        let at = if later <= yesterday {
+            later
+        } else {
+            last + (yesterday - last) / 2
+        };
+        let growth = if wave.unit() < 0.6 {
+            0.05 + 0.25 * wave.unit()
+        } else {
+            0.0
+        };
+        times.push(at.max(last));
+        let mut out = Vec::with_capacity(times.len());
+        for (answer_round, submitted_at) in times.into_iter().enumerate() {
+            let capability = if answer_round < rounds {
+                base + 0.04 * answer_round as f64
+            } else {
+                base + 0.04 * (rounds - 1) as f64 + growth
+            };
+            let source = if answer_round < rounds {
+                &mut *random
+            } else {
+                &mut wave
+            };
+            out.push(scored(source, entry, &firm, capability, submitted_at, now)?);
+        }
+        return Ok(out);
+    }
     let mut out = Vec::with_capacity(times.len());
     for (answer_round, submitted_at) in times.into_iter().enumerate() {
         let capability = base + 0.04 * answer_round as f64;
-        let answers = answers(random, &entry.instrument, capability);
-        let body =
-            json!({"firm": firm, "answers": answers, "submitted_at": submitted_at.to_rfc3339()});
-        let submission = Submission::parse(body, &entry.instrument, now, "")
-            .map_err(|p| anyhow::anyhow!("generated an invalid submission: {p:?}"))?;
-        out.push(new_response(entry, submission, Source::Import, None, now));
+        out.push(scored(random, entry, &firm, capability, submitted_at, now)?);
     }
     Ok(out)
+}
+
+/// Mixed into the seed of the follow-up wave's generator.
+const FOLLOW_UP_SALT: u64 = 0x666f_6c6c_6f77_5f75; // "follow_u"
+
+/// One response of a firm of this capability, scored.
+fn scored(
+    random: &mut Random,
+    entry: &Entry,
+    firm: &Value,
+    capability: f64,
+    submitted_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<NewResponse> {
+    let answers = answers(random, &entry.instrument, capability);
+    let body = json!({"firm": firm, "answers": answers, "submitted_at": submitted_at.to_rfc3339()});
+    let submission = Submission::parse(body, &entry.instrument, now, "")
+        .map_err(|p| anyhow::anyhow!("generated an invalid submission: {p:?}"))?;
+    Ok(new_response(entry, submission, Source::Import, None, now))
 }
 
 fn answers(random: &mut Random, instrument: &Instrument, capability: f64) -> Value {

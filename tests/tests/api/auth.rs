@@ -233,6 +233,13 @@ async fn every_route_answers_each_caller_as_its_role_allows(app: TestApp) {
         case(Method::GET, "/api/v1/reports/blockers", None, AGGREGATES),
         case(
             Method::GET,
+            "/api/v1/reports/change?baseline_from=2026-01-01&baseline_to=2026-03-31\
+             &followup_from=2026-07-01&followup_to=2026-09-30",
+            None,
+            AGGREGATES,
+        ),
+        case(
+            Method::GET,
             "/api/v1/reports/readiness.html?by=size_band",
             None,
             AGGREGATES,

@@ -153,6 +153,12 @@ async fn every_report_page_and_definition_answers_304(app: TestApp) {
         (analyst, "/api/v1/reports/blockers", "private, no-cache"),
         (
             analyst,
+            "/api/v1/reports/change?baseline_from=2026-01-01&baseline_to=2026-06-30\
+             &followup_from=2026-07-01&followup_to=2026-12-31",
+            "private, no-cache",
+        ),
+        (
+            analyst,
             "/api/v1/reports/readiness.html",
             "private, no-cache",
         ),

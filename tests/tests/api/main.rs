@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod batch;
+mod change;
 mod conditional;
 mod contract;
 mod cors;

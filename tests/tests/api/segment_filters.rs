@@ -284,6 +284,10 @@ async fn unknown_values_are_named(backend: Backend) {
         format!("/api/v1/reports/trend?{query}"),
         format!("/api/v1/reports/blockers?{query}"),
         format!("/api/v1/reports/readiness.html?{query}"),
+        format!(
+            "/api/v1/reports/change?baseline_from=2026-01-01&baseline_to=2026-03-31\
+             &followup_from=2026-04-01&followup_to=2026-06-30&{query}"
+        ),
         format!("/api/v1/exports/responses?{query}"),
     ] {
         let reply = app.get_as(&app.admin_key, &path).await;

@@ -22,6 +22,10 @@
 //! the cell key as it was: by the key alone its cell would keep its noise and the difference
 //! would be the firm's score exactly. The same rows always get the same mean.
 //!
+//! The mean change of a dimension among paired firms (follow-up minus baseline, −100 to 100)
+//! is published the same way with noise `200 · m` (a difference spans 200 points), drawn at
+//! an index of its own, and clamped to ±100.
+//!
 //! # Weighted figures
 //!
 //! Raking weights are fitted on true counts, so each weighted total of a cell (Σw, Σw², and
@@ -128,6 +132,50 @@ impl DisclosurePolicy {
         Some(((mean + noise).clamp(0.0, SCORE_RANGE) * 10.0).round() / 10.0)
     }
 }
+
+impl DisclosurePolicy {
+    /// The published mean change of dimension `dimension` (0–4) of a cell of paired firms:
+    /// `sum` is the true sum of the firms' differences (follow-up minus baseline score) over
+    /// the firms `cell` counts, `n` the cell's published size. Noise as for a mean, on the
+    /// scale of a difference's range (200 points), drawn at an index of its own.
+    pub fn mean_change(&self, sum: f64, cell: Tally, n: Published, dimension: usize) -> f64 {
+        if n.0 == 0 {
+            return 0.0;
+        }
+        if self.table().is_exact() {
+            return sum / n.0 as f64;
+        }
+        let noise = CHANGE_RANGE * noise_at(cell, dimension, CHANGE_SALT);
+        let noisy = (sum + noise) / n.0 as f64;
+        (noisy.clamp(-SCORE_RANGE, SCORE_RANGE) * 10.0).round() / 10.0
+    }
+
+    /// The published weighted mean change: `Σ w·d / Σ w` plus noise of its own, as
+    /// [`DisclosurePolicy::weighted_mean`] does for a mean.
+    pub fn weighted_mean_change(
+        &self,
+        weighted_sum: f64,
+        sum_of_weights: f64,
+        cell: Tally,
+        n: Published,
+        dimension: usize,
+    ) -> Option<f64> {
+        if n.0 == 0 || sum_of_weights <= 0.0 {
+            return None;
+        }
+        let mean = weighted_sum / sum_of_weights;
+        if self.table().is_exact() {
+            return Some(mean);
+        }
+        let noise = CHANGE_RANGE * noise_at(cell, dimension, WEIGHTED_CHANGE_SALT) / n.0 as f64;
+        Some(((mean + noise).clamp(-SCORE_RANGE, SCORE_RANGE) * 10.0).round() / 10.0)
+    }
+}
+
+/// The range of a firm's score difference: the scale of the noise of a mean change.
+const CHANGE_RANGE: f64 = 2.0 * SCORE_RANGE;
+const CHANGE_SALT: u64 = 0x6368_616e_6765_5f6d; // "change_m"
+const WEIGHTED_CHANGE_SALT: u64 = 0x7763_6861_6e67_655f; // "wchange_"
 
 /// The precision weighting diagnostics are published to: 1 / 10,000.
 pub const DISCREPANCY_PRECISION: f64 = 10_000.0;

@@ -184,17 +184,22 @@ impl<'a> QueryPairs<'a> {
         segments
     }
 
-    fn date(&mut self, name: &str) -> Option<NaiveDate> {
+    /// The date `name` (`2026-10-01`), if given; an unreadable one is named.
+    pub fn date(&mut self, name: &str) -> Option<NaiveDate> {
         let raw = self.get(name)?;
         NaiveDate::parse_from_str(raw, "%Y-%m-%d")
             .map_err(|_| self.problem(name, "must be a date such as 2026-10-01"))
             .ok()
     }
 
-    /// `value` if neither the pairs nor `checks` (the typed value's own) found a problem.
+    /// `value` if neither the pairs nor `checks` (the typed value's own) found a problem. A
+    /// check of a parameter that could not be read is left out: its reading was named.
     pub fn finish<T>(mut self, value: T, checks: Vec<ParamProblem>) -> Result<T, ApiError> {
+        let unreadable: Vec<String> = self.problems.iter().map(|p| p.pointer.clone()).collect();
         for check in checks {
-            self.problem(check.name, check.message);
+            if !unreadable.contains(&query_pointer(check.name)) {
+                self.problem(check.name, check.message);
+            }
         }
         if self.problems.is_empty() {
             Ok(value)

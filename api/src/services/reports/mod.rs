@@ -1,6 +1,7 @@
 //! Reports: the snapshot they are computed from, resolving their parameters, and running the
 //! analytics on it.
 
+pub mod change;
 pub mod page;
 pub mod run;
 pub mod share;

@@ -17,7 +17,8 @@ use crate::services::Services;
 use crate::services::catalog::Catalog;
 use crate::services::error::ServiceError;
 
-/// The readiness, trend and blockers reports with one set of parameters.
+/// The readiness, trend and blockers reports with one set of parameters, and the change
+/// report when they have its windows.
 pub fn models(snapshot: &Snapshot, resolved: &Resolved) -> Result<ReportModels, ReportError> {
     let instrument = &resolved.entry.instrument;
     let query = &resolved.query;
@@ -26,6 +27,7 @@ pub fn models(snapshot: &Snapshot, resolved: &Resolved) -> Result<ReportModels, 
         readiness: reports::readiness(snapshot, instrument, query, margins)?,
         trend: reports::trend(snapshot, instrument, query, resolved.interval, margins)?,
         blockers: reports::blockers(snapshot, instrument, query, margins)?,
+        change: super::change::model(snapshot, resolved)?,
     })
 }
 

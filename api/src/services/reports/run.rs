@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use readiness_analytics::reports::disclosure::DisclosurePolicy;
-use readiness_analytics::reports::{Interval, Margins, ReportError, ReportQuery, Snapshot};
+use readiness_analytics::reports::{Basis, Interval, Margins, ReportError, ReportQuery, Snapshot};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::params::{ParamProblem, ReportParams};
@@ -23,6 +23,9 @@ pub struct Resolved {
     pub margins: Option<Margins>,
     /// Period length (trend only).
     pub interval: Interval,
+    /// The baseline and the follow-up query, when the parameters have both windows: `query`
+    /// with each window in place of its own.
+    pub windows: Option<(ReportQuery, ReportQuery)>,
 }
 
 /// The snapshot's data version ([`super::snapshot::ReportSnapshot::data_version`]).
@@ -106,24 +109,38 @@ pub async fn resolve(
             )
         }
     };
+    let query = ReportQuery {
+        survey_ids: selected.iter().map(|s| s.id).collect(),
+        from: params.from.map(start_of_day),
+        until: params.to.and_then(end_of_day),
+        basis: params.basis,
+        by: params.by.clone(),
+        segments: params.segments.clone(),
+        disclosure,
+        dropped_categories: params.dropped_categories,
+    };
+    let window = |(from, to): (NaiveDate, NaiveDate)| ReportQuery {
+        from: Some(start_of_day(from)),
+        until: end_of_day(to),
+        basis: Basis::Latest,
+        ..query.clone()
+    };
+    let windows = params
+        .windows
+        .pair()
+        .map(|(baseline, followup)| (window(baseline), window(followup)));
     Ok(Resolved {
-        query: ReportQuery {
-            survey_ids: selected.iter().map(|s| s.id).collect(),
-            from: params.from.map(start_of_day),
-            until: params
-                .to
-                .and_then(|to| to.checked_add_days(Days::new(1)))
-                .map(start_of_day),
-            basis: params.basis,
-            by: params.by.clone(),
-            segments: params.segments.clone(),
-            disclosure,
-            dropped_categories: params.dropped_categories,
-        },
+        query,
         entry,
         margins,
         interval: params.interval,
+        windows,
     })
+}
+
+/// The exclusive end of a window whose last day is `to`.
+fn end_of_day(to: NaiveDate) -> Option<i64> {
+    to.checked_add_days(Days::new(1)).map(start_of_day)
 }
 
 fn start_of_day(date: NaiveDate) -> i64 {

@@ -1,5 +1,6 @@
-//! Aggregated reports for analysts: readiness, trend and blockers.
+//! Aggregated reports for analysts: readiness, trend, blockers and change.
 
+pub mod change;
 pub mod page;
 pub mod params;
 pub mod share;
@@ -13,6 +14,7 @@ pub fn configure(config: &mut ServiceConfig) {
         .service(views::readiness_report)
         .service(views::trend_report)
         .service(views::blockers_report)
+        .service(change::change_report)
         .service(page::readiness_page)
         .service(share::create_share)
         .service(share::open_shared)

@@ -3,7 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc};
+use super::params::{
+    Admits, FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, WindowParamsDoc,
+};
 use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
@@ -57,7 +59,7 @@ pub async fn unchanged_page(
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(FilterParamsDoc, ReportParamsDoc, TrendParamsDoc),
+    params(FilterParamsDoc, ReportParamsDoc, TrendParamsDoc, WindowParamsDoc),
     responses(
         (status = 200, description = "The report page (no scripts, no outside resources)", body = String, content_type = "text/html"),
         ReportQueryProblems,
@@ -71,7 +73,7 @@ pub async fn readiness_page(
     req: HttpRequest,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ReportQuery::parse(&query, true, state.disclosure.min_cell())?;
+    let params = ReportQuery::parse(&query, Admits::Page, state.disclosure.min_cell())?;
     // Weak: the page states when it was drawn.
     let validator = Validator::new(&state, "readiness.html", &params, conditional::PRIVATE).weak();
     if let Some(unchanged) = unchanged_page(&req, &state, &params, &validator).await? {

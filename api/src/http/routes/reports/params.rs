@@ -1,13 +1,14 @@
 //! The query parameters every report shares, parsed strictly: an unknown parameter or value
 //! is a 422 naming it.
 
+use chrono::NaiveDate;
 use readiness_analytics::reports::{Basis, DroppedCategories, Interval, SegmentField};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::super::query::{Filters, Name, QueryPairs, filter_name};
-use crate::domain::params::MIN_CELL_MESSAGE;
 pub use crate::domain::params::ReportParams;
+use crate::domain::params::{MIN_CELL_MESSAGE, WINDOW_NAMES, Windows};
 use crate::http::problem::ApiError;
 pub use crate::http::problem::query_pointer;
 pub use crate::http::routes::query::FilterParamsDoc;
@@ -58,6 +59,70 @@ pub struct TrendParamsDoc {
     interval: Option<IntervalParam>,
 }
 
+/// The change report's windows, as documented in the contract.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct WindowParamsDoc {
+    /// First day of the baseline window, on `submitted_at` (UTC).
+    #[param(example = "2026-01-01")]
+    baseline_from: Option<NaiveDate>,
+    /// Last day of the baseline window (included).
+    #[param(example = "2026-03-31")]
+    baseline_to: Option<NaiveDate>,
+    /// First day of the follow-up window; it must be after `baseline_to` (windows that
+    /// overlap are refused with `422`).
+    #[param(example = "2026-07-01")]
+    followup_from: Option<NaiveDate>,
+    /// Last day of the follow-up window (included).
+    #[param(example = "2026-09-30")]
+    followup_to: Option<NaiveDate>,
+}
+
+/// The change report's parameters besides the windows: the survey, the segments, the
+/// threshold and the weights (no `from`, `to`, `basis` or `interval`: the windows say which
+/// responses count, each firm's latest in each).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ChangeParamsDoc {
+    /// Survey slug.
+    #[param(default = "ai-readiness", example = "ai-readiness")]
+    survey: Option<String>,
+    /// Only this instrument version (default: every released version).
+    #[param(minimum = 1)]
+    version: Option<i32>,
+    /// Segment attributes of the firms' baseline responses: repeated or comma-separated;
+    /// absent = overall only.
+    #[param(inline)]
+    by: Option<Vec<ByParam>>,
+    /// Smallest published cell, in firms. The publisher's threshold applies when absent; a
+    /// request may raise it, never lower it (a lower value is refused with `422`).
+    #[param(minimum = 1)]
+    min_cell: Option<u64>,
+    /// Name of stored population margins to rake the panel's baseline responses to; each
+    /// firm keeps its weight at follow-up, and intervals use the Kish effective sample size.
+    #[param(example = "eu-2024")]
+    weights: Option<String>,
+    /// With `weights`: `report` (the default) or `refuse` a margin category with no firm in
+    /// the panel.
+    #[param(inline)]
+    dropped_categories: Option<DroppedCategoriesParam>,
+}
+
+/// Which report a query is for: which parameters it admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admits {
+    /// Readiness and blockers.
+    Report,
+    /// The trend: `interval` too.
+    Trend,
+    /// The page and share links: `interval` and, optionally, the windows.
+    Page,
+    /// The change report: the windows (required), no `from`, `to`, `basis` or `interval`.
+    Change,
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BasisParam {
@@ -94,20 +159,29 @@ pub enum IntervalParam {
 pub struct ReportQuery;
 
 impl ReportQuery {
-    /// Parses the raw query pairs; `with_interval` admits `interval` (trend).
-    /// `threshold` is the publisher's, which `min_cell` may only raise.
+    /// Parses the raw query pairs for the report `admits` names. `threshold` is the
+    /// publisher's, which `min_cell` may only raise.
     pub fn parse(
         pairs: &[(String, String)],
-        with_interval: bool,
+        admits: Admits,
         threshold: u64,
     ) -> Result<ReportParams, ApiError> {
-        let mut query = QueryPairs::new(pairs, |name| {
-            filter_name(name).or(match name {
-                "by" => Some(Name::Repeatable),
-                "basis" | "min_cell" | "weights" | "dropped_categories" => Some(Name::Once),
-                "interval" if with_interval => Some(Name::Once),
-                _ => None,
-            })
+        const CHANGE_WINDOW: &str = "not a parameter of the change report: \
+                                     baseline_from, baseline_to, followup_from and followup_to \
+                                     choose the responses, each firm's latest in each window";
+        let mut query = QueryPairs::new(pairs, |name| match name {
+            "by" => Some(Name::Repeatable),
+            "from" | "to" | "basis" | "interval" if admits == Admits::Change => {
+                Some(Name::Refused(CHANGE_WINDOW))
+            }
+            "basis" | "min_cell" | "weights" | "dropped_categories" => Some(Name::Once),
+            "interval" if admits != Admits::Report => Some(Name::Once),
+            "baseline_from" | "baseline_to" | "followup_from" | "followup_to"
+                if matches!(admits, Admits::Page | Admits::Change) =>
+            {
+                Some(Name::Once)
+            }
+            _ => filter_name(name),
         });
         let Filters {
             survey,
@@ -157,6 +231,9 @@ impl ReportQuery {
             &[("month", Interval::Month), ("quarter", Interval::Quarter)],
             Interval::Month,
         );
+        let windowed = matches!(admits, Admits::Page | Admits::Change);
+        let [baseline_from, baseline_to, followup_from, followup_to] =
+            WINDOW_NAMES.map(|name| if windowed { query.date(name) } else { None });
         let params = ReportParams {
             survey,
             version,
@@ -169,8 +246,17 @@ impl ReportQuery {
             weights,
             dropped_categories,
             interval,
+            windows: Windows {
+                baseline_from,
+                baseline_to,
+                followup_from,
+                followup_to,
+            },
         };
-        let checks = params.check(threshold);
+        let mut checks = params.check(threshold);
+        if admits == Admits::Change && !params.windows.any() {
+            checks.extend(params.windows.check(true));
+        }
         query.finish(params, checks)
     }
 }

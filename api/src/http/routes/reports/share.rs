@@ -10,7 +10,10 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::page::{html_response, unchanged_page};
-use super::params::{FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, query_pointer};
+use super::params::{
+    Admits, FilterParamsDoc, ReportParamsDoc, ReportQuery, TrendParamsDoc, WindowParamsDoc,
+    query_pointer,
+};
 use crate::http::conditional::{self, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::middleware::request_id::RequestId;
@@ -60,7 +63,7 @@ pub struct SharedLink {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(FilterParamsDoc, ReportParamsDoc, TrendParamsDoc, ShareParamsDoc),
+    params(FilterParamsDoc, ReportParamsDoc, TrendParamsDoc, WindowParamsDoc, ShareParamsDoc),
     responses(
         (status = 201, description = "The link; `Location` names it too", body = SharedLink,
             headers(("Location" = String, description = "The link's path"))),
@@ -80,7 +83,7 @@ pub async fn create_share(
         .iter()
         .cloned()
         .partition(|(name, _)| name != "expires_in");
-    let parsed = ReportQuery::parse(&report_pairs, true, state.disclosure.min_cell());
+    let parsed = ReportQuery::parse(&report_pairs, Admits::Page, state.disclosure.min_cell());
     let expires_in = parse_expires_in(&expires_in);
     let (params, expires_in) = match (parsed, expires_in) {
         (Ok(params), Ok(expires_in)) => (params, expires_in),
@@ -175,7 +178,7 @@ pub async fn open_shared(
                         .to_owned(),
                 },
             })?;
-    let params = ReportQuery::parse(&shared.query, true, state.disclosure.min_cell())?;
+    let params = ReportQuery::parse(&shared.query, Admits::Page, state.disclosure.min_cell())?;
     // The link's expiry is on the page, so the link is part of what the validator labels.
     let labelled = (params.clone(), shared.expires_at);
     let validator = Validator::new(&state, "shared", &labelled, conditional::PRIVATE).weak();

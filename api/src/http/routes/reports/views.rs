@@ -10,7 +10,9 @@ use readiness_analytics::reports::{ReportError, Snapshot};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::params::{FilterParamsDoc, ReportParams, ReportParamsDoc, ReportQuery, TrendParamsDoc};
+use super::params::{
+    Admits, FilterParamsDoc, ReportParams, ReportParamsDoc, ReportQuery, TrendParamsDoc,
+};
 use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
@@ -110,13 +112,13 @@ pub struct BlockersReport {
     pub blockers: BlockerTiers,
 }
 
-/// Parses the query (`interval` admitted for the trend only), answers `304` when the
-/// client's copy is current, and otherwise computes the report and builds its body.
-async fn report<T, F, B, S>(
+/// Parses the query (the parameters `admits` names), answers `304` when the client's copy is
+/// current, and otherwise computes the report and builds its body.
+pub(super) async fn report<T, F, B, S>(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     query: &[(String, String)],
-    with_interval: bool,
+    admits: Admits,
     name: &'static str,
     compute: F,
     body: B,
@@ -127,7 +129,7 @@ where
     B: FnOnce(&ReportParams, T) -> S,
     S: Serialize,
 {
-    let mut params = ReportQuery::parse(query, with_interval, state.disclosure.min_cell())?;
+    let mut params = ReportQuery::parse(query, admits, state.disclosure.min_cell())?;
     let validator = Validator::new(&state.services, name, &params, conditional::PRIVATE);
     match validator.precondition(req) {
         Precondition::Matches => return Ok(validator.not_modified(&state.services)),
@@ -174,7 +176,7 @@ pub async fn readiness_report(
         &req,
         &state,
         &query,
-        false,
+        Admits::Report,
         "readiness",
         |snapshot, r| {
             reports::readiness(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
@@ -214,7 +216,7 @@ pub async fn trend_report(
         &req,
         &state,
         &query,
-        true,
+        Admits::Trend,
         "trend",
         |snapshot, r| {
             let interval = r.interval;
@@ -268,7 +270,7 @@ pub async fn blockers_report(
         &req,
         &state,
         &query,
-        false,
+        Admits::Report,
         "blockers",
         |snapshot, r| {
             reports::blockers(snapshot, &r.entry.instrument, &r.query, r.margins.as_ref())
