@@ -100,14 +100,7 @@ impl DisclosurePolicy {
     /// The published mean of dimension `dimension` (0–4) of a cell: `sum` is the true sum of
     /// its scores over the rows `cell` counts, `n` the cell's published size.
     pub fn mean(&self, sum: f64, cell: Tally, n: Published, dimension: usize) -> f64 {
-        if n.0 == 0 {
-            return 0.0;
-        }
-        if self.table().is_exact() {
-            return sum / n.0 as f64;
-        }
-        let noisy = (sum + SCORE_RANGE * mean_noise(cell, dimension)) / n.0 as f64;
-        (noisy.clamp(0.0, SCORE_RANGE) * 10.0).round() / 10.0
+        self.noisy_mean(&SCORE, sum, cell, n, dimension)
     }
 
     /// The published weighted mean of dimension `dimension` (0–4) of a cell: `weighted_sum`
@@ -121,39 +114,55 @@ impl DisclosurePolicy {
         n: Published,
         dimension: usize,
     ) -> Option<f64> {
-        if n.0 == 0 || sum_of_weights <= 0.0 {
-            return None;
-        }
-        let mean = weighted_sum / sum_of_weights;
-        if self.table().is_exact() {
-            return Some(mean);
-        }
-        let noise = SCORE_RANGE * noise_at(cell, dimension, WEIGHTED_MEAN_SALT) / n.0 as f64;
-        Some(((mean + noise).clamp(0.0, SCORE_RANGE) * 10.0).round() / 10.0)
+        self.noisy_weighted_mean(&SCORE, weighted_sum, sum_of_weights, cell, n, dimension)
     }
-}
 
-impl DisclosurePolicy {
     /// The published mean change of dimension `dimension` (0–4) of a cell of paired firms:
     /// `sum` is the true sum of the firms' differences (follow-up minus baseline score) over
     /// the firms `cell` counts, `n` the cell's published size. Noise as for a mean, on the
     /// scale of a difference's range (200 points), drawn at an index of its own.
     pub fn mean_change(&self, sum: f64, cell: Tally, n: Published, dimension: usize) -> f64 {
-        if n.0 == 0 {
-            return 0.0;
-        }
-        if self.table().is_exact() {
-            return sum / n.0 as f64;
-        }
-        let noise = CHANGE_RANGE * noise_at(cell, dimension, CHANGE_SALT);
-        let noisy = (sum + noise) / n.0 as f64;
-        (noisy.clamp(-SCORE_RANGE, SCORE_RANGE) * 10.0).round() / 10.0
+        self.noisy_mean(&CHANGE, sum, cell, n, dimension)
     }
 
     /// The published weighted mean change: `Σ w·d / Σ w` plus noise of its own, as
     /// [`DisclosurePolicy::weighted_mean`] does for a mean.
     pub fn weighted_mean_change(
         &self,
+        weighted_sum: f64,
+        sum_of_weights: f64,
+        cell: Tally,
+        n: Published,
+        dimension: usize,
+    ) -> Option<f64> {
+        self.noisy_weighted_mean(&CHANGE, weighted_sum, sum_of_weights, cell, n, dimension)
+    }
+
+    /// `sum / n` with noise of `scale.range` times the cell's noise at `scale.salt` added to
+    /// the sum, clamped to the scale and rounded to 0.1 (exact with the exact table).
+    fn noisy_mean(
+        &self,
+        scale: &MeanScale,
+        sum: f64,
+        cell: Tally,
+        n: Published,
+        dimension: usize,
+    ) -> f64 {
+        if n.0 == 0 {
+            return 0.0;
+        }
+        if self.table().is_exact() {
+            return sum / n.0 as f64;
+        }
+        let noise = scale.range * noise_at(cell, dimension, scale.salt);
+        scale.published((sum + noise) / n.0 as f64)
+    }
+
+    /// `Σ w·x / Σ w` with noise of its own (at `scale.weighted_salt`), as much as the
+    /// unweighted mean of `n` rows would get.
+    fn noisy_weighted_mean(
+        &self,
+        scale: &MeanScale,
         weighted_sum: f64,
         sum_of_weights: f64,
         cell: Tally,
@@ -167,10 +176,42 @@ impl DisclosurePolicy {
         if self.table().is_exact() {
             return Some(mean);
         }
-        let noise = CHANGE_RANGE * noise_at(cell, dimension, WEIGHTED_CHANGE_SALT) / n.0 as f64;
-        Some(((mean + noise).clamp(-SCORE_RANGE, SCORE_RANGE) * 10.0).round() / 10.0)
+        let noise = scale.range * noise_at(cell, dimension, scale.weighted_salt) / n.0 as f64;
+        Some(scale.published(mean + noise))
     }
 }
+
+/// What a published mean is of: the range of its values (the scale of its noise), where it
+/// is clamped, and the salts of its noise, unweighted and weighted.
+struct MeanScale {
+    range: f64,
+    low: f64,
+    salt: u64,
+    weighted_salt: u64,
+}
+
+impl MeanScale {
+    /// A noisy mean as published: clamped to `[low, SCORE_RANGE]` and rounded to 0.1.
+    fn published(&self, value: f64) -> f64 {
+        (value.clamp(self.low, SCORE_RANGE) * 10.0).round() / 10.0
+    }
+}
+
+/// Dimension scores, 0 to 100.
+const SCORE: MeanScale = MeanScale {
+    range: SCORE_RANGE,
+    low: 0.0,
+    salt: MEAN_SALT,
+    weighted_salt: WEIGHTED_MEAN_SALT,
+};
+
+/// A firm's score change, −100 to 100.
+const CHANGE: MeanScale = MeanScale {
+    range: CHANGE_RANGE,
+    low: -SCORE_RANGE,
+    salt: CHANGE_SALT,
+    weighted_salt: WEIGHTED_CHANGE_SALT,
+};
 
 /// The range of a firm's score difference: the scale of the noise of a mean change.
 const CHANGE_RANGE: f64 = 2.0 * SCORE_RANGE;
@@ -259,9 +300,8 @@ const fn mix(mut z: u64) -> u64 {
 
 /// The mean noise of one dimension of a cell, from its key, its true row count and the
 /// dimension.
-fn mean_noise(cell: Tally, dimension: usize) -> f64 {
-    noise_at(cell, dimension, 0x9e37_79b9_7f4a_7c15)
-}
+/// What unweighted means add to the index.
+const MEAN_SALT: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// What weighted means add to the index, instead of the unweighted means' constant.
 const WEIGHTED_MEAN_SALT: u64 = 0x7765_6967_6874_6564; // "weighted"

@@ -49,8 +49,9 @@ pub struct ReportSnapshot {
 struct RefreshState {
     /// The last row read, in receipt order.
     watermark: Option<Watermark>,
-    /// When the previous refresh began (monotonic, and on the wall clock).
-    last_refresh: Option<(Instant, chrono::DateTime<chrono::Utc>)>,
+    /// When the previous refresh began, on the wall clock (when the next is due is kept
+    /// beside the lock, in [`ReportSnapshot::refresh_due`]).
+    last_refresh: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ReportSnapshot {
@@ -80,7 +81,7 @@ impl ReportSnapshot {
         state: &mut RefreshState,
         started: (Instant, chrono::DateTime<chrono::Utc>),
     ) {
-        state.last_refresh = Some(started);
+        state.last_refresh = Some(started.1);
         let due = started.0.saturating_duration_since(self.started) + self.refresh_every;
         let due = u64::try_from(due.as_millis()).unwrap_or(u64::MAX);
         self.next_due_ms.store(due, Ordering::Release);
@@ -127,10 +128,7 @@ impl ReportSnapshot {
         state: &mut RefreshState,
         db: &DatabaseConnection,
     ) -> Result<(), ServiceError> {
-        if state
-            .last_refresh
-            .is_some_and(|(at, _)| at.elapsed() < self.refresh_every)
-        {
+        if !self.refresh_due() {
             return Ok(());
         }
         let started = (Instant::now(), chrono::Utc::now());
@@ -162,7 +160,7 @@ impl ReportSnapshot {
         // Start after the last row seen, or earlier when the previous refresh began less than
         // OVERLAP after it: rows received then may have committed after that refresh read.
         let mut position = state.watermark.map(|(at, id)| match state.last_refresh {
-            Some((_, previous)) if previous - OVERLAP < at => (previous - OVERLAP, Uuid::nil()),
+            Some(previous) if previous - OVERLAP < at => (previous - OVERLAP, Uuid::nil()),
             _ => (at, id),
         });
         let mut appended = 0;

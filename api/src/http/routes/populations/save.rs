@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, post, web};
 use chrono::Utc;
 use readiness_analytics::FieldProblem;
+use readiness_analytics::reports::SegmentField;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -10,7 +11,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use super::PopulationView;
-use crate::domain::firm::{SIZE_BANDS, country_codes, is_country_code};
+use crate::domain::firm::{SIZE_BANDS, check_segment_value, country_codes};
 use crate::http::extract::body::{Json, SINGLE_LIMIT};
 use crate::http::extract::caller::{Administer, Authorized};
 use crate::http::middleware::request_id::RequestId;
@@ -160,11 +161,10 @@ fn valid_name(name: &str) -> bool {
 fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>) {
     for (dimension, categories) in margins {
         let pointer = crate::domain::pointer::child("/margins", dimension);
-        let valid_category: fn(&str) -> bool = match dimension.as_str() {
-            "industry" => |c| c.len() == 1 && c.bytes().all(|b| (b'A'..=b'U').contains(&b)),
-            "size_band" => |c| SIZE_BANDS.contains(&c),
-            "country" => is_country_code,
-            "region" => |c| !c.is_empty() && c.len() <= 64,
+        // Industry, size band and country categories are checked as a firm's attributes are;
+        // a region margin may also name `not_stated`, and regions the sample may not have.
+        let field = match SegmentField::parse(dimension) {
+            Some(field) if field != SegmentField::Version => field,
             _ => {
                 problems.push(FieldProblem::new(
                     pointer,
@@ -172,6 +172,10 @@ fn check_margins(margins: &Map<String, Value>, problems: &mut Vec<FieldProblem>)
                 ));
                 continue;
             }
+        };
+        let valid_category = |category: &str| match field {
+            SegmentField::Region => !category.is_empty() && category.len() <= 64,
+            _ => check_segment_value(field, category).is_ok(),
         };
         let Some(categories) = categories.as_object().filter(|c| !c.is_empty()) else {
             problems.push(FieldProblem::new(
