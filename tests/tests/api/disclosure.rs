@@ -118,6 +118,8 @@ struct Attacks {
     day_latest: Tally,
     day_all: Tally,
     means: Tally,
+    change: Tally,
+    change_means: Tally,
 }
 
 /// A report as a viewer (aggregates only) reads it.
@@ -415,6 +417,122 @@ async fn attack_days(
     }
 }
 
+/// The change report with follow-up windows a day apart: when one firm enters the panel, the
+/// difference of the two transition matrices' margins is its move (the baseline tier whose
+/// row grew, the follow-up tier whose column grew),
+/// and `mean_change × n` differenced is the change of its five scores. The baseline window
+/// is fixed; a target is a day with exactly one response, from a firm with a response in
+/// the baseline window and none earlier in the follow-up window (so it joins the panel),
+/// where both reports publish the row and the column of its move (where they do not,
+/// suppression hides it whatever the noise).
+async fn attack_change(app: &TestApp, truth: &[Row], tally: &mut Tally, means_tally: &mut Tally) {
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let (baseline_from, baseline_to, followup_from) =
+        (day(2025, 1, 1), day(2025, 10, 31), day(2025, 11, 1));
+    let in_baseline = |r: &Row| (baseline_from..=baseline_to).contains(&r.day);
+    let mut days: Vec<chrono::NaiveDate> = truth
+        .iter()
+        .map(|r| r.day)
+        .filter(|d| *d > followup_from)
+        .collect();
+    days.sort();
+    days.dedup();
+    let path = |to: chrono::NaiveDate| {
+        format!(
+            "/api/v1/reports/change?baseline_from={baseline_from}&baseline_to={baseline_to}\
+             &followup_from={followup_from}&followup_to={to}"
+        )
+    };
+    // The matrix's margins: panel firms by baseline tier (each row's `n`) and by follow-up
+    // tier (`followup_tiers`); a hidden count reads as -1.
+    let margins = |cell: &Value| -> Option<(Vec<i64>, Vec<i64>)> {
+        let rows = cell["transitions"].as_array()?;
+        let columns = cell["followup_tiers"].as_array()?;
+        let count = |v: &Value, field: &str| v[field].as_i64().unwrap_or(-1);
+        Some((
+            rows.iter().map(|row| count(row, "n")).collect(),
+            columns.iter().map(|c| count(c, "count")).collect(),
+        ))
+    };
+    // The one place a count grew by one, as a rank.
+    let grown = |before: &[i64], after: &[i64]| -> Option<usize> {
+        let moved: Vec<usize> = (0..before.len())
+            .filter(|&i| after[i] != before[i])
+            .collect();
+        match moved.as_slice() {
+            [i] if before[*i] >= 0 && after[*i] - before[*i] == 1 => Some(i + 1),
+            _ => None,
+        }
+    };
+    let score_changes = |cell: &Value| -> Option<Vec<f64>> {
+        cell["score_changes"].as_array().map(|c| {
+            c.iter()
+                .map(|s| s["mean_change"].as_f64().unwrap())
+                .collect()
+        })
+    };
+    let mut tried = 0;
+    for day in days {
+        if tried == DAY_PAIRS {
+            break;
+        }
+        let entering: Vec<&Row> = truth.iter().filter(|r| r.day == day).collect();
+        let [entering] = entering.as_slice() else {
+            continue;
+        };
+        let own = |r: &&Row| r.firm == entering.firm;
+        let Some(baseline) = latest(
+            &truth
+                .iter()
+                .filter(own)
+                .filter(|r| in_baseline(r))
+                .cloned()
+                .collect::<Vec<_>>(),
+            None,
+        )
+        .pop() else {
+            continue;
+        };
+        if truth
+            .iter()
+            .filter(own)
+            .any(|r| r.day >= followup_from && r.day < day)
+        {
+            continue;
+        }
+        tried += 1;
+        let old = report(app, &path(day.pred_opt().unwrap())).await;
+        let new = report(app, &path(day)).await;
+        let (old, new) = (&old["overall"], &new["overall"]);
+        let truth_move = (baseline.tier_rank, entering.tier_rank);
+        if let (Some(old_n), Some(new_n), Some((old_rows, old_columns)), Some((rows, columns))) =
+            (n(old), n(new), margins(old), margins(new))
+        {
+            // Only where both reports publish the firm's row and column: elsewhere
+            // suppression, not perturbation, is what hides the move.
+            let (from, to) = (truth_move.0 - 1, truth_move.1 - 1);
+            if [old_rows[from], rows[from], old_columns[to], columns[to]]
+                .iter()
+                .all(|count| *count >= 0)
+            {
+                let inferred = (new_n - old_n == 1)
+                    .then(|| grown(&old_rows, &rows).zip(grown(&old_columns, &columns)))
+                    .flatten();
+                tally.record(inferred == Some(truth_move), format!("{truth_move:?}"));
+            }
+        }
+        if let (Some(old_n), Some(new_n), Some(before), Some(after)) =
+            (n(old), n(new), score_changes(old), score_changes(new))
+        {
+            let hit = (0..5).all(|d| {
+                let recovered = after[d] * new_n as f64 - before[d] * old_n as f64;
+                (recovered - (entering.scores[d] - baseline.scores[d])).abs() <= 1.0
+            });
+            means_tally.record(hit, format!("{:?}", entering.scores));
+        }
+    }
+}
+
 async fn attack(app: &TestApp, threshold: i64, attacks: &mut Attacks) {
     let truth = rows(app).await;
     attack_margins(app, &truth, &mut attacks.margins).await;
@@ -429,6 +547,7 @@ async fn attack(app: &TestApp, threshold: i64, attacks: &mut Attacks) {
     )
     .await;
     attack_days(app, &truth, "all", &mut attacks.day_all, &mut attacks.means).await;
+    attack_change(app, &truth, &mut attacks.change, &mut attacks.change_means).await;
 }
 
 /// The data set's viewer key, made on first use. Keys are kept by database, not by address:
@@ -490,6 +609,14 @@ fn print(backend: Backend, table: &str, attacks: &Attacks) {
             "dimension_means x n differenced: all five scores",
             &attacks.means,
         ),
+        (
+            "change report, follow-up windows a day apart: the firm's move",
+            &attacks.change,
+        ),
+        (
+            "change report, mean_change x n differenced: the five score changes",
+            &attacks.change_means,
+        ),
     ] {
         println!(
             "{backend:?} {table}: {name}: {}/{} = {:.1} % (best constant guess {:.1} %)",
@@ -516,6 +643,8 @@ async fn attacks_fail_against_the_shipped_tables(backend: Backend) {
     assert!(exact.unlock.tries > 0 && exact.unlock.rate() > 0.99);
     assert!(exact.day_latest.tries > 0 && exact.day_latest.rate() > 0.99);
     assert!(exact.means.tries > 0 && exact.means.rate() > 0.99);
+    assert!(exact.change.tries > 0 && exact.change.rate() > 0.99);
+    assert!(exact.change_means.tries > 0 && exact.change_means.rate() > 0.99);
 
     for table in ["ptable_3_2_unbiased", "ptable_10_5_rule"] {
         let mut perturbed = Attacks::default();
@@ -532,6 +661,7 @@ async fn attacks_fail_against_the_shipped_tables(backend: Backend) {
             ("unlock", &perturbed.unlock),
             ("day latest", &perturbed.day_latest),
             ("day all", &perturbed.day_all),
+            ("change windows", &perturbed.change),
         ] {
             assert!(
                 tally.rate() <= tally.guess() + 0.10,
@@ -544,6 +674,11 @@ async fn attacks_fail_against_the_shipped_tables(backend: Backend) {
             perturbed.means.rate() <= 0.05,
             "{table}: a firm's five scores were recovered {:.1} % of the time",
             100.0 * perturbed.means.rate()
+        );
+        assert!(
+            perturbed.change_means.rate() <= 0.05,
+            "{table}: a firm's five score changes were recovered {:.1} % of the time",
+            100.0 * perturbed.change_means.rate()
         );
     }
 }
