@@ -13,6 +13,7 @@ use std::time::Duration;
 use readiness_analytics::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 
 use crate::services::reports::snapshot::DEFAULT_REFRESH_EVERY;
+use crate::services::webhooks::WebhookConfig;
 use crate::store::ingest::GroupCommit;
 use crate::telemetry::LogFormat;
 
@@ -58,6 +59,8 @@ pub struct Settings {
     /// Origins (`scheme://host[:port]`) whose browser pages may call the API; empty = no
     /// CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookConfig,
 }
 
 /// The default perturbation table: at most 2 off, unbiased, never a 1 or a 2, so that a
@@ -90,6 +93,7 @@ impl Settings {
             disclosure_threshold: None,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             cors_origins: Vec::new(),
+            webhooks: WebhookConfig::default(),
         }
     }
 
@@ -148,6 +152,10 @@ impl Settings {
         if let Some(key) = &self.pseudonym_key {
             crate::services::exports::pseudonym::check_configured(key)?;
         }
+        anyhow::ensure!(
+            !self.webhooks.timeout.is_zero() && !self.webhooks.retry_base.is_zero(),
+            "webhook_timeout_ms and webhook_retry_base_ms must be at least 1"
+        );
         for origin in &self.cors_origins {
             anyhow::ensure!(
                 is_origin(origin),
@@ -216,6 +224,20 @@ impl Settings {
                 .iter()
                 .find_map(|l| l.cors_origins.clone())
                 .unwrap_or(defaults.cors_origins),
+            webhooks: WebhookConfig {
+                allow_private: layers
+                    .iter()
+                    .find_map(|l| l.webhooks_allow_private)
+                    .unwrap_or(defaults.webhooks.allow_private),
+                timeout: layers
+                    .iter()
+                    .find_map(|l| l.webhook_timeout_ms)
+                    .map_or(defaults.webhooks.timeout, Duration::from_millis),
+                retry_base: layers
+                    .iter()
+                    .find_map(|l| l.webhook_retry_base_ms)
+                    .map_or(defaults.webhooks.retry_base, Duration::from_millis),
+            },
         }
     }
 
@@ -244,6 +266,13 @@ impl Settings {
             disclosure_threshold: self.disclosure_threshold,
             body_timeout_secs: Some(self.body_timeout.as_secs()),
             cors_origins: Some(self.cors_origins.clone()),
+            webhooks_allow_private: Some(self.webhooks.allow_private),
+            webhook_timeout_ms: Some(
+                u64::try_from(self.webhooks.timeout.as_millis()).unwrap_or(u64::MAX),
+            ),
+            webhook_retry_base_ms: Some(
+                u64::try_from(self.webhooks.retry_base.as_millis()).unwrap_or(u64::MAX),
+            ),
         };
         toml::to_string(&layer).context("serialising the configuration")
     }
@@ -298,6 +327,12 @@ pub struct SettingsLayer {
     pub body_timeout_secs: Option<u64>,
     /// Origins whose browser pages may call the API (CORS).
     pub cors_origins: Option<Vec<String>>,
+    /// Whether webhook endpoints may be on loopback or private networks.
+    pub webhooks_allow_private: Option<bool>,
+    /// How long one webhook delivery attempt may take, in milliseconds.
+    pub webhook_timeout_ms: Option<u64>,
+    /// The wait after a webhook delivery's first failure, in milliseconds (doubling after).
+    pub webhook_retry_base_ms: Option<u64>,
 }
 
 impl SettingsLayer {

@@ -15,6 +15,8 @@ mod m20261204_000001_firm_record_keys;
 mod m20261205_000001_scoped_keys_and_tombstones;
 mod m20261205_000002_share_links;
 mod m20261205_000003_audit_client_request_id;
+mod m20261206_000001_changes;
+mod m20261206_000002_webhooks;
 
 pub struct Migrator;
 
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_scoped_keys_and_tombstones::Migration),
             Box::new(m20261205_000002_share_links::Migration),
             Box::new(m20261205_000003_audit_client_request_id::Migration),
+            Box::new(m20261206_000001_changes::Migration),
+            Box::new(m20261206_000002_webhooks::Migration),
         ]
     }
 }

@@ -53,6 +53,18 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Option<Vec<String>>,
+    /// Let webhook endpoints be on loopback, private or shared networks (an internal
+    /// receiver); link-local and cloud metadata addresses are refused regardless [default:
+    /// false]
+    #[arg(long, env = "READINESS_WEBHOOKS_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true")]
+    webhooks_allow_private: Option<bool>,
+    /// Milliseconds one webhook delivery attempt may take [default: 10000]
+    #[arg(long, env = "READINESS_WEBHOOK_TIMEOUT_MS", value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    webhook_timeout_ms: Option<u64>,
+    /// Milliseconds before a failed webhook delivery is tried again; the wait doubles with
+    /// each failure, up to an hour [default: 5000]
+    #[arg(long, env = "READINESS_WEBHOOK_RETRY_BASE_MS", value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    webhook_retry_base_ms: Option<u64>,
     #[command(flatten)]
     pub pseudonym: PseudonymArgs,
     #[command(flatten)]
@@ -77,6 +89,9 @@ impl ServeArgs {
             group_commit_wait_us: self.group_commit_wait_us,
             body_timeout_secs: self.body_timeout_secs,
             cors_origins: self.cors_origins.clone(),
+            webhooks_allow_private: self.webhooks_allow_private,
+            webhook_timeout_ms: self.webhook_timeout_ms,
+            webhook_retry_base_ms: self.webhook_retry_base_ms,
             ..self.disclosure.layer()
         };
         let file = file_layer(self.database.config.as_deref())?;

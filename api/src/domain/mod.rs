@@ -9,6 +9,7 @@ pub mod secret;
 pub mod share_token;
 pub mod submission;
 pub mod tombstone;
+pub mod webhook;
 
 pub use firm::FirmProfile;
 pub use idempotency::{IdempotencyKey, KeyScope, ScopedKey, payload_hash};

@@ -29,6 +29,7 @@ use crate::http::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
         (name = "populations", description = "Population margins that reports can be weighted to"),
         (name = "keys", description = "API keys (admin)"),
         (name = "firms", description = "Erasure of a firm's data (admin)"),
+        (name = "webhooks", description = "Signed event deliveries to registered endpoints (admin), per Standard Webhooks"),
         (name = "operations", description = "Health and readiness probes, the audit log"),
     )
 )]

@@ -38,11 +38,13 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let services = Services::start(settings.services()?).await?;
+        crate::services::webhooks::spawn_worker(services.db.clone(), settings.webhooks);
         let state = web::Data::new(AppState {
             services,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),
             body_timeout: settings.body_timeout,
             cors_origins: CorsOrigins::new(&settings.cors_origins),
+            webhooks: settings.webhooks,
         });
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
             .listen(listener)?

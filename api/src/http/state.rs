@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::middleware::cors::CorsOrigins;
 use super::middleware::rate_limit::RateLimits;
 use crate::services::Services;
+use crate::services::webhooks::WebhookConfig;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -15,6 +16,8 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// Origins whose pages may call the API; empty = no CORS headers.
     pub cors_origins: CorsOrigins,
+    /// Which endpoints webhooks may be registered for, and how they are delivered.
+    pub webhooks: WebhookConfig,
 }
 
 /// Handlers read the services' parts (`state.db`, `state.catalog`) directly.

@@ -27,6 +27,39 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The released versions of `slug` (only `version` when given), newest first; an unknown
+    /// survey or version is a problem naming `survey` or `version`.
+    pub async fn released(
+        &self,
+        db: &DatabaseConnection,
+        slug: &str,
+        version: Option<i32>,
+    ) -> Result<Vec<Arc<Entry>>, ServiceError> {
+        let versions = SurveyQuery::released_versions(db, slug).await?;
+        if versions.is_empty() {
+            return Err(ServiceError::param(
+                "survey",
+                format!("unknown survey `{slug}`"),
+            ));
+        }
+        let mut entries = versions
+            .iter()
+            .filter(|s| version.is_none_or(|v| s.version == v))
+            .map(|survey| self.entry(survey))
+            .collect::<Result<Vec<_>, _>>()?;
+        if entries.is_empty() {
+            return Err(ServiceError::param(
+                "version",
+                format!(
+                    "survey `{slug}` has no released version `{}`",
+                    version.unwrap_or_default()
+                ),
+            ));
+        }
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.version));
+        Ok(entries)
+    }
+
     /// The entry for a survey row, parsing its definition on first use.
     pub fn entry(&self, survey: &survey::Model) -> Result<Arc<Entry>, ServiceError> {
         if let Some(entry) = self.cached(survey.id) {

@@ -1,9 +1,10 @@
 //! Erasure of a firm on request: its row and every response, in one transaction, then every
 //! in-memory copy, so no cached figure keeps it. What stays is a tombstone (keyed hashes of
 //! the reference and of the idempotency keys, `domain::tombstone`) that refuses replays of the
-//! firm's submissions for [`TOMBSTONE_DAYS`] days.
+//! firm's submissions for [`TOMBSTONE_DAYS`] days, and for as long the change feed's
+//! `firm.erased` entry with the erased responses' ids, for mirrors to delete them.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -11,6 +12,7 @@ use super::Services;
 use super::error::ServiceError;
 use crate::domain::tombstone::{TOMBSTONE_DAYS, TombstoneKey};
 use crate::store::audit::AuditContext;
+use crate::store::changes::ChangeStore;
 use crate::store::firms::FirmStore;
 use crate::store::secrets::SecretStore;
 use crate::store::tombstones::TombstoneStore;
@@ -45,10 +47,25 @@ pub async fn tombstone_key(db: &DatabaseConnection) -> anyhow::Result<TombstoneK
 /// Forgets tombstones older than [`TOMBSTONE_DAYS`] (at start and after each erasure).
 pub async fn purge_tombstones(db: &DatabaseConnection) -> anyhow::Result<()> {
     let days = i64::try_from(TOMBSTONE_DAYS).unwrap_or(i64::MAX);
-    let before = Utc::now() - chrono::Duration::days(days);
+    purge_tombstones_before(db, Utc::now() - chrono::Duration::days(days)).await
+}
+
+/// Forgets the tombstones of erasures before `before`: the digests that refuse replays, and
+/// the change feed's `firm.erased` entries, which name the erased responses' ids so that
+/// mirrors delete them (a mirror that syncs less often than [`TOMBSTONE_DAYS`] may miss
+/// one).
+pub async fn purge_tombstones_before(
+    db: &DatabaseConnection,
+    before: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let purged = TombstoneStore::purge(db, before).await?;
-    if purged > 0 {
-        tracing::info!(purged, "erasure tombstones past their time were forgotten");
+    let feed = ChangeStore::purge_erasures(db, before).await?;
+    if purged + feed > 0 {
+        tracing::info!(
+            purged,
+            feed,
+            "erasure tombstones past their time were forgotten"
+        );
     }
     Ok(())
 }

@@ -15,6 +15,8 @@ pub mod keys;
 pub mod metrics;
 pub mod reports;
 pub mod submissions;
+pub mod sync;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;

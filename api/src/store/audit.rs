@@ -33,6 +33,9 @@ pub mod action {
     pub const POPULATION_SAVE: &str = "population.save";
     pub const REPORT_SHARE: &str = "report.share";
     pub const REPORT_SHARE_REVOKE: &str = "report.share_revoke";
+    pub const WEBHOOK_CREATE: &str = "webhook.create";
+    pub const WEBHOOK_DELETE: &str = "webhook.delete";
+    pub const WEBHOOK_REDELIVER: &str = "webhook.redeliver";
 }
 
 /// Which events to read: newest first, strictly older than `before_id`.

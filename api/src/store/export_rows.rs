@@ -3,9 +3,11 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use readiness_analytics::reports::{FILTER_FIELDS, SegmentFilter};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
+use readiness_analytics::reports::SegmentFilter;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use uuid::Uuid;
+
+use super::sql::{Params, segments};
 
 /// Which responses an export holds.
 #[derive(Debug, Clone)]
@@ -67,10 +69,7 @@ impl ExportRowQuery {
         filter: &ExportFilter,
     ) -> Result<HashSet<Uuid>, DbErr> {
         let backend = db.get_database_backend();
-        let mut params = Params {
-            backend,
-            values: Vec::new(),
-        };
+        let mut params = Params::new(backend);
         let sql = format!(
             "SELECT id FROM (SELECT r.id, ROW_NUMBER() OVER (PARTITION BY r.firm_id \
              ORDER BY r.submitted_at DESC, r.received_at DESC, r.id DESC) AS n \
@@ -103,22 +102,6 @@ impl ExportRowQuery {
     }
 }
 
-/// Placeholders in the order their values are bound (`?` for SQLite, `$n` for PostgreSQL).
-struct Params {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Params {
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
-    }
-}
-
 /// The versions and the submission window, on the table named `alias`.
 fn window(filter: &ExportFilter, alias: &str, params: &mut Params) -> String {
     let surveys = filter
@@ -137,32 +120,13 @@ fn window(filter: &ExportFilter, alias: &str, params: &mut Params) -> String {
     sql
 }
 
-/// ` AND …` for each attribute of `segments` with values, on the table named `alias`.
-fn segments(segments: &SegmentFilter, alias: &str, params: &mut Params) -> String {
-    let mut sql = String::new();
-    for field in FILTER_FIELDS {
-        let values = segments.values(field);
-        if values.is_empty() {
-            continue;
-        }
-        // The filter's attributes are named as the columns that hold them.
-        let column = field.key();
-        let placeholders: Vec<String> = values.iter().map(|v| params.bind(v.clone())).collect();
-        sql += &format!(" AND {alias}.{column} IN ({})", placeholders.join(", "));
-    }
-    sql
-}
-
 fn page_statement(
     backend: DbBackend,
     filter: &ExportFilter,
     after: Option<Position>,
     limit: u64,
 ) -> Statement {
-    let mut params = Params {
-        backend,
-        values: Vec::new(),
-    };
+    let mut params = Params::new(backend);
     let mut sql = String::from(
         "SELECT r.id, r.survey_id, f.external_ref, r.industry, r.size_band, r.country, \
          r.region, r.answers, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \

@@ -9,6 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{AuditContext, AuditStore, action};
+use super::changes::ChangeStore;
 use super::entities::{firm, response};
 use super::tombstones::TombstoneStore;
 use crate::domain::submission::to_stored_precision;
@@ -18,8 +19,9 @@ pub struct FirmStore;
 
 impl FirmStore {
     /// Deletes the firm with this external reference and every response of it, records
-    /// tombstones for its reference and its responses' idempotency keys, and records
-    /// `firm.erase` (with the reference's digest, not the reference), in one transaction.
+    /// tombstones for its reference and its responses' idempotency keys, replaces the
+    /// responses' rows in the change feed by one `firm.erased` row, and records `firm.erase`
+    /// (with the reference's digest, not the reference), in one transaction.
     /// Returns the number of responses removed, or `None` if no firm has this reference.
     ///
     /// On SQLite the connection overwrites what it deletes (`secure_delete`), and the WAL,
@@ -77,6 +79,8 @@ impl FirmStore {
                 responses
             }
         };
+        // The same transaction takes the responses out of the change feed and says so in it.
+        ChangeStore::record_erasure(&txn, found.id, to_stored_precision(Utc::now())).await?;
         AuditStore::record(
             &txn,
             context,

@@ -5,6 +5,7 @@
 //! services above it.
 
 pub mod audit;
+pub mod changes;
 pub mod db;
 pub mod entities;
 pub mod export_rows;
@@ -17,10 +18,12 @@ pub mod report_rows;
 pub mod responses;
 pub mod secrets;
 pub mod share_links;
+mod sql;
 pub mod sqlite_values;
 pub mod storage;
 pub mod surveys;
 pub mod tombstones;
+pub mod webhooks;
 
 use std::path::PathBuf;
 

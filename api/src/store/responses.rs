@@ -220,15 +220,15 @@ async fn with_firm_refs<C: ConnectionTrait>(
         .await?
         .into_iter()
         .collect();
-    rows.into_iter()
-        .map(|row| {
-            let firm_ref = refs
-                .get(&row.firm_id)
-                .cloned()
-                .ok_or_else(|| DbErr::RecordNotFound(format!("firm {}", row.firm_id)))?;
-            Ok(Stored { row, firm_ref })
+    // A firm erased between the two statements took its responses with it: they are left
+    // out, as if the first statement had run after the erasure.
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let firm_ref = refs.get(&row.firm_id).cloned()?;
+            Some(Stored { row, firm_ref })
         })
-        .collect()
+        .collect())
 }
 
 fn compare(stored: &Stored, incoming: &response::Model) -> Outcome {

@@ -207,6 +207,28 @@ async fn an_erased_firm_leaves_no_bytes_in_the_database_files() {
     for key in keys {
         assert!(!contains(&after, key.as_bytes()), "key {key} is left");
     }
+    // The responses' ids stay only in the change feed's tombstone, for mirrors to delete
+    // their copies, until the tombstones' time is up.
+    let feed: Value = app
+        .get_as(&app.analyst_key, "/api/v1/changes?limit=1000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tombstone = feed["changes"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(tombstone["kind"], "firm.erased");
+    let mut named: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    named.sort();
+    assert_eq!(tombstone["response_ids"], serde_json::json!(named));
+    let server = readiness_api::store::db::connect(&app.database_url)
+        .await
+        .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    readiness_api::services::erasure::purge_tombstones_before(&server, later)
+        .await
+        .unwrap();
+    readiness_api::store::firms::truncate_wal(&server).await;
+    let after = files();
     for id in ids {
         assert!(!contains(&after, id.as_bytes()), "response {id} is left");
         assert!(

@@ -35,4 +35,6 @@ mod strict_input;
 mod submit;
 mod survey_versions;
 mod surveys;
+mod sync;
 mod unlock;
+mod webhooks;

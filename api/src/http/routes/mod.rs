@@ -13,6 +13,8 @@ pub mod query;
 pub mod reports;
 pub mod responses;
 pub mod surveys;
+pub mod sync;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -23,12 +25,14 @@ pub fn configure(config: &mut ServiceConfig) {
     config.service(
         utoipa_actix_web::scope("/api/v1")
             .configure(responses::configure)
+            .configure(sync::configure)
             .configure(surveys::configure)
             .configure(reports::configure)
             .configure(exports::configure)
             .configure(populations::configure)
             .configure(keys::configure)
             .configure(firms::configure)
+            .configure(webhooks::configure)
             .configure(audit::configure),
     );
 }

@@ -25,7 +25,6 @@ use crate::services::Services;
 use crate::services::catalog::Catalog;
 use crate::services::error::ServiceError;
 use crate::store::export_rows::{ExportFilter, ExportRowQuery};
-use crate::store::surveys::SurveyQuery;
 
 pub use layout::Layout;
 pub use pseudonym::Pseudonymiser;
@@ -117,32 +116,9 @@ pub async fn plan(
     if !problems.is_empty() {
         return Err(ServiceError::InvalidParams(problems));
     }
-    let versions = SurveyQuery::released_versions(db, &request.survey).await?;
-    if versions.is_empty() {
-        return Err(ServiceError::param(
-            "survey",
-            format!("unknown survey `{}`", request.survey),
-        ));
-    }
-    let selected: Vec<_> = versions
-        .iter()
-        .filter(|s| request.version.is_none_or(|v| s.version == v))
-        .collect();
-    if selected.is_empty() {
-        return Err(ServiceError::param(
-            "version",
-            format!(
-                "survey `{}` has no released version `{}`",
-                request.survey,
-                request.version.unwrap_or_default()
-            ),
-        ));
-    }
-    let mut entries = selected
-        .iter()
-        .map(|survey| catalog.entry(survey))
-        .collect::<Result<Vec<_>, _>>()?;
-    entries.sort_by_key(|entry| std::cmp::Reverse(entry.version));
+    let entries = catalog
+        .released(db, &request.survey, request.version)
+        .await?;
     let start = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     Ok(ExportPlan {
         filter: ExportFilter {

@@ -14,7 +14,6 @@ use crate::services::Services;
 use crate::services::catalog::{Catalog, Entry};
 use crate::services::error::ServiceError;
 use crate::store::populations::PopulationStore;
-use crate::store::surveys::SurveyQuery;
 
 /// A report request resolved: which rows, which rubric, which weights.
 pub struct Resolved {
@@ -73,28 +72,12 @@ pub async fn resolve(
         return Err(ServiceError::InvalidParams(problems));
     }
     let disclosure = disclosure_for(policy, params);
-    let versions = SurveyQuery::released_versions(db, &params.survey).await?;
-    if versions.is_empty() {
-        return Err(ServiceError::param(
-            "survey",
-            format!("unknown survey `{}`", params.survey),
-        ));
-    }
-    let selected: Vec<_> = match params.version {
-        Some(version) => versions.iter().filter(|s| s.version == version).collect(),
-        None => versions.iter().collect(),
-    };
-    let Some(newest) = selected.iter().max_by_key(|s| s.version) else {
-        return Err(ServiceError::param(
-            "version",
-            format!(
-                "survey `{}` has no released version `{}`",
-                params.survey,
-                params.version.unwrap_or_default()
-            ),
-        ));
-    };
-    let entry = catalog.entry(newest)?;
+    let selected = catalog.released(db, &params.survey, params.version).await?;
+    // Newest first: the newest version's instrument reads them all.
+    let entry = selected
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no released version of `{}`", params.survey))?;
     let margins = match &params.weights {
         None => None,
         Some(name) => {
@@ -110,7 +93,7 @@ pub async fn resolve(
         }
     };
     let query = ReportQuery {
-        survey_ids: selected.iter().map(|s| s.id).collect(),
+        survey_ids: selected.iter().map(|s| s.survey_id).collect(),
         from: params.from.map(start_of_day),
         until: params.to.and_then(end_of_day),
         basis: params.basis,

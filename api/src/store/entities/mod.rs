@@ -9,3 +9,5 @@ pub mod response;
 pub mod server_secret;
 pub mod share_link;
 pub mod survey;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

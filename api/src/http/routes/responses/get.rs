@@ -10,8 +10,9 @@ use crate::http::extract::caller::{Authorized, ReadMicrodata};
 use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
+use crate::services::catalog::Entry;
 use crate::services::submissions::assessment_view;
-use crate::store::responses::ResponseStore;
+use crate::store::responses::{ResponseStore, Stored};
 
 /// A stored response: the assessment it got, the firm as submitted, and its answers.
 #[utoipa::path(
@@ -36,21 +37,27 @@ pub async fn get_response(
         .await?
         .ok_or_else(not_found)?;
     let entry = state.catalog.by_id(&state.db, stored.row.survey_id).await?;
-    let answers: BTreeMap<String, String> = serde_json::from_value(stored.row.answers.clone())
-        .map_err(|e| anyhow::anyhow!("response {uuid} has malformed answers: {e}"))?;
-    let row = &stored.row;
-    let firm = FirmView {
-        external_ref: stored.firm_ref.clone(),
-        industry: row.industry.clone(),
-        size_band: row.size_band.clone(),
-        country: row.country.clone(),
-        region: row.region.clone(),
-    };
-    Ok(HttpResponse::Ok().json(StoredResponseView {
-        assessment: assessment_view(&stored, &entry)?,
-        firm,
-        answers,
-        received_at: row.received_at,
-        source: row.source.clone(),
-    }))
+    Ok(HttpResponse::Ok().json(StoredResponseView::new(&stored, &entry)?))
+}
+
+impl StoredResponseView {
+    /// A stored response as the contract shows it, read with its survey version.
+    pub fn new(stored: &Stored, entry: &Entry) -> Result<Self, ApiError> {
+        let row = &stored.row;
+        let answers: BTreeMap<String, String> = serde_json::from_value(row.answers.clone())
+            .map_err(|e| anyhow::anyhow!("response {} has malformed answers: {e}", row.id))?;
+        Ok(Self {
+            assessment: assessment_view(stored, entry)?,
+            firm: FirmView {
+                external_ref: stored.firm_ref.clone(),
+                industry: row.industry.clone(),
+                size_band: row.size_band.clone(),
+                country: row.country.clone(),
+                region: row.region.clone(),
+            },
+            answers,
+            received_at: row.received_at,
+            source: row.source.clone(),
+        })
+    }
 }
