@@ -1,6 +1,7 @@
 // What a dashboard does, through the generated types: list the surveys, submit responses
 // with a collector key, then read the readiness report by size band, the trend and the
-// blockers with an analyst key. Every result is checked through its generated type.
+// blockers with an analyst key, revalidate a filtered report, and keep a local mirror of the
+// responses in sync. Every result is checked through its generated type.
 //
 // Needs READINESS_URL, READINESS_COLLECTOR_KEY and READINESS_ANALYST_KEY.
 
@@ -165,11 +166,53 @@ const revalidated = await analyst.GET("/api/v1/reports/readiness", {
 assert.equal(revalidated.response.status, 304);
 assert.equal(revalidated.response.headers.get("etag"), etag);
 
+// 7. A local mirror kept in sync: page through every response in commit order with
+// `after=`, then apply the change feed, where an erasure lists the responses to delete. A
+// second pass from the last cursor finds nothing new, and nothing is seen twice.
+type SyncedResponse = components["schemas"]["SyncedResponse"];
+const mirror = new Map<string, SyncedResponse>();
+let cursor: string | undefined;
+for (;;) {
+  const page = await analyst.GET("/api/v1/responses", {
+    params: { query: { survey: slug, limit: 7, ...(cursor ? { after: cursor } : {}) } },
+  });
+  assert.equal(page.response.status, 200, JSON.stringify(page.error));
+  assert.ok(page.data);
+  for (const response of page.data.responses) {
+    assert.ok(!mirror.has(response.id), `${response.id} seen twice`);
+    mirror.set(response.id, response);
+  }
+  cursor = page.data.next_cursor;
+  if (!page.data.has_more) break;
+}
+const ours = [...mirror.values()].filter((r) => r.firm.ref.startsWith(`ts-${run}-`));
+assert.equal(ours.length, submitted, "every response of this run is in the mirror");
+const caughtUp = await analyst.GET("/api/v1/responses", {
+  params: { query: { after: cursor } },
+});
+assert.deepEqual(caughtUp.data?.responses, []);
+assert.equal(caughtUp.data?.next_cursor, cursor);
+let feedCursor: string | undefined;
+for (;;) {
+  const feed = await analyst.GET("/api/v1/changes", {
+    params: { query: { limit: 1000, ...(feedCursor ? { after: feedCursor } : {}) } },
+  });
+  assert.equal(feed.response.status, 200, JSON.stringify(feed.error));
+  assert.ok(feed.data);
+  for (const change of feed.data.changes) {
+    if (change.kind === "firm.erased") {
+      for (const id of change.response_ids ?? []) mirror.delete(id);
+    }
+  }
+  feedCursor = feed.data.next_cursor;
+  if (!feed.data.has_more) break;
+}
+
 // A refused call is a typed problem document.
 const refused = await anonymous.GET("/api/v1/reports/readiness", {});
 assert.equal(refused.response.status, 401);
 assert.equal(refused.error?.code, "unauthorized");
 
 console.log(
-  `typescript client: ${submitted} responses submitted; readiness, trend and blockers read; a filtered report revalidated (304)`,
+  `typescript client: ${submitted} responses submitted; readiness, trend and blockers read; a filtered report revalidated (304); a mirror of ${mirror.size} responses synced`,
 );
