@@ -10,7 +10,11 @@ every request selects again). In the same run
 DuckDB runs the same aggregation (each firm's latest response; counts per tier, ready to
 customise, mean dimension scores, overall and per industry x size band) on the same rows held
 in memory, and the ratio of the two warm medians is printed. The server's memory (RSS) before
-and after the snapshot is loaded is reported too.
+and after the snapshot is loaded is reported too. Then the change report by size band
+(`/api/v1/reports/change`, baseline 2025, follow-up 2026) is timed against the readiness
+report by size band over the same span, both uncached (every request moves its windows by a
+day), alternating, and the ratio of the medians is printed; the demo's follow-up wave (20 %
+of the firms answering again) gives it a panel.
 
 Usage: python3 bench/reports.py [--firms 200000] [--responses-per-firm 5] [--runs 30]
 (READINESS_BIN=path/to/readiness skips the release build and runs that binary.)
@@ -32,10 +36,16 @@ import urllib.request
 from common import DATA, ROOT, analyst_headers, build_release, demo_database, run, server, status_kib
 
 REPORT = "/api/v1/reports/readiness?by=industry,size_band"
+READINESS_BY_SIZE = "/api/v1/reports/readiness?by=size_band"
+CHANGE = "/api/v1/reports/change?by=size_band"
 
 
 def rss_mib(pid):
     return status_kib(pid, "VmRSS") / 1024
+
+
+def p95(times):
+    return sorted(times)[int(len(times) * 0.95) - 1]
 
 
 def get(url, headers):
@@ -44,6 +54,28 @@ def get(url, headers):
     with urllib.request.urlopen(request, timeout=600) as response:
         body = response.read()
     return time.perf_counter() - started, json.loads(body)
+
+
+def change_timings(base, headers, runs):
+    """The change report by size band against the readiness report by size band over the
+    same span, both uncached: every request moves its windows by a day, so each selects each
+    firm's latest response again (the change report twice, once per window, and joins them).
+    The requests alternate so that both see the same state of the machine."""
+    readiness, change = [], []
+    panel = None
+    for day in range(runs):
+        shift = datetime.timedelta(days=day)
+        baseline_from = datetime.date(2025, 1, 1) + shift
+        baseline_to = datetime.date(2025, 12, 31) - shift
+        followup_from = datetime.date(2026, 1, 1) + shift
+        followup_to = datetime.date(2026, 10, 31) - shift
+        elapsed, _ = get(f"{base}{READINESS_BY_SIZE}&from={baseline_from}&to={followup_to}", headers)
+        readiness.append(elapsed)
+        elapsed, body = get(f"{base}{CHANGE}&baseline_from={baseline_from}&baseline_to={baseline_to}"
+                            f"&followup_from={followup_from}&followup_to={followup_to}", headers)
+        change.append(elapsed)
+        panel = panel or body["panel"]
+    return readiness, change, panel
 
 
 def ensure_duckdb():
@@ -135,6 +167,7 @@ def main():
             to = datetime.date(2026, 10, 1) - datetime.timedelta(days=day)
             elapsed, _ = get(f"{base}{REPORT}&to={to}", headers)
             uncached.append(elapsed)
+        change = change_timings(base, headers, args.runs)
         peak = rss_mib(process.pid)
         n = body["overall"]["n"]
 
@@ -151,6 +184,15 @@ def main():
     print(f"duckdb warm:    median {theirs * 1000:.1f} ms, p95 {sorted(duck)[int(len(duck) * 0.95) - 1] * 1000:.1f} ms"
           f" over {len(duck)} queries (in-process, no HTTP)")
     print(f"ratio readiness/duckdb (warm medians): {ours / theirs:.2f}")
+    readiness_by_size, change_by_size, panel = change
+    print(f"change report by size_band, uncached (a new window pair each request): median"
+          f" {statistics.median(change_by_size) * 1000:.1f} ms, p95 {p95(change_by_size) * 1000:.1f} ms;"
+          f" readiness by size_band over the same span, uncached: median"
+          f" {statistics.median(readiness_by_size) * 1000:.1f} ms, p95 {p95(readiness_by_size) * 1000:.1f} ms")
+    print(f"ratio change/readiness (uncached medians): "
+          f"{statistics.median(change_by_size) / statistics.median(readiness_by_size):.2f}"
+          f" (first panel: {panel.get('firms')} firms, attrition {panel.get('baseline_only')},"
+          f" new {panel.get('followup_only')})")
     print(f"server RSS: idle {idle:.0f} MiB, after the snapshot loaded {loaded:.0f} MiB, peak {peak:.0f} MiB")
     # A server that perturbs its counts publishes n within 2 of the true count.
     if abs(n - duck_n) > 2:
