@@ -15,7 +15,7 @@ use super::catalog::{Catalog, Entry};
 use super::error::ServiceError;
 use crate::domain::params::{ParamProblem, check_window};
 use crate::store::changes::{Change, ChangeStore, Position, SyncFilter};
-use crate::store::responses::{ResponseStore, Stored};
+use crate::store::export_rows::ExportRow;
 
 /// Rows per page when the client does not say.
 pub const DEFAULT_LIMIT: u64 = 100;
@@ -47,7 +47,7 @@ impl SyncRequest {
 /// A page of stored responses.
 pub struct ResponsesPage {
     /// Each response with its position and its survey version.
-    pub responses: Vec<(Position, Stored, Arc<Entry>)>,
+    pub responses: Vec<(Position, ExportRow, Arc<Entry>)>,
     /// Where the next page starts.
     pub next: Position,
     /// Whether rows were left for the next page (at the time of this one).
@@ -71,15 +71,12 @@ pub async fn responses(
     if !problems.is_empty() {
         return Err(ServiceError::InvalidParams(problems));
     }
-    let survey_ids = catalog
+    let entries = catalog
         .released(db, &request.survey, request.version)
-        .await?
-        .iter()
-        .map(|entry| entry.survey_id)
-        .collect();
+        .await?;
     let start = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let filter = SyncFilter {
-        survey_ids,
+        survey_ids: entries.iter().map(|entry| entry.survey_id).collect(),
         from: request.from.and_then(start),
         until: request
             .to
@@ -101,18 +98,17 @@ pub async fn responses(
     } else {
         horizon.max(request.after)
     };
-    let ids: Vec<_> = found.iter().map(|(_, id)| *id).collect();
-    let mut stored = ResponseStore::by_ids(db, &ids).await?;
-    let mut responses = Vec::with_capacity(found.len());
-    for (position, id) in found {
-        // A response erased since the first query is left out: its erasure follows in the
-        // change feed.
-        let Some(row) = stored.remove(&id) else {
-            continue;
-        };
-        let entry = catalog.by_id(db, row.row.survey_id).await?;
-        responses.push((position, row, entry));
-    }
+    let responses = found
+        .into_iter()
+        .map(|(position, row)| {
+            let entry = entries
+                .iter()
+                .find(|entry| entry.survey_id == row.survey_id)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("response {} of an unknown version", row.id))?;
+            Ok((position, row, entry))
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
     Ok(ResponsesPage {
         responses,
         next,

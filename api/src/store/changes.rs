@@ -13,6 +13,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
 };
 
+use super::export_rows::{ExportRow, ROW_COLUMN_COUNT, ROW_COLUMNS, decode};
 use super::sql::{Params, segments};
 use uuid::Uuid;
 
@@ -118,19 +119,20 @@ impl ChangeStore {
     }
 
     /// Up to `limit` stored responses of `filter` after `after` and at or before `horizon`,
-    /// in feed order: each with its position.
+    /// in feed order: each with its position, in one statement.
     pub async fn responses_after(
         db: &DatabaseConnection,
         filter: &SyncFilter,
         after: Position,
         horizon: Position,
         limit: u64,
-    ) -> Result<Vec<(Position, Uuid)>, DbErr> {
+    ) -> Result<Vec<(Position, ExportRow)>, DbErr> {
         let backend = db.get_database_backend();
         let mut params = Params::new(backend);
         let (range, order) = range("c", after, horizon, &mut params);
         let mut sql = format!(
-            "SELECT c.txid, c.seq, r.id FROM changes c JOIN responses r ON r.id = c.response_id \
+            "SELECT {ROW_COLUMNS}, c.txid, c.seq FROM changes c \
+             JOIN responses r ON r.id = c.response_id JOIN firms f ON f.id = r.firm_id \
              WHERE c.kind = '{RESPONSE_CREATED}' AND {range}"
         );
         let surveys: Vec<String> = filter.survey_ids.iter().map(i32::to_string).collect();
@@ -148,13 +150,11 @@ impl ChangeStore {
             .await?
             .iter()
             .map(|row| {
-                Ok((
-                    Position {
-                        txid: row.try_get_by_index(0)?,
-                        seq: row.try_get_by_index(1)?,
-                    },
-                    row.try_get_by_index(2)?,
-                ))
+                let position = Position {
+                    txid: row.try_get_by_index(ROW_COLUMN_COUNT)?,
+                    seq: row.try_get_by_index(ROW_COLUMN_COUNT + 1)?,
+                };
+                Ok((position, decode(row)?))
             })
             .collect()
     }

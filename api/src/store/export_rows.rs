@@ -127,13 +127,8 @@ fn page_statement(
     limit: u64,
 ) -> Statement {
     let mut params = Params::new(backend);
-    let mut sql = String::from(
-        "SELECT r.id, r.survey_id, f.external_ref, r.industry, r.size_band, r.country, \
-         r.region, r.answers, r.tier, r.tier_rank, r.ready_to_customise, r.blockers, \
-         r.score_maturity, r.score_clarity, r.score_vendor_gap, r.score_capability, \
-         r.score_governance, r.submitted_at, r.received_at \
-         FROM responses r JOIN firms f ON f.id = r.firm_id WHERE ",
-    );
+    let mut sql =
+        format!("SELECT {ROW_COLUMNS} FROM responses r JOIN firms f ON f.id = r.firm_id WHERE ");
     // `+survey_id` keeps the planners off the (survey_id, submitted_at) index: with it,
     // SQLite sorts every matching row for each page instead of walking the (received_at, id)
     // index from the keyset position.
@@ -150,7 +145,17 @@ fn page_statement(
     Statement::from_sql_and_values(backend, sql, params.values)
 }
 
-fn decode(row: &sea_orm::QueryResult) -> Result<ExportRow, DbErr> {
+/// The columns [`decode`] reads, in its order, of `responses r` joined with `firms f`.
+pub(crate) const ROW_COLUMNS: &str = "r.id, r.survey_id, f.external_ref, r.industry, \
+     r.size_band, r.country, r.region, r.answers, r.tier, r.tier_rank, r.ready_to_customise, \
+     r.blockers, r.score_maturity, r.score_clarity, r.score_vendor_gap, r.score_capability, \
+     r.score_governance, r.submitted_at, r.received_at";
+
+/// The number of [`ROW_COLUMNS`].
+pub(crate) const ROW_COLUMN_COUNT: usize = 19;
+
+/// A row selected with [`ROW_COLUMNS`] first.
+pub(crate) fn decode(row: &sea_orm::QueryResult) -> Result<ExportRow, DbErr> {
     let blockers: serde_json::Value = row.try_get_by_index(11)?;
     let blockers = serde_json::from_value(blockers)
         .map_err(|e| DbErr::Custom(format!("a response has malformed blockers: {e}")))?;

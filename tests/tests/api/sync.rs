@@ -83,7 +83,12 @@ async fn pages_follow_commit_order_and_erasures(backend: Backend) {
                 assert_eq!(next["next_cursor"], last["cursor"]);
             }
             assert_eq!(last["firm"]["country"], "DE");
-            assert!(last["tier"]["key"].is_string() && last["answers"].is_object());
+            assert!(last["tier"].is_string() && last["answers"].is_object());
+            assert_eq!(
+                last["survey"],
+                json!({"slug": "ai-readiness", "version": 1})
+            );
+            assert!(last["scores"]["governance"].is_number() && last["blockers"].is_array());
         }
         cursor = next["next_cursor"].as_str().unwrap().to_owned();
         if next["has_more"] == false {
@@ -340,7 +345,7 @@ async fn follow(
         for response in rows["responses"].as_array().unwrap() {
             let id = response["id"].as_str().unwrap().to_owned();
             assert!(!erased.contains(&id), "{id} listed after its erasure");
-            let tier = response["tier"]["key"].as_str().unwrap().to_owned();
+            let tier = response["tier"].as_str().unwrap().to_owned();
             assert!(mirror.insert(id.clone(), tier).is_none(), "{id} twice");
         }
         rows_cursor = rows["next_cursor"].as_str().unwrap().to_owned();

@@ -1,5 +1,7 @@
 //! Incremental sync: `GET /api/v1/responses?after=` and `GET /api/v1/changes?after=`.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
@@ -8,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::query::{FilterParamsDoc, Filters, Name, QueryPairs, filter_name};
-use super::responses::StoredResponseView;
+use super::responses::{DimensionScoresView, FirmView, SurveyRef};
 use crate::http::extract::caller::{Authorized, ReadMicrodata};
 use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
@@ -37,14 +39,29 @@ pub struct SyncParamsDoc {
     limit: Option<u64>,
 }
 
-/// A stored response and its position in commit order.
+/// A stored response and its position in commit order: the data of a row of an export (the
+/// advice and the gates' reasons are the instrument's, in the survey definition).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncedResponse {
     /// Its position: passing it as `after` continues after it.
     #[schema(example = "0.1234")]
     pub cursor: String,
-    #[serde(flatten)]
-    pub response: StoredResponseView,
+    pub id: Uuid,
+    pub survey: SurveyRef,
+    pub firm: FirmView,
+    /// Question key → option key, as submitted.
+    pub answers: BTreeMap<String, String>,
+    /// The tier's key, e.g. `vendor_rag`.
+    #[schema(example = "vendor_rag")]
+    pub tier: String,
+    /// 1 = lowest.
+    pub tier_rank: u8,
+    pub ready_to_customise: bool,
+    /// The gates of the next tier this response fails.
+    pub blockers: Vec<String>,
+    pub scores: DimensionScoresView,
+    pub submitted_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
 }
 
 /// A page of stored responses in commit order.
@@ -100,7 +117,7 @@ pub struct ChangesPage {
 }
 
 /// Stored responses in the order the database committed them, for a mirror kept up to date
-/// incrementally.
+/// incrementally: each as a row of an export (answers, tier, blockers, scores).
 ///
 /// Start without `after`, then pass each page's `next_cursor`. The order is the database's
 /// commit order, not a time: a response that commits later never appears before a position
@@ -131,10 +148,38 @@ pub async fn list_responses(
     let responses = page
         .responses
         .into_iter()
-        .map(|(position, stored, entry)| {
+        .map(|(position, row, entry)| {
+            let answers = serde_json::from_value(row.answers.clone())
+                .map_err(|e| anyhow::anyhow!("response {} has malformed answers: {e}", row.id))?;
+            let [maturity, clarity, vendor_gap, capability, governance] = row.scores;
             Ok(SyncedResponse {
                 cursor: encode(position),
-                response: StoredResponseView::new(&stored, &entry)?,
+                id: row.id,
+                survey: SurveyRef {
+                    slug: entry.slug.clone(),
+                    version: entry.version,
+                },
+                firm: FirmView {
+                    external_ref: row.firm_ref,
+                    industry: row.industry,
+                    size_band: row.size_band,
+                    country: row.country,
+                    region: row.region,
+                },
+                answers,
+                tier: row.tier,
+                tier_rank: u8::try_from(row.tier_rank).unwrap_or_default(),
+                ready_to_customise: row.ready_to_customise,
+                blockers: row.blockers,
+                scores: DimensionScoresView {
+                    maturity,
+                    clarity,
+                    vendor_gap,
+                    capability,
+                    governance,
+                },
+                submitted_at: row.submitted_at,
+                received_at: row.received_at,
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
