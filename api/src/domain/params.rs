@@ -171,6 +171,23 @@ pub const MIN_CELL_MESSAGE: &str = "must be a positive integer";
 pub const VERSION_MESSAGE: &str = "must be a positive integer";
 
 /// Checks a date window: `to` must not lie before `from`.
+/// A window of days (both included) as instants: its first instant, and the first instant
+/// after it (midnight UTC).
+pub fn window_instants(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let start = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    (
+        from.and_then(start),
+        to.and_then(|to| to.checked_add_days(chrono::Days::new(1)))
+            .and_then(start),
+    )
+}
+
 pub fn check_window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Option<ParamProblem> {
     match (from, to) {
         (Some(from), Some(to)) if from > to => Some(ParamProblem::new("to", "lies before `from`")),

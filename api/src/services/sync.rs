@@ -7,13 +7,13 @@
 
 use std::sync::Arc;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use readiness_analytics::reports::SegmentFilter;
 use sea_orm::DatabaseConnection;
 
 use super::catalog::{Catalog, Entry};
 use super::error::ServiceError;
-use crate::domain::params::{ParamProblem, check_window};
+use crate::domain::params::{ParamProblem, check_window, window_instants};
 use crate::store::changes::{Change, ChangeStore, Position, SyncFilter};
 use crate::store::export_rows::ExportRow;
 
@@ -74,14 +74,11 @@ pub async fn responses(
     let entries = catalog
         .released(db, &request.survey, request.version)
         .await?;
-    let start = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let (from, until) = window_instants(request.from, request.to);
     let filter = SyncFilter {
         survey_ids: entries.iter().map(|entry| entry.survey_id).collect(),
-        from: request.from.and_then(start),
-        until: request
-            .to
-            .and_then(|to| to.checked_add_days(Days::new(1)))
-            .and_then(start),
+        from,
+        until,
         segments: request.segments.clone(),
     };
     let horizon = ChangeStore::horizon(db).await?;

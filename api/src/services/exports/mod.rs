@@ -15,12 +15,12 @@ pub mod spreadsheet;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use readiness_analytics::reports::SegmentFilter;
 use sea_orm::DatabaseConnection;
 use tokio::sync::mpsc;
 
-use crate::domain::params::{ParamProblem, check_window};
+use crate::domain::params::{ParamProblem, check_window, window_instants};
 use crate::services::Services;
 use crate::services::catalog::Catalog;
 use crate::services::error::ServiceError;
@@ -119,15 +119,12 @@ pub async fn plan(
     let entries = catalog
         .released(db, &request.survey, request.version)
         .await?;
-    let start = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let (from, until) = window_instants(request.from, request.to);
     Ok(ExportPlan {
         filter: ExportFilter {
             survey_ids: entries.iter().map(|entry| entry.survey_id).collect(),
-            from: request.from.and_then(start),
-            until: request
-                .to
-                .and_then(|to| to.checked_add_days(Days::new(1)))
-                .and_then(start),
+            from,
+            until,
             latest_only: request.latest_only,
             segments: request.segments.clone(),
         },
