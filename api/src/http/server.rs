@@ -38,7 +38,11 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let services = Services::start(settings.services()?).await?;
-        crate::services::webhooks::spawn_worker(services.db.clone(), settings.webhooks);
+        crate::services::webhooks::spawn_worker(
+            services.db.clone(),
+            services.writer.turn(),
+            settings.webhooks,
+        );
         let state = web::Data::new(AppState {
             services,
             rate_limits: RateLimits::new(settings.rate_limit_per_minute),

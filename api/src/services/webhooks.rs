@@ -28,6 +28,7 @@ use crate::domain::webhook::{EVENT_TYPES, allowed, new_secret, parse_url, refusa
 use crate::store::audit::AuditContext;
 use crate::store::changes::{Change, FIRM_ERASED};
 use crate::store::entities::{webhook_delivery, webhook_endpoint};
+use crate::store::ingest::WriteTurn;
 use crate::store::webhooks::{Attempt, Due, NewEndpoint, WebhookStore};
 
 /// Attempts before a delivery is given up (about a day with the default backoff).
@@ -263,7 +264,7 @@ pub fn payload(change: &Change) -> String {
 }
 
 /// Starts the delivery worker of this server.
-pub fn spawn_worker(db: DatabaseConnection, config: WebhookConfig) {
+pub fn spawn_worker(db: DatabaseConnection, turn: WriteTurn, config: WebhookConfig) {
     tokio::spawn(async move {
         let client = match client(&config) {
             Ok(client) => client,
@@ -274,7 +275,7 @@ pub fn spawn_worker(db: DatabaseConnection, config: WebhookConfig) {
         };
         let mut purged_at = None;
         loop {
-            let busy = match round(&db, &client, &config).await {
+            let busy = match round(&db, &turn, &client, &config).await {
                 Ok(busy) => busy,
                 Err(error) => {
                     tracing::warn!(error = ?error, "a webhook delivery round failed; retrying");
@@ -299,6 +300,7 @@ pub fn spawn_worker(db: DatabaseConnection, config: WebhookConfig) {
 /// One round: fan out, then send what is due. Whether it found work.
 async fn round(
     db: &DatabaseConnection,
+    turn: &WriteTurn,
     client: &reqwest::Client,
     config: &WebhookConfig,
 ) -> anyhow::Result<bool> {
@@ -309,11 +311,11 @@ async fn round(
     }
     let mut busy = false;
     for endpoint in endpoints {
-        let read = WebhookStore::fan_out(db, endpoint.id, FAN_OUT_ROWS, now, payload).await?;
+        let read = WebhookStore::fan_out(db, turn, endpoint.id, FAN_OUT_ROWS, now, payload).await?;
         busy |= read > 0;
     }
     let lease = now + chrono::Duration::from_std(config.lease()).unwrap_or_default();
-    let due = WebhookStore::claim_due(db, now, lease, CLAIM).await?;
+    let due = WebhookStore::claim_due(db, turn, now, lease, CLAIM).await?;
     if due.is_empty() {
         return Ok(busy);
     }
@@ -322,7 +324,7 @@ async fn round(
         .buffer_unordered(PARALLEL)
         .collect()
         .await;
-    WebhookStore::settle(db, &attempts).await?;
+    WebhookStore::settle(db, turn, &attempts).await?;
     Ok(true)
 }
 

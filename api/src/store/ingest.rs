@@ -67,6 +67,28 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    turn: WriteTurn,
+}
+
+/// Turns at a SQLite file's one write lock, for the server's own writers: the group-commit
+/// writer takes a turn for each transaction, and a background writer (the webhook worker)
+/// takes one around its transactions. Without turns, whichever of them finds the lock taken
+/// waits in SQLite's busy handler, which sleeps in steps of up to 100 ms and does not wake
+/// when the lock is released: the writer then stands idle while submissions queue. Turns are
+/// handed over in arrival order the moment the holder is done. On PostgreSQL there is no such
+/// lock and a turn is nothing.
+#[derive(Debug, Clone, Default)]
+pub struct WriteTurn(Option<Arc<Mutex<()>>>);
+
+impl WriteTurn {
+    /// Waits for this server's turn at the write lock (at once on PostgreSQL); the turn lasts
+    /// as long as the guard.
+    pub async fn take(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
 }
 
 impl Writer {
@@ -78,7 +100,15 @@ impl Writer {
         for _ in 0..config.writers {
             tokio::spawn(run(db.clone(), queue.clone(), config, tombstones.clone()));
         }
-        Self { jobs }
+        Self {
+            jobs,
+            turn: WriteTurn::default(),
+        }
+    }
+
+    /// Turns at the write lock shared with this writer (see [`WriteTurn`]).
+    pub fn turn(&self) -> WriteTurn {
+        self.turn.clone()
     }
 
     /// Starts one writer thread on the SQLite file at `path` (SQLite has one writer at a
@@ -103,6 +133,8 @@ impl Writer {
             .enable_time()
             .build()
             .context("cannot start the writer's runtime")?;
+        let turn = Arc::new(Mutex::new(()));
+        let writer_turn = turn.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn(move || {
@@ -111,7 +143,11 @@ impl Writer {
                     gather(&mut queue, config).await
                 }) {
                     let (items, replies) = split(group);
-                    answer(replies, writer.write_groups(items));
+                    let results = {
+                        let _turn = writer_turn.blocking_lock();
+                        writer.write_groups(items)
+                    };
+                    answer(replies, results);
                     writer.restart_wal_if_long();
                     // A checkpoint already due will see this commit too.
                     let _ = commits.try_send(());
@@ -122,7 +158,10 @@ impl Writer {
             .name("sqlite-checkpoint".to_owned())
             .spawn(move || checkpoints(&checkpointer, &committed))
             .context("cannot start the checkpoint thread")?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            turn: WriteTurn(Some(turn)),
+        })
     }
 
     /// Stores the items (all or nothing) together with whatever other requests are waiting;

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::audit::{AuditContext, AuditStore, action};
 use super::changes::{Change, ChangeStore, Position};
 use super::entities::{webhook_delivery, webhook_endpoint};
+use super::ingest::WriteTurn;
 use super::sql::Params;
 
 /// A delivery still to be made (or being made, under a lease).
@@ -199,6 +200,7 @@ impl WebhookStore {
     /// past them, in one transaction. Returns the number of feed rows read.
     pub async fn fan_out(
         db: &DatabaseConnection,
+        turn: &WriteTurn,
         endpoint: Uuid,
         limit: u64,
         now: DateTime<Utc>,
@@ -212,6 +214,7 @@ impl WebhookStore {
         if known.is_none_or(|row| (Position::from(&row)) >= horizon) {
             return Ok(0);
         }
+        let _turn = turn.take().await;
         let txn = db.begin().await?;
         let mut find = webhook_endpoint::Entity::find_by_id(endpoint);
         if txn.get_database_backend() == DbBackend::Postgres {
@@ -274,6 +277,7 @@ impl WebhookStore {
     /// lease is over), and returns them with their endpoints.
     pub async fn claim_due(
         db: &DatabaseConnection,
+        turn: &WriteTurn,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u64,
@@ -305,12 +309,14 @@ impl WebhookStore {
              AND next_attempt_at <= {now} ORDER BY next_attempt_at, id LIMIT {limit}{skip_locked}) \
              RETURNING id"
         );
-        let ids: Vec<i64> = db
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
-            .await?
-            .iter()
-            .map(|row| row.try_get_by_index(0))
-            .collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = {
+            let _turn = turn.take().await;
+            db.query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
+                .await?
+                .iter()
+                .map(|row| row.try_get_by_index(0))
+                .collect::<Result<_, _>>()?
+        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -342,36 +348,42 @@ impl WebhookStore {
     }
 
     /// Records how each attempt ended, in one transaction.
-    pub async fn settle(db: &DatabaseConnection, attempts: &[Attempt]) -> Result<(), DbErr> {
+    pub async fn settle(
+        db: &DatabaseConnection,
+        turn: &WriteTurn,
+        attempts: &[Attempt],
+    ) -> Result<(), DbErr> {
         if attempts.is_empty() {
             return Ok(());
         }
+        let backend = db.get_database_backend();
+        let _turn = turn.take().await;
         let txn = crate::store::db::begin_write(db).await?;
         for attempt in attempts {
-            let Some(found) = webhook_delivery::Entity::find_by_id(attempt.delivery_id)
-                .one(&txn)
-                .await?
-            else {
-                // Its endpoint was deleted meanwhile.
-                continue;
-            };
             let delivered = attempt.error.is_none();
-            let mut row: webhook_delivery::ActiveModel = found.clone().into();
-            row.attempts = Set(found.attempts.saturating_add(1));
-            row.last_attempt_at = Set(Some(attempt.at));
-            row.last_status = Set(attempt.status.map(i32::from));
-            row.last_error = Set(attempt.error.clone());
-            if delivered {
-                row.status = Set(DELIVERED.to_owned());
-                row.delivered_at = Set(Some(attempt.at));
-                row.next_attempt_at = Set(None);
+            let (status, next_attempt_at) = if delivered {
+                (DELIVERED, None)
             } else if let Some(retry_at) = attempt.retry_at {
-                row.next_attempt_at = Set(Some(retry_at));
+                (PENDING, Some(retry_at))
             } else {
-                row.status = Set(FAILED.to_owned());
-                row.next_attempt_at = Set(None);
-            }
-            row.update(&txn).await?;
+                (FAILED, None)
+            };
+            // A delivery whose endpoint was deleted meanwhile is gone, and nothing is updated.
+            let mut params = Params::new(backend);
+            let at = params.bind(attempt.at);
+            let last_status = params.bind(attempt.status.map(i32::from));
+            let last_error = params.bind(attempt.error.clone());
+            let status = params.bind(status);
+            let next = params.bind(next_attempt_at);
+            let delivered_at = params.bind(delivered.then_some(attempt.at));
+            let id = params.bind(attempt.delivery_id);
+            let sql = format!(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = {at}, \
+                 last_status = {last_status}, last_error = {last_error}, status = {status}, \
+                 next_attempt_at = {next}, delivered_at = {delivered_at} WHERE id = {id}"
+            );
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, params.values))
+                .await?;
         }
         txn.commit().await?;
         Ok(())
