@@ -282,6 +282,9 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 /// error; an internal error keeps its cause, which the server would only log.
 pub fn refusal(error: ServiceError, flag: impl Fn(&str) -> String) -> anyhow::Error {
     match error {
+        ServiceError::UnknownParam(problem) => {
+            usage(format!("{}: {}", flag(problem.name), problem.message))
+        }
         ServiceError::InvalidParams(problems) => usage(
             problems
                 .iter()

@@ -164,6 +164,10 @@ impl Default for ReportParams {
     }
 }
 
+/// The largest `min_cell` a request may ask for: far above any number of firms, so every
+/// cell is suppressed well before it.
+pub const MAX_MIN_CELL: u64 = 1_000_000_000;
+
 /// The message for a `min_cell` that is not a whole number of firms.
 pub const MIN_CELL_MESSAGE: &str = "must be a positive integer";
 
@@ -223,6 +227,15 @@ impl ReportParams {
                      not lower it",
                     threshold.max(1)
                 ),
+            ));
+        }
+        if self
+            .min_cell
+            .is_some_and(|requested| requested > MAX_MIN_CELL)
+        {
+            problems.push(ParamProblem::new(
+                "min_cell",
+                format!("must be at most {MAX_MIN_CELL}"),
             ));
         }
         problems.extend(check_window(self.from, self.to));

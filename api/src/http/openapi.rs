@@ -8,6 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, PathItem, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
+use crate::domain::params::MAX_MIN_CELL;
 use crate::http::conditional;
 use crate::http::middleware::rate_limit;
 use crate::http::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
@@ -71,7 +72,8 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi, threshold: u64) {
     MinCell(threshold).modify(api);
 }
 
-/// Every `min_cell` parameter's minimum is the publisher's threshold.
+/// Every `min_cell` parameter's minimum is the publisher's threshold, its maximum
+/// [`MAX_MIN_CELL`].
 struct MinCell(u64);
 
 impl Modify for MinCell {
@@ -95,6 +97,7 @@ impl Modify for MinCell {
                                 utoipa::openapi::KnownFormat::Int64,
                             )))
                             .minimum(Some(self.0 as f64))
+                            .maximum(Some(MAX_MIN_CELL as f64))
                             .into(),
                     );
                 }
@@ -301,13 +304,17 @@ key_refusals!(
     "The key is not a viewer, analyst or admin key"
 );
 
-/// The problems of a report's query string: `400` and `422`.
+/// The problems of a report's query string: `400`, `404` and `422`.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum ReportQueryProblems {
     /// Malformed query string
     #[response(status = 400, content_type = "application/problem+json")]
     Malformed(Problem),
+    /// No released survey `survey`, or no released version `version` of it; the problem
+    /// names the parameter
+    #[response(status = 404, content_type = "application/problem+json")]
+    UnknownSurvey(Problem),
     /// Unknown parameter or value, every one named
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),

@@ -74,6 +74,9 @@ pub enum ApiError {
     Forbidden,
     #[error("{0}")]
     NotFound(String),
+    /// A parameter names something that does not exist; the problem names the parameter.
+    #[error("{}", validation_detail(std::slice::from_ref(.0)))]
+    NotFoundAt(FieldError),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
@@ -160,7 +163,7 @@ impl ApiError {
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden => "forbidden",
-            ApiError::NotFound(_) => "not_found",
+            ApiError::NotFound(_) | ApiError::NotFoundAt(_) => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::TooManyItems(_) => "too_many_items",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -178,7 +181,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "The request is malformed",
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Forbidden => "Forbidden",
-            ApiError::NotFound(_) => "Not found",
+            ApiError::NotFound(_) | ApiError::NotFoundAt(_) => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
@@ -206,6 +209,7 @@ impl ApiError {
             code: code.to_owned(),
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
+                ApiError::NotFoundAt(error) => vec![error.clone()],
                 _ => Vec::new(),
             },
         }
@@ -218,7 +222,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NotFoundAt(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyItems(_) => {
@@ -314,6 +318,10 @@ impl From<ServiceError> for ApiError {
                     .collect(),
             ),
             ServiceError::NotFound(detail) => ApiError::NotFound(detail),
+            ServiceError::UnknownParam(problem) => ApiError::NotFoundAt(FieldError {
+                pointer: query_pointer(problem.name),
+                message: problem.message,
+            }),
             ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             ServiceError::Unprocessable { code, detail } => {
                 ApiError::Unprocessable { code, detail }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use readiness_analytics::Instrument;
 use sea_orm::DatabaseConnection;
 
-use crate::services::error::ServiceError;
+use crate::services::error::{ParamProblem, ServiceError};
 use crate::store::entities::survey;
 use crate::store::surveys::SurveyQuery;
 
@@ -28,7 +28,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// The released versions of `slug` (only `version` when given), newest first; an unknown
-    /// survey or version is a problem naming `survey` or `version`.
+    /// survey or version is [`ServiceError::UnknownParam`] naming `survey` or `version`.
     pub async fn released(
         &self,
         db: &DatabaseConnection,
@@ -37,10 +37,10 @@ impl Catalog {
     ) -> Result<Vec<Arc<Entry>>, ServiceError> {
         let versions = SurveyQuery::released_versions(db, slug).await?;
         if versions.is_empty() {
-            return Err(ServiceError::param(
+            return Err(ServiceError::UnknownParam(ParamProblem::new(
                 "survey",
                 format!("unknown survey `{slug}`"),
-            ));
+            )));
         }
         let mut entries = versions
             .iter()
@@ -48,13 +48,13 @@ impl Catalog {
             .map(|survey| self.entry(survey))
             .collect::<Result<Vec<_>, _>>()?;
         if entries.is_empty() {
-            return Err(ServiceError::param(
+            return Err(ServiceError::UnknownParam(ParamProblem::new(
                 "version",
                 format!(
                     "survey `{slug}` has no released version `{}`",
                     version.unwrap_or_default()
                 ),
-            ));
+            )));
         }
         entries.sort_by_key(|entry| std::cmp::Reverse(entry.version));
         Ok(entries)

@@ -15,6 +15,10 @@ pub enum ServiceError {
     InvalidParams(Vec<ParamProblem>),
     #[error("{0}")]
     NotFound(String),
+    /// A parameter names something that does not exist (a survey, a version), named by its
+    /// parameter name.
+    #[error("{}: {}", .0.name, .0.message)]
+    UnknownParam(ParamProblem),
     /// The request conflicts with the state of a resource.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },

@@ -586,9 +586,9 @@ async fn bad_parameters_are_named_and_roles_are_enforced(app: TestApp) {
             "/query/pseudonymise"
         ]
     );
-    let problem = assert_problem(export(&app, "survey=nope").await, 422, "validation_failed").await;
+    let problem = assert_problem(export(&app, "survey=nope").await, 404, "not_found").await;
     assert_eq!(pointers(&problem), ["/query/survey"]);
-    let problem = assert_problem(export(&app, "version=9").await, 422, "validation_failed").await;
+    let problem = assert_problem(export(&app, "version=9").await, 404, "not_found").await;
     assert_eq!(pointers(&problem), ["/query/version"]);
     let problem = assert_problem(
         export(&app, "from=2026-10-02&to=2026-10-01").await,

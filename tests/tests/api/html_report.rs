@@ -383,8 +383,6 @@ async fn share_links_are_checked_and_refused_alike(app: TestApp) {
         ),
         ("?expires_in=2592001", vec!["/query/expires_in"]),
         ("?expires_in=soon", vec!["/query/expires_in"]),
-        ("?weights=missing", vec!["/query/weights"]),
-        ("?survey=missing", vec!["/query/survey"]),
     ] {
         let response = app
             .send(
@@ -395,6 +393,22 @@ async fn share_links_are_checked_and_refused_alike(app: TestApp) {
             .await;
         let problem = assert_problem(response, 422, "validation_failed").await;
         assert_eq!(pointers(&problem), expected, "{query}");
+    }
+    // Parameters naming what does not exist: `404`, naming the parameter.
+    for (query, expected) in [
+        ("?weights=missing", "/query/weights"),
+        ("?survey=missing", "/query/survey"),
+        ("?version=9", "/query/version"),
+    ] {
+        let response = app
+            .send(
+                app.client
+                    .post(app.url(&format!("{SHARE}{query}")))
+                    .bearer_auth(&app.analyst_key),
+            )
+            .await;
+        let problem = assert_problem(response, 404, "not_found").await;
+        assert_eq!(pointers(&problem), [expected], "{query}");
     }
 
     let link = create_share(&app, "?by=size_band").await;

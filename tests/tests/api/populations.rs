@@ -149,8 +149,8 @@ async fn weighted_reports_rake_to_the_margins(app: TestApp) {
             "/api/v1/reports/readiness?weights=unknown",
         )
         .await,
-        422,
-        "validation_failed",
+        404,
+        "not_found",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/weights"]);

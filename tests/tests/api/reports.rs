@@ -245,16 +245,27 @@ async fn unknown_parameters_and_values_are_422(app: TestApp) {
     let problem = assert_problem(
         app.get_as(&app.analyst_key, "/api/v1/reports/blockers?survey=nope")
             .await,
-        422,
-        "validation_failed",
+        404,
+        "not_found",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/survey"]);
     let problem = assert_problem(
-        app.get_as(&app.analyst_key, "/api/v1/reports/readiness?version=7")
-            .await,
+        app.get_as(
+            &app.analyst_key,
+            "/api/v1/reports/readiness?min_cell=1000000001",
+        )
+        .await,
         422,
         "validation_failed",
+    )
+    .await;
+    assert_eq!(pointers(&problem), ["/query/min_cell"]);
+    let problem = assert_problem(
+        app.get_as(&app.analyst_key, "/api/v1/reports/readiness?version=7")
+            .await,
+        404,
+        "not_found",
     )
     .await;
     assert_eq!(pointers(&problem), ["/query/version"]);

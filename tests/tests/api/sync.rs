@@ -201,7 +201,7 @@ async fn bad_parameters_are_named(backend: Backend) {
     let reply = app
         .get_as(&app.analyst_key, "/api/v1/responses?survey=nope")
         .await;
-    let problem = assert_problem(reply, 422, "validation_failed").await;
+    let problem = assert_problem(reply, 404, "not_found").await;
     assert_eq!(pointers(&problem), ["/query/survey"]);
     let reply = app
         .get_as(&app.analyst_key, "/api/v1/changes?limit=1001&industry=C")

@@ -134,7 +134,8 @@ pub struct ChangesPage {
         (status = 200, description = "A page of responses in commit order", body = ResponsesPage),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         AnalystOnly,
-        (status = 422, description = "An unknown parameter or value, a bad cursor or limit, or an unknown survey or version; every one named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No released survey `survey`, or no released version `version` of it; the problem names the parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown parameter or value, a bad cursor or limit; every one named", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/responses")]

@@ -82,7 +82,10 @@ pub async fn resolve(
         None => None,
         Some(name) => {
             let population = PopulationStore::by_name(db, name).await?.ok_or_else(|| {
-                ServiceError::param("weights", format!("no population margins named `{name}`"))
+                ServiceError::UnknownParam(ParamProblem::new(
+                    "weights",
+                    format!("no population margins named `{name}`"),
+                ))
             })?;
             Some(
                 serde_json::from_value::<BTreeMap<String, BTreeMap<String, f64>>>(

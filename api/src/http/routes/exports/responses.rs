@@ -40,7 +40,8 @@ pub struct ParquetFile(#[allow(dead_code)] Vec<u8>);
         )),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         AnalystOnly,
-        (status = 422, description = "Unknown parameter or value, a report-only parameter, or an unknown survey or version; every one named", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No released survey `survey`, or no released version `version` of it; the problem names the parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown parameter or value, or a report-only parameter; every one named", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/exports/responses")]

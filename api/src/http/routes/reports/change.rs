@@ -6,7 +6,7 @@ use readiness_analytics::reports::{Change, SegmentField};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::params::{Admits, ChangeParamsDoc, ReportParams, ReportQuery, WindowParamsDoc};
+use super::params::{Admits, ChangeParamsDoc, ReportParams, ReportQuery, RequiredWindowParamsDoc};
 use crate::http::conditional::{self, Precondition, Validator};
 use crate::http::extract::caller::{Authorized, ReadAggregates};
 use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
@@ -74,7 +74,7 @@ pub struct ChangeReport {
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
-    params(WindowParamsDoc, ChangeParamsDoc),
+    params(RequiredWindowParamsDoc, ChangeParamsDoc),
     responses(
         (status = 200, description = "The change report", body = ChangeReport),
         ReportQueryProblems,

@@ -59,7 +59,7 @@ pub struct TrendParamsDoc {
     interval: Option<IntervalParam>,
 }
 
-/// The change report's windows, as documented in the contract.
+/// The change report's windows on the report page and share links: all four or none.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -77,6 +77,26 @@ pub struct WindowParamsDoc {
     /// Last day of the follow-up window (included).
     #[param(example = "2026-09-30")]
     followup_to: Option<NaiveDate>,
+}
+
+/// The change report's windows, each required.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct RequiredWindowParamsDoc {
+    /// First day of the baseline window, on `submitted_at` (UTC).
+    #[param(example = "2026-01-01")]
+    baseline_from: NaiveDate,
+    /// Last day of the baseline window (included); not before `baseline_from`.
+    #[param(example = "2026-03-31")]
+    baseline_to: NaiveDate,
+    /// First day of the follow-up window; it must be after `baseline_to` (windows that
+    /// overlap are refused with `422`).
+    #[param(example = "2026-07-01")]
+    followup_from: NaiveDate,
+    /// Last day of the follow-up window (included); not before `followup_from`.
+    #[param(example = "2026-09-30")]
+    followup_to: NaiveDate,
 }
 
 /// The change report's parameters besides the windows: the survey, the segments, the

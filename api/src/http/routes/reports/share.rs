@@ -21,6 +21,7 @@ use crate::http::openapi::{AggregateReaders, ReportQueryProblems};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::report_page::Access;
+use crate::services::error::ServiceError;
 use crate::services::reports::share::Refusal;
 use crate::services::reports::{page as report_page, share};
 
@@ -192,7 +193,12 @@ pub async fn open_shared(
             expires_at: shared.expires_at,
         },
     )
-    .await?;
+    .await
+    .map_err(|error| match error {
+        // What the link names is gone: a `404` would say the link is not genuine.
+        ServiceError::UnknownParam(problem) => ServiceError::InvalidParams(vec![problem]),
+        other => other,
+    })?;
     let validator = Validator::at(version, "shared", &labelled, conditional::PRIVATE).weak();
     Ok(html_response(page, &validator))
 }
