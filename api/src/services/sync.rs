@@ -14,8 +14,7 @@ use sea_orm::DatabaseConnection;
 use super::catalog::{Catalog, Entry};
 use super::error::ServiceError;
 use crate::domain::params::{ParamProblem, check_window, window_instants};
-use crate::store::changes::{Change, ChangeStore, Position, SyncFilter};
-use crate::store::export_rows::ExportRow;
+use crate::store::changes::{Change, ChangeStore, Position, SyncFilter, SyncRow};
 
 /// Rows per page when the client does not say.
 pub const DEFAULT_LIMIT: u64 = 100;
@@ -47,7 +46,7 @@ impl SyncRequest {
 /// A page of stored responses.
 pub struct ResponsesPage {
     /// Each response with its position and its survey version.
-    pub responses: Vec<(Position, ExportRow, Arc<Entry>)>,
+    pub responses: Vec<(SyncRow, Arc<Entry>)>,
     /// Where the next page starts.
     pub next: Position,
     /// Whether rows were left for the next page (at the time of this one).
@@ -89,21 +88,19 @@ pub async fn responses(
     let has_more = found.len() as u64 > request.limit;
     found.truncate(usize::try_from(request.limit).unwrap_or(usize::MAX));
     let next = if has_more {
-        found
-            .last()
-            .map_or(request.after, |(position, _)| *position)
+        found.last().map_or(request.after, |row| row.position)
     } else {
         horizon.max(request.after)
     };
     let responses = found
         .into_iter()
-        .map(|(position, row)| {
+        .map(|row| {
             let entry = entries
                 .iter()
                 .find(|entry| entry.survey_id == row.survey_id)
                 .cloned()
                 .ok_or_else(|| anyhow::anyhow!("response {} of an unknown version", row.id))?;
-            Ok((position, row, entry))
+            Ok((row, entry))
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
     Ok(ResponsesPage {

@@ -13,7 +13,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
 };
 
-use super::export_rows::{ExportRow, ROW_COLUMN_COUNT, ROW_COLUMNS, decode};
+use super::export_rows::ROW_COLUMNS;
 use super::sql::{Params, segments};
 use uuid::Uuid;
 
@@ -39,6 +39,77 @@ pub struct Change {
     pub response_id: Option<Uuid>,
     /// The erased responses (`firm.erased`).
     pub response_ids: Vec<Uuid>,
+}
+
+/// A stored response as a sync page sends it: the columns of an export row, with the answers
+/// and blockers as the JSON text the database holds (valid JSON, checked when stored), so a
+/// page is written without taking them apart and putting them together again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncRow {
+    pub position: Position,
+    pub id: Uuid,
+    pub survey_id: i32,
+    pub firm_ref: String,
+    pub industry: String,
+    pub size_band: String,
+    pub country: String,
+    pub region: Option<String>,
+    /// A JSON object: question key → option key.
+    pub answers: String,
+    pub tier: String,
+    pub tier_rank: i16,
+    pub ready_to_customise: bool,
+    /// A JSON array of gate ids.
+    pub blockers: String,
+    /// maturity, clarity, vendor_gap, capability, governance.
+    pub scores: [f64; 5],
+    pub submitted_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+impl SyncRow {
+    /// [`ROW_COLUMNS`] with the JSON columns as text (PostgreSQL stores them as `jsonb`),
+    /// then the position.
+    fn columns(backend: DbBackend) -> String {
+        let columns = if backend == DbBackend::Postgres {
+            ROW_COLUMNS
+                .replace("r.answers,", "r.answers::text,")
+                .replace("r.blockers,", "r.blockers::text,")
+        } else {
+            ROW_COLUMNS.to_owned()
+        };
+        format!("{columns}, c.txid, c.seq")
+    }
+
+    fn decode(row: &sea_orm::QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.try_get_by_index(0)?,
+            survey_id: row.try_get_by_index(1)?,
+            firm_ref: row.try_get_by_index(2)?,
+            industry: row.try_get_by_index(3)?,
+            size_band: row.try_get_by_index(4)?,
+            country: row.try_get_by_index(5)?,
+            region: row.try_get_by_index(6)?,
+            answers: row.try_get_by_index(7)?,
+            tier: row.try_get_by_index(8)?,
+            tier_rank: row.try_get_by_index(9)?,
+            ready_to_customise: row.try_get_by_index(10)?,
+            blockers: row.try_get_by_index(11)?,
+            scores: [
+                row.try_get_by_index(12)?,
+                row.try_get_by_index(13)?,
+                row.try_get_by_index(14)?,
+                row.try_get_by_index(15)?,
+                row.try_get_by_index(16)?,
+            ],
+            submitted_at: row.try_get_by_index(17)?,
+            received_at: row.try_get_by_index(18)?,
+            position: Position {
+                txid: row.try_get_by_index(19)?,
+                seq: row.try_get_by_index(20)?,
+            },
+        })
+    }
 }
 
 /// Which responses a page of [`ChangeStore::responses_after`] holds.
@@ -126,14 +197,15 @@ impl ChangeStore {
         after: Position,
         horizon: Position,
         limit: u64,
-    ) -> Result<Vec<(Position, ExportRow)>, DbErr> {
+    ) -> Result<Vec<SyncRow>, DbErr> {
         let backend = db.get_database_backend();
         let mut params = Params::new(backend);
         let (range, order) = range("c", after, horizon, &mut params);
         let mut sql = format!(
-            "SELECT {ROW_COLUMNS}, c.txid, c.seq FROM changes c \
+            "SELECT {} FROM changes c \
              JOIN responses r ON r.id = c.response_id JOIN firms f ON f.id = r.firm_id \
-             WHERE c.kind = '{RESPONSE_CREATED}' AND {range}"
+             WHERE c.kind = '{RESPONSE_CREATED}' AND {range}",
+            SyncRow::columns(backend)
         );
         let surveys: Vec<String> = filter.survey_ids.iter().map(i32::to_string).collect();
         sql += &format!(" AND r.survey_id IN ({})", surveys.join(", "));
@@ -149,13 +221,7 @@ impl ChangeStore {
         db.query_all_raw(Statement::from_sql_and_values(backend, sql, params.values))
             .await?
             .iter()
-            .map(|row| {
-                let position = Position {
-                    txid: row.try_get_by_index(ROW_COLUMN_COUNT)?,
-                    seq: row.try_get_by_index(ROW_COLUMN_COUNT + 1)?,
-                };
-                Ok((position, decode(row)?))
-            })
+            .map(SyncRow::decode)
             .collect()
     }
 

@@ -151,9 +151,6 @@ pub(crate) const ROW_COLUMNS: &str = "r.id, r.survey_id, f.external_ref, r.indus
      r.blockers, r.score_maturity, r.score_clarity, r.score_vendor_gap, r.score_capability, \
      r.score_governance, r.submitted_at, r.received_at";
 
-/// The number of [`ROW_COLUMNS`].
-pub(crate) const ROW_COLUMN_COUNT: usize = 19;
-
 /// A row selected with [`ROW_COLUMNS`] first.
 pub(crate) fn decode(row: &sea_orm::QueryResult) -> Result<ExportRow, DbErr> {
     let blockers: serde_json::Value = row.try_get_by_index(11)?;

@@ -68,7 +68,7 @@ async fn allowed_origins_get_preflights_and_exposed_headers(backend: Backend) {
     );
     assert_eq!(
         header(headers, "access-control-expose-headers"),
-        Some("ETag, X-Request-Id, Retry-After, Location")
+        Some("ETag, X-Request-Id, Retry-After, Location, Link")
     );
     assert_eq!(header(headers, "vary"), Some("Origin"));
     // A refusal is readable by the page too, so it can tell a bad key from a network error.

@@ -106,6 +106,30 @@ async fn pages_follow_commit_order_and_erasures(backend: Backend) {
     let expected: Vec<String> = [0, 2, 4, 5].iter().map(|&i| stored[i].clone()).collect();
     assert_eq!(ids(&only_c), expected);
     assert_eq!(only_c["next_cursor"], json!(cursor));
+    // The next page is linked too (RFC 8288), with the same filters.
+    let reply = app
+        .get_as(
+            &app.analyst_key,
+            &format!("/api/v1/responses?industry=C&after={start}&limit=2"),
+        )
+        .await;
+    let link = reply.headers()["link"].to_str().unwrap().to_owned();
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(
+        link,
+        format!(
+            "</api/v1/responses?industry=C&limit=2&after={}>; rel=\"next\"",
+            body["next_cursor"].as_str().unwrap()
+        )
+    );
+    let reply = app.get_as(&app.analyst_key, "/api/v1/changes").await;
+    let link = reply.headers()["link"].to_str().unwrap().to_owned();
+    let body: Value = reply.json().await.unwrap();
+    let next = body["next_cursor"].as_str().unwrap();
+    assert_eq!(
+        link,
+        format!("</api/v1/changes?after={next}>; rel=\"next\"")
+    );
     let c_or_j = page(
         &app,
         "/api/v1/responses?industry=C,J&survey=ai-readiness&version=1",

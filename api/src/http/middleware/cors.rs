@@ -6,8 +6,8 @@
 //! methods and request headers a dashboard needs: `Authorization` for its key,
 //! `If-None-Match` to revalidate, `Content-Type`, `Idempotency-Key` and `X-Request-Id`. Every
 //! other answer to an allowed origin, errors included, names it in
-//! `Access-Control-Allow-Origin` and exposes `ETag`, `X-Request-Id`, `Retry-After` and
-//! `Location` to the page. Credentials (cookies) are not allowed: the API uses none. A request
+//! `Access-Control-Allow-Origin` and exposes `ETag`, `X-Request-Id`, `Retry-After`,
+//! `Location` and `Link` to the page. Credentials (cookies) are not allowed: the API uses none. A request
 //! from any other origin is served as if CORS did not exist, and the browser keeps the answer
 //! from the page. Every answer says `Vary: Origin` while the list is not empty, so a cache
 //! keeps one copy per origin.
@@ -29,7 +29,7 @@ const METHODS: &str = "GET, HEAD, POST, PATCH, DELETE";
 const REQUEST_HEADERS: &str =
     "Authorization, Content-Type, If-None-Match, Idempotency-Key, X-Request-Id";
 /// Response headers a page may read (besides the CORS-safelisted ones).
-const EXPOSED: &str = "ETag, X-Request-Id, Retry-After, Location";
+const EXPOSED: &str = "ETag, X-Request-Id, Retry-After, Location, Link";
 /// How long a browser may keep a preflight's answer, in seconds.
 const MAX_AGE: &str = "600";
 

@@ -1,11 +1,10 @@
 //! Incremental sync: `GET /api/v1/responses?after=` and `GET /api/v1/changes?after=`.
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -50,7 +49,8 @@ pub struct SyncedResponse {
     pub survey: SurveyRef,
     pub firm: FirmView,
     /// Question key → option key, as submitted.
-    pub answers: BTreeMap<String, String>,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub answers: Box<RawValue>,
     /// The tier's key, e.g. `vendor_rag`.
     #[schema(example = "vendor_rag")]
     pub tier: String,
@@ -58,7 +58,8 @@ pub struct SyncedResponse {
     pub tier_rank: u8,
     pub ready_to_customise: bool,
     /// The gates of the next tier this response fails.
-    pub blockers: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub blockers: Box<RawValue>,
     pub scores: DimensionScoresView,
     pub submitted_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
@@ -131,7 +132,8 @@ pub struct ChangesPage {
     security(("bearer" = [])),
     params(SyncParamsDoc, FilterParamsDoc),
     responses(
-        (status = 200, description = "A page of responses in commit order", body = ResponsesPage),
+        (status = 200, description = "A page of responses in commit order", body = ResponsesPage,
+            headers(("Link" = String, description = "The next page: `<path?query>; rel=\"next\"` (RFC 8288), the same query with `after` set to `next_cursor`, so a client can follow pages without reading the body"))),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         AnalystOnly,
         (status = 404, description = "No released survey `survey`, or no released version `version` of it; the problem names the parameter", body = Problem, content_type = "application/problem+json"),
@@ -141,6 +143,7 @@ pub struct ChangesPage {
 #[get("/responses")]
 pub async fn list_responses(
     _analyst: Authorized<ReadMicrodata>,
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -149,12 +152,16 @@ pub async fn list_responses(
     let responses = page
         .responses
         .into_iter()
-        .map(|(position, row, entry)| {
-            let answers = serde_json::from_value(row.answers.clone())
-                .map_err(|e| anyhow::anyhow!("response {} has malformed answers: {e}", row.id))?;
+        .map(|(row, entry)| {
+            let json = |text: String, what: &str| {
+                RawValue::from_string(text)
+                    .map_err(|e| anyhow::anyhow!("response {} has malformed {what}: {e}", row.id))
+            };
+            let answers = json(row.answers, "answers")?;
+            let blockers = json(row.blockers, "blockers")?;
             let [maturity, clarity, vendor_gap, capability, governance] = row.scores;
             Ok(SyncedResponse {
-                cursor: encode(position),
+                cursor: encode(row.position),
                 id: row.id,
                 survey: SurveyRef {
                     slug: entry.slug.clone(),
@@ -171,7 +178,7 @@ pub async fn list_responses(
                 tier: row.tier,
                 tier_rank: u8::try_from(row.tier_rank).unwrap_or_default(),
                 ready_to_customise: row.ready_to_customise,
-                blockers: row.blockers,
+                blockers,
                 scores: DimensionScoresView {
                     maturity,
                     clarity,
@@ -186,6 +193,7 @@ pub async fn list_responses(
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::LINK, next_link(&req, page.next)))
         .json(ResponsesPage {
             responses,
             next_cursor: encode(page.next),
@@ -203,7 +211,8 @@ pub async fn list_responses(
     security(("bearer" = [])),
     params(SyncParamsDoc),
     responses(
-        (status = 200, description = "A page of changes in commit order", body = ChangesPage),
+        (status = 200, description = "A page of changes in commit order", body = ChangesPage,
+            headers(("Link" = String, description = "The next page: `<path?query>; rel=\"next\"` (RFC 8288), the same query with `after` set to `next_cursor`"))),
         (status = 400, description = "Malformed query string", body = Problem, content_type = "application/problem+json"),
         AnalystOnly,
         (status = 422, description = "An unknown parameter, a bad cursor or limit; every one named", body = Problem, content_type = "application/problem+json"),
@@ -212,6 +221,7 @@ pub async fn list_responses(
 #[get("/changes")]
 pub async fn list_changes(
     _analyst: Authorized<ReadMicrodata>,
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -242,6 +252,7 @@ pub async fn list_changes(
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((header::LINK, next_link(&req, page.next)))
         .json(ChangesPage {
             changes,
             next_cursor: encode(page.next),
@@ -304,6 +315,19 @@ fn paging(query: &mut QueryPairs<'_>) -> (Position, u64) {
             }),
     };
     (after, limit)
+}
+
+/// The `Link` to the next page (RFC 8288): this request's path and query, its `after`
+/// replaced by `next`. The other parameters are kept as the client wrote them.
+fn next_link(req: &HttpRequest, next: Position) -> String {
+    let mut query: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some("after"))
+        .collect();
+    let after = format!("after={}", encode(next));
+    query.push(&after);
+    format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))
 }
 
 /// A position as the contract writes it: `<txid>.<seq>`.

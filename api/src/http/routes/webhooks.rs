@@ -30,7 +30,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// An event type an endpoint receives.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 pub enum WebhookEvent {
     /// A response was stored; `data.response_id` names it.
     #[serde(rename = "response.created")]
@@ -52,7 +52,7 @@ pub struct CreateWebhook {
     pub url: String,
     /// The event types to receive (default: all).
     #[schema(min_items = 1)]
-    pub events: Option<Vec<WebhookEvent>>,
+    pub events: Option<std::collections::BTreeSet<WebhookEvent>>,
     /// What it is for (at most 200 characters).
     #[schema(max_length = 200)]
     pub description: Option<String>,

@@ -29,7 +29,7 @@ pub struct ReportParamsDoc {
     /// Segment attributes: repeated (`by=industry&by=size_band`) or comma-separated
     /// (`by=industry,size_band`); absent = overall only.
     #[param(inline)]
-    by: Option<Vec<ByParam>>,
+    by: Option<std::collections::BTreeSet<ByParam>>,
     /// Smallest published cell, in firms. The publisher's threshold applies when absent; a
     /// request may raise it, never lower it (a lower value is refused with `422`).
     #[param(minimum = 1)]
@@ -115,7 +115,7 @@ pub struct ChangeParamsDoc {
     /// Segment attributes of the firms' baseline responses: repeated or comma-separated;
     /// absent = overall only.
     #[param(inline)]
-    by: Option<Vec<ByParam>>,
+    by: Option<std::collections::BTreeSet<ByParam>>,
     /// Smallest published cell, in firms. The publisher's threshold applies when absent; a
     /// request may raise it, never lower it (a lower value is refused with `422`).
     #[param(minimum = 1)]
@@ -150,7 +150,7 @@ pub enum BasisParam {
     All,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ByParam {
     Industry,

@@ -35,6 +35,7 @@ pub struct FirmInput {
 
 /// A firm's answers to a survey.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "firm": {"ref": "acme-001", "industry": "C", "size_band": "small", "country": "DE", "region": "DE-BY"},
     "answers": {
@@ -81,12 +82,18 @@ pub struct StoredResponseView {
     pub source: String,
 }
 
-/// One batch item: a submission with an optional idempotency key.
+/// One batch item: a submission (as `SubmitResponse`) with an optional idempotency key.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BatchItem {
-    #[serde(flatten)]
-    pub submission: SubmitResponse,
+    pub firm: FirmInput,
+    /// Question key → option key, one entry per question of the survey version.
+    pub answers: BTreeMap<String, String>,
+    /// When the firm answered (RFC 3339); defaults to the time of receipt; at most 5 minutes
+    /// in the future.
+    pub submitted_at: Option<DateTime<Utc>>,
     /// Makes retrying the batch safe, like the `Idempotency-Key` header (1–255 visible ASCII).
+    #[schema(min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$")]
     pub idempotency_key: Option<String>,
 }
 

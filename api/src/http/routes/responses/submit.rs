@@ -30,7 +30,7 @@ const SOURCE: &str = "api";
     security(("bearer" = []), ()),
     params(
         ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–255 visible ASCII characters, unique per submission"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–255 visible ASCII characters, unique per submission", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$"),
     ),
     request_body(content = SubmitResponse, content_type = "application/json"),
     responses(
