@@ -9,6 +9,10 @@ is documented on its field or parameter:
   and follow-up windows, which come four together and must not overlap);
 - a key's `expires_at` and a submission's `submitted_at` are judged against the clock
   (the first in the future, the second not more than 5 minutes ahead);
+- a firm's `region` is a subdivision of its `country` (`DE-BY` for `DE`);
+- an idempotency key is used with one payload only (another payload under a used key is
+  `422 idempotency_key_reused`, as the IETF Idempotency-Key draft asks): a valid case's key
+  is made unique;
 - a submission's answers are the survey version's questions and options (read from the
   instrument, `analytics/instruments/ai-readiness-v1.json`);
 - an instrument posted to `POST /api/v1/surveys` is consistent (its gates name its own
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 import zlib
 from pathlib import Path
 from typing import Any
@@ -104,12 +109,23 @@ def parse_instant(value: Any) -> dt.datetime | None:
         return None
 
 
+def unique_key(key: Any) -> Any:
+    """A key no earlier request used: a fresh prefix, within the 255 visible characters."""
+    return f"{uuid.uuid4().hex}-{key}"[:255] if isinstance(key, str) else key
+
+
 def valid_submission(item: Any) -> Any:
     if not isinstance(item, dict):
         return item
+    if "idempotency_key" in item:
+        item["idempotency_key"] = unique_key(item["idempotency_key"])
     # Every survey of the run has the built-in instrument's questions (see POST /api/v1/surveys).
     if isinstance(item.get("answers"), dict):
         item["answers"] = valid_answers(json.dumps(item["answers"], sort_keys=True, default=str))
+    firm = item.get("firm")
+    if isinstance(firm, dict) and isinstance(firm.get("region"), str) and isinstance(firm.get("country"), str):
+        if not firm["region"].startswith(firm["country"] + "-"):
+            firm["region"] = None
     at = parse_instant(item.get("submitted_at"))
     now = dt.datetime.now(dt.timezone.utc)
     if at is not None and at.tzinfo is not None and not (dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc) <= at <= now):
@@ -155,6 +171,10 @@ def valid(case: Any) -> Any:
         case.body = instrument
     elif method == "POST" and path == "/api/v1/surveys/{slug}/responses":
         case.body = valid_submission(body)
+        headers = case.headers or {}
+        for name in list(headers):
+            if name.lower() == "idempotency-key":
+                headers[name] = unique_key(headers[name])
     elif method == "POST" and path == "/api/v1/surveys/{slug}/responses/batch" and isinstance(body, dict):
         if isinstance(body.get("responses"), list):
             body["responses"] = [valid_submission(item) for item in body["responses"]]

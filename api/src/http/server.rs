@@ -40,7 +40,7 @@ impl Application {
         let services = Services::start(settings.services()?).await?;
         crate::services::webhooks::spawn_worker(
             services.db.clone(),
-            services.writer.turn(),
+            services.writer.clone(),
             settings.webhooks,
         );
         let state = web::Data::new(AppState {

@@ -111,6 +111,12 @@ impl Writer {
         self.turn.clone()
     }
 
+    /// Whether submissions are waiting for a writer at this moment: background work that can
+    /// wait (webhook deliveries) gives way while they do.
+    pub fn is_busy(&self) -> bool {
+        self.jobs.capacity() < self.jobs.max_capacity()
+    }
+
     /// Starts one writer thread on the SQLite file at `path` (SQLite has one writer at a
     /// time). It stops when the last handle is dropped, after the requests already handed
     /// over are stored.

@@ -39,7 +39,7 @@ pub struct ReportParamsDoc {
     /// its weights. The reply's `weighting` says how it went: rounds, the largest remaining
     /// margin discrepancy against a tolerance of 0.001 (`converged`), and the margin
     /// categories with no firm in the sample (`dropped`). A sample category the margins do
-    /// not list, or list with a count of 0, is refused (`422`).
+    /// not list, or list with a count of 0, is refused (`422`); an unknown name is `404`.
     #[param(example = "eu-2024")]
     weights: Option<String>,
     /// With `weights`: `report` (the default) weights to the margin categories the sample
@@ -121,7 +121,8 @@ pub struct ChangeParamsDoc {
     #[param(minimum = 1)]
     min_cell: Option<u64>,
     /// Name of stored population margins to rake the panel's baseline responses to; each
-    /// firm keeps its weight at follow-up, and intervals use the Kish effective sample size.
+    /// firm keeps its weight at follow-up, and intervals use the Kish effective sample size;
+    /// an unknown name is `404`.
     #[param(example = "eu-2024")]
     weights: Option<String>,
     /// With `weights`: `report` (the default) or `refuse` a margin category with no firm in
