@@ -3,9 +3,11 @@
 //!
 //! Every event is in the change feed, written in the transaction of the write it reports
 //! (`store::changes`), so a crash can neither lose an event nor report a write that was
-//! rolled back. The worker, one per server, loops: it fans new feed rows out into delivery
-//! rows (`WebhookStore::fan_out`), claims the due ones with a lease, sends them at once, and
-//! settles them in one transaction. A failure (no 2xx within the timeout, a refused address,
+//! rolled back. The worker, one per server, loops: it claims the due delivery rows with a
+//! lease, fans new feed rows out into delivery rows (`WebhookStore::fan_out`) when fewer than
+//! a round's worth were due, sends what it claimed at once, and settles it in one
+//! transaction. Its writes take turns with the group-commit writer (`WriteTurn`), and while
+//! submissions wait for that writer it pauses between rounds: deliveries wait, durable. A failure (no 2xx within the timeout, a refused address,
 //! no connection) is retried with exponential backoff, with the same `webhook-id` and body
 //! every time; a delivery whose attempt was cut by a crash is sent again when its lease ends.
 //! Delivery is therefore at least once: receivers deduplicate on `webhook-id`.
@@ -317,13 +319,18 @@ async fn round(
     if endpoints.is_empty() {
         return Ok(false);
     }
-    let mut busy = false;
-    for endpoint in endpoints {
-        let read = WebhookStore::fan_out(db, turn, endpoint.id, FAN_OUT_ROWS, now, payload).await?;
-        busy |= read > 0;
-    }
     let lease = now + chrono::Duration::from_std(config.lease()).unwrap_or_default();
     let due = WebhookStore::claim_due(db, turn, now, lease, CLAIM).await?;
+    // New events become deliveries only while the outbox holds less than a round's worth:
+    // a backlog stays in the change feed, not in rows written ahead of their sending.
+    let mut busy = false;
+    if (due.len() as u64) < CLAIM {
+        for endpoint in endpoints {
+            let read =
+                WebhookStore::fan_out(db, turn, endpoint.id, FAN_OUT_ROWS, now, payload).await?;
+            busy |= read > 0;
+        }
+    }
     if due.is_empty() {
         return Ok(busy);
     }
