@@ -6,14 +6,15 @@ bench/.data/), with the release server:
 
 1. paging through every response with `GET /api/v1/responses?limit=1000` from the start to
    the last page, against downloading the same rows as one CSV export
-   (`GET /api/v1/exports/responses?format=csv`), in the same run, twice: each body read whole
-   (the pages followed by their `Link` header, as the CSV is read without parsing it), then
+   (`GET /api/v1/exports/responses?format=csv`), in the same run: each body read whole (the
+   pages followed by their `Link` header, as the CSV is read without parsing it), in
+   `--rounds` alternating rounds (medians), then once more with
    each body parsed (every page with `json.loads`, the CSV with `csv.reader`), which is what
    a client does with the rows and costs the client, not the server;
 2. the readiness report filtered to one country (`country=DE`) against the unfiltered one,
    both uncached (a date window no other request used), alternating.
 
-Usage: python3 bench/sync.py [--runs 20]
+Usage: python3 bench/sync.py [--runs 20] [--rounds 3]
 (READINESS_BIN=path/to/readiness skips the release build and runs that binary.)
 """
 
@@ -68,6 +69,7 @@ def page_all(base, headers, parse):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of paging against the export")
     parser.add_argument("--data", default=DATA)
     args = parser.parse_args()
 
@@ -79,8 +81,12 @@ def main():
     with server(url, os.path.join(args.data, "server-sync.log"),
                 ("--rate-limit-per-minute", "1000000")) as (base, _process):
         export = f"{base}/api/v1/exports/responses?format=csv"
-        export_time, _, _, _ = fetch(export, headers)
-        paging_time, _, pages = page_all(base, headers, parse=False)
+        exports, pagings = [], []
+        for _ in range(args.rounds):
+            exports.append(fetch(export, headers)[0])
+            paging, _, pages = page_all(base, headers, parse=False)
+            pagings.append(paging)
+        export_time, paging_time = statistics.median(exports), statistics.median(pagings)
         export_parsed, _, _, exported = fetch(export, headers, csv_rows)
         paging_parsed, rows, _ = page_all(base, headers, parse=True)
         report = "/api/v1/reports/readiness?by=industry,size_band"
@@ -94,9 +100,10 @@ def main():
             elapsed, _, _, _ = fetch(f"{base}{report}&to={to}&country=DE", headers)
             filtered.append(elapsed)
     print()
-    print(f"bodies read whole: CSV export {export_time:.1f} s; paging GET /responses?limit=1000,"
-          f" {pages} pages, {paging_time:.1f} s ({paging_time / pages * 1000:.0f} ms a page);"
-          f" ratio {paging_time / export_time:.2f}")
+    print(f"bodies read whole, {args.rounds} rounds alternating: CSV export"
+          f" {[round(t, 1) for t in exports]} s; paging GET /responses?limit=1000, {pages} pages,"
+          f" {[round(t, 1) for t in pagings]} s; medians {export_time:.1f} and {paging_time:.1f} s"
+          f" ({paging_time / pages * 1000:.0f} ms a page), ratio {paging_time / export_time:.2f}")
     print(f"bodies parsed: CSV export, {exported} rows, {export_parsed:.1f} s; paging, {rows} rows,"
           f" {paging_parsed:.1f} s; ratio {paging_parsed / export_parsed:.2f}")
     print(f"readiness report by industry x size band, uncached: unfiltered median"
