@@ -23,7 +23,13 @@ is documented on its field or parameter:
   list every size band and industry, and asks for `dropped_categories=report`;
 - a webhook URL must resolve to an address the server may call: a valid case names the
   receiver address 127.0.0.1, which the server under test allows (`--webhooks-allow-private`);
+- a firm's reference and a key's name are text a person can read: no control or invisible
+  format characters, no space at either end, in Unicode NFKC form (a valid case keeps the
+  characters that are, re-normalised);
 - no text holds U+0000 (PostgreSQL cannot store it).
+
+The margins `every-category` are the run's own: a valid `POST /api/v1/populations` that
+would replace them gets another name.
 
 Cases generated as invalid (negative) are left alone, so every rule is still tried from the
 other side, where the server must refuse with a 4xx.
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 import uuid
 import zlib
 from pathlib import Path
@@ -109,6 +116,19 @@ def parse_instant(value: Any) -> dt.datetime | None:
         return None
 
 
+def readable(text: Any, limit: int, fallback: str) -> Any:
+    """`text` without control, format, surrogate or unassigned characters, in NFKC form,
+    without space at either end, at most `limit` characters; `fallback` if nothing is left."""
+    if not isinstance(text, str):
+        return text
+    for _ in range(3):
+        kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+        text = unicodedata.normalize("NFKC", kept).strip()[:limit].strip()
+        if unicodedata.is_normalized("NFKC", text):
+            break
+    return text if text and unicodedata.is_normalized("NFKC", text) else fallback
+
+
 def unique_key(key: Any) -> Any:
     """A key no earlier request used: a fresh prefix, within the 255 visible characters."""
     return f"{uuid.uuid4().hex}-{key}"[:255] if isinstance(key, str) else key
@@ -123,6 +143,8 @@ def valid_submission(item: Any) -> Any:
     if isinstance(item.get("answers"), dict):
         item["answers"] = valid_answers(json.dumps(item["answers"], sort_keys=True, default=str))
     firm = item.get("firm")
+    if isinstance(firm, dict) and "ref" in firm:
+        firm["ref"] = readable(firm["ref"], 128, "firm-1")
     if isinstance(firm, dict) and isinstance(firm.get("region"), str) and isinstance(firm.get("country"), str):
         if not firm["region"].startswith(firm["country"] + "-"):
             firm["region"] = None
@@ -161,6 +183,8 @@ def valid(case: Any) -> Any:
         case.body = strip_nul(case.body)
     body = case.body
     if method == "POST" and path == "/api/v1/keys" and isinstance(body, dict):
+        if "name" in body:
+            body["name"] = readable(body["name"], 100, "key-1")
         expires = parse_instant(body.get("expires_at"))
         if expires is not None and (expires.tzinfo is None or expires <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)):
             body["expires_at"] = "2099-01-01T00:00:00Z"
@@ -178,6 +202,9 @@ def valid(case: Any) -> Any:
     elif method == "POST" and path == "/api/v1/surveys/{slug}/responses/batch" and isinstance(body, dict):
         if isinstance(body.get("responses"), list):
             body["responses"] = [valid_submission(item) for item in body["responses"]]
+    elif method == "POST" and path == "/api/v1/populations" and isinstance(body, dict):
+        if body.get("name") == EVERY_CATEGORY:
+            body["name"] = EVERY_CATEGORY + "-2"
     elif method == "POST" and path == "/api/v1/webhooks" and isinstance(body, dict):
         body["url"] = RECEIVER
     return case
