@@ -97,9 +97,9 @@ pub async fn responses(
         .map(|row| {
             let entry = entries
                 .iter()
-                .find(|entry| entry.survey_id == row.survey_id)
+                .find(|entry| entry.survey_id == row.row.survey_id)
                 .cloned()
-                .ok_or_else(|| anyhow::anyhow!("response {} of an unknown version", row.id))?;
+                .ok_or_else(|| anyhow::anyhow!("response {} of an unknown version", row.row.id))?;
             Ok((row, entry))
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;

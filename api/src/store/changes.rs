@@ -13,7 +13,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
 };
 
-use super::export_rows::ROW_COLUMNS;
+use super::export_rows::{ROW_COLUMNS, StoredRow, read};
 use super::sql::{Params, segments};
 use uuid::Uuid;
 
@@ -42,29 +42,13 @@ pub struct Change {
 }
 
 /// A stored response as a sync page sends it: the columns of an export row, with the answers
-/// and blockers as the JSON text the database holds (valid JSON, checked when stored), so a
-/// page is written without taking them apart and putting them together again.
+/// (a JSON object) and blockers (a JSON array) as the JSON text the database holds (valid JSON,
+/// checked when stored), so a page is written without taking them apart and putting them
+/// together again; and its position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncRow {
     pub position: Position,
-    pub id: Uuid,
-    pub survey_id: i32,
-    pub firm_ref: String,
-    pub industry: String,
-    pub size_band: String,
-    pub country: String,
-    pub region: Option<String>,
-    /// A JSON object: question key → option key.
-    pub answers: String,
-    pub tier: String,
-    pub tier_rank: i16,
-    pub ready_to_customise: bool,
-    /// A JSON array of gate ids.
-    pub blockers: String,
-    /// maturity, clarity, vendor_gap, capability, governance.
-    pub scores: [f64; 5],
-    pub submitted_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
+    pub row: StoredRow<String, String>,
 }
 
 impl SyncRow {
@@ -83,31 +67,11 @@ impl SyncRow {
 
     fn decode(row: &sea_orm::QueryResult) -> Result<Self, DbErr> {
         Ok(Self {
-            id: row.try_get_by_index(0)?,
-            survey_id: row.try_get_by_index(1)?,
-            firm_ref: row.try_get_by_index(2)?,
-            industry: row.try_get_by_index(3)?,
-            size_band: row.try_get_by_index(4)?,
-            country: row.try_get_by_index(5)?,
-            region: row.try_get_by_index(6)?,
-            answers: row.try_get_by_index(7)?,
-            tier: row.try_get_by_index(8)?,
-            tier_rank: row.try_get_by_index(9)?,
-            ready_to_customise: row.try_get_by_index(10)?,
-            blockers: row.try_get_by_index(11)?,
-            scores: [
-                row.try_get_by_index(12)?,
-                row.try_get_by_index(13)?,
-                row.try_get_by_index(14)?,
-                row.try_get_by_index(15)?,
-                row.try_get_by_index(16)?,
-            ],
-            submitted_at: row.try_get_by_index(17)?,
-            received_at: row.try_get_by_index(18)?,
             position: Position {
                 txid: row.try_get_by_index(19)?,
                 seq: row.try_get_by_index(20)?,
             },
+            row: read(row, row.try_get_by_index(7)?, row.try_get_by_index(11)?)?,
         })
     }
 }

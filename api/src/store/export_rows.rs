@@ -29,9 +29,11 @@ pub struct ExportFilter {
 /// A position in receipt order.
 pub type Position = (DateTime<Utc>, Uuid);
 
-/// One stored response as an export writes it.
+/// One stored response with its firm's reference, as exports and sync pages read it. `A` and
+/// `B` are how the answers and the blockers are held: parsed for an export
+/// ([`ExportRow`]), or as the JSON text the database holds for a sync page.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExportRow {
+pub struct StoredRow<A, B> {
     pub id: Uuid,
     pub survey_id: i32,
     pub firm_ref: String,
@@ -40,16 +42,20 @@ pub struct ExportRow {
     pub country: String,
     pub region: Option<String>,
     /// Question key → option key, as submitted.
-    pub answers: serde_json::Value,
+    pub answers: A,
     pub tier: String,
     pub tier_rank: i16,
     pub ready_to_customise: bool,
-    pub blockers: Vec<String>,
+    /// The gates of the next tier this response fails.
+    pub blockers: B,
     /// maturity, clarity, vendor_gap, capability, governance.
     pub scores: [f64; 5],
     pub submitted_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
 }
+
+/// One stored response as an export writes it.
+pub type ExportRow = StoredRow<serde_json::Value, Vec<String>>;
 
 impl ExportRow {
     pub fn position(&self) -> Position {
@@ -156,7 +162,17 @@ pub(crate) fn decode(row: &sea_orm::QueryResult) -> Result<ExportRow, DbErr> {
     let blockers: serde_json::Value = row.try_get_by_index(11)?;
     let blockers = serde_json::from_value(blockers)
         .map_err(|e| DbErr::Custom(format!("a response has malformed blockers: {e}")))?;
-    Ok(ExportRow {
+    read(row, row.try_get_by_index(7)?, blockers)
+}
+
+/// The columns of a row selected with [`ROW_COLUMNS`] first, with its answers and blockers
+/// already read in the form the caller holds them.
+pub(crate) fn read<A, B>(
+    row: &sea_orm::QueryResult,
+    answers: A,
+    blockers: B,
+) -> Result<StoredRow<A, B>, DbErr> {
+    Ok(StoredRow {
         id: row.try_get_by_index(0)?,
         survey_id: row.try_get_by_index(1)?,
         firm_ref: row.try_get_by_index(2)?,
@@ -164,7 +180,7 @@ pub(crate) fn decode(row: &sea_orm::QueryResult) -> Result<ExportRow, DbErr> {
         size_band: row.try_get_by_index(4)?,
         country: row.try_get_by_index(5)?,
         region: row.try_get_by_index(6)?,
-        answers: row.try_get_by_index(7)?,
+        answers,
         tier: row.try_get_by_index(8)?,
         tier_rank: row.try_get_by_index(9)?,
         ready_to_customise: row.try_get_by_index(10)?,

@@ -15,7 +15,7 @@ use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::services::sync::{self, DEFAULT_LIMIT, MAX_LIMIT, SyncRequest};
-use crate::store::changes::{FIRM_ERASED, Position};
+use crate::store::changes::{FIRM_ERASED, Position, SyncRow};
 
 pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
     config.service(list_responses).service(list_changes);
@@ -152,7 +152,7 @@ pub async fn list_responses(
     let responses = page
         .responses
         .into_iter()
-        .map(|(row, entry)| {
+        .map(|(SyncRow { position, row }, entry)| {
             let json = |text: String, what: &str| {
                 RawValue::from_string(text)
                     .map_err(|e| anyhow::anyhow!("response {} has malformed {what}: {e}", row.id))
@@ -161,7 +161,7 @@ pub async fn list_responses(
             let blockers = json(row.blockers, "blockers")?;
             let [maturity, clarity, vendor_gap, capability, governance] = row.scores;
             Ok(SyncedResponse {
-                cursor: encode(row.position),
+                cursor: encode(position),
                 id: row.id,
                 survey: SurveyRef {
                     slug: entry.slug.clone(),
