@@ -130,6 +130,15 @@ async fn pages_follow_commit_order_and_erasures(backend: Backend) {
         link,
         format!("</api/v1/changes?after={next}>; rel=\"next\"")
     );
+    // However the client spelt `after`, the link carries it once.
+    let reply = app
+        .get_as(&app.analyst_key, &format!("/api/v1/changes?%61fter={next}"))
+        .await;
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply.headers()["link"].to_str().unwrap(),
+        format!("</api/v1/changes?after={next}>; rel=\"next\"")
+    );
     let c_or_j = page(
         &app,
         "/api/v1/responses?industry=C,J&survey=ai-readiness&version=1",

@@ -323,11 +323,36 @@ fn next_link(req: &HttpRequest, next: Position) -> String {
     let mut query: Vec<&str> = req
         .query_string()
         .split('&')
-        .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some("after"))
+        .filter(|pair| !pair.is_empty() && !names_after(pair))
         .collect();
     let after = format!("after={}", encode(next));
     query.push(&after);
     format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))
+}
+
+/// Whether a raw `name=value` pair of a query string is `after`, however its name is
+/// encoded (`%61fter` is `after` to the query parser too).
+fn names_after(pair: &str) -> bool {
+    let name = pair.split('=').next().unwrap_or_default().as_bytes();
+    let mut decoded = Vec::with_capacity(name.len());
+    let mut i = 0;
+    while i < name.len() {
+        let hex = name
+            .get(i + 1..i + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (name[i], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(if byte == b'+' { b' ' } else { byte });
+                i += 1;
+            }
+        }
+    }
+    decoded == b"after"
 }
 
 /// A position as the contract writes it: `<txid>.<seq>`.
@@ -356,6 +381,18 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn the_after_parameter_is_recognised_however_it_is_encoded() {
+        for pair in ["after=0.1", "after", "%61fter=0.1", "%61%66ter=", "after="] {
+            assert!(names_after(pair), "{pair}");
+        }
+        for pair in [
+            "limit=10", "afters=1", "aft%er=1", "xafter=1", "%6=1", "=after",
+        ] {
+            assert!(!names_after(pair), "{pair}");
+        }
+    }
 
     #[test]
     fn cursors_read_back_and_only_canonical_ones_are_read() {
