@@ -8,7 +8,9 @@
 mod answers;
 mod assess;
 mod instrument;
+mod plan;
 pub mod reports;
+pub mod texts;
 
 pub use answers::{Answers, FieldProblem, validate};
 pub use assess::{Assessment, Blocker, DimensionScores, TierRef, assess};
@@ -16,6 +18,7 @@ pub use instrument::{
     Definition, Dimension, Gate, Instrument, InstrumentError, OptionDef, Question, Rule, Section,
     TierDef,
 };
+pub use plan::{PlanStep, Requirement, plan};
 
 /// The definition of the built-in `ai-readiness` v1 instrument, as shipped.
 pub const AI_READINESS_V1: &str = include_str!("../instruments/ai-readiness-v1.json");

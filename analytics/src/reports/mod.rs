@@ -2,6 +2,7 @@
 //! columnar snapshot.
 
 mod batch;
+mod benchmark;
 mod calendar;
 mod cells;
 mod change;
@@ -18,6 +19,9 @@ mod unlock;
 mod weighting;
 
 pub use batch::{BadBlockers, Blockers, RowBatch, RowRef};
+pub use benchmark::{
+    Benchmark, DEFAULT_PEER_MIN, DimensionStanding, PeerGroup, PeerQuery, benchmark,
+};
 pub use cells::RANK_PRECISION;
 pub use change::{DIMENSIONS, change};
 pub use compute::{Margins, ReportError, blockers, readiness, trend};

@@ -166,6 +166,11 @@ impl Snapshot {
         }
     }
 
+    /// The code of a firm in the firm column, if the snapshot has seen it.
+    pub(crate) fn firm_code(&self, firm: u128) -> Option<u32> {
+        self.firms.get(&firm).copied()
+    }
+
     /// Rows held.
     pub fn len(&self) -> usize {
         self.frame.height()
