@@ -14,6 +14,7 @@
 //! `settings` and `telemetry` are the process's configuration and logging, used by `cli` and
 //! `http` only.
 
+pub mod assess_page;
 pub mod cli;
 pub mod domain;
 pub mod http;

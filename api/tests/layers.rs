@@ -2,8 +2,9 @@
 //! layers below `http` know neither actix-web nor clap.
 //!
 //! ```text
-//! cli                     (rank 5)
-//! http, settings, telemetry (rank 4)
+//! cli                     (rank 6)
+//! http, settings, telemetry (rank 5)
+//! assess_page             (rank 4)
 //! services                (rank 3)
 //! report_page             (rank 2)
 //! store                   (rank 1)
@@ -22,14 +23,15 @@ const LAYERS: &[(&str, u8)] = &[
     ("store", 1),
     ("report_page", 2),
     ("services", 3),
-    ("http", 4),
-    ("settings", 4),
-    ("telemetry", 4),
-    ("cli", 5),
+    ("assess_page", 4),
+    ("http", 5),
+    ("settings", 5),
+    ("telemetry", 5),
+    ("cli", 6),
 ];
 
 /// Layers up to this rank may not name these crates.
-const TRANSPORT_FREE_UP_TO: u8 = 3;
+const TRANSPORT_FREE_UP_TO: u8 = 4;
 const TRANSPORT_CRATES: &[&str] = &[
     "actix_web",
     "actix_http",

@@ -17,6 +17,7 @@ mod m20261205_000002_share_links;
 mod m20261205_000003_audit_client_request_id;
 mod m20261206_000001_changes;
 mod m20261206_000002_webhooks;
+mod m20261207_000001_assessment_drafts;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000003_audit_client_request_id::Migration),
             Box::new(m20261206_000001_changes::Migration),
             Box::new(m20261206_000002_webhooks::Migration),
+            Box::new(m20261207_000001_assessment_drafts::Migration),
         ]
     }
 }

@@ -26,7 +26,8 @@ is documented on its field or parameter:
 - a firm's reference and a key's name are text a person can read: no control or invisible
   format characters, no space at either end, in Unicode NFKC form (a valid case keeps the
   characters that are, re-normalised);
-- no text holds U+0000 (PostgreSQL cannot store it).
+- no text holds U+0000 (PostgreSQL cannot store it);
+- an invitation names a published survey: a valid case invites to `ai-readiness`.
 
 The margins `every-category` are the run's own: a valid `POST /api/v1/populations` that
 would replace them gets another name.
@@ -207,4 +208,12 @@ def valid(case: Any) -> Any:
             body["name"] = EVERY_CATEGORY + "-2"
     elif method == "POST" and path == "/api/v1/webhooks" and isinstance(body, dict):
         body["url"] = RECEIVER
+    elif method == "POST" and path == "/api/v1/invitations" and isinstance(body, dict):
+        body["survey"] = "ai-readiness"
+        if "firm_ref" in body:
+            body["firm_ref"] = readable(body["firm_ref"], 128, "firm-1")
+        segment = body.get("segment")
+        if isinstance(segment, dict) and isinstance(segment.get("region"), str) and isinstance(segment.get("country"), str):
+            if not segment["region"].startswith(segment["country"] + "-"):
+                segment["region"] = None
     return case

@@ -19,6 +19,10 @@ pub struct DemoArgs {
     /// The same seed gives the same data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Leave `ai-readiness` closed to the public. By default the demo opens it, so that its
+    /// self-assessment answers at `/assess/ai-readiness` without an invitation.
+    #[arg(long)]
+    keep_private: bool,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -36,6 +40,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     eprintln!();
+    if !args.keep_private {
+        crate::store::surveys::SurveyStore::set_public(
+            &db,
+            "ai-readiness",
+            1,
+            true,
+            &crate::store::audit::AuditContext::default(),
+        )
+        .await?;
+        println!("ai-readiness is public: its self-assessment is at /assess/ai-readiness");
+    }
     println!(
         "stored {stored} responses from {} firms (seed {}) in {:.1} s",
         args.firms,

@@ -103,7 +103,7 @@ impl FirmProfile {
     }
 }
 
-fn check_ref(value: &str) -> Result<String, String> {
+pub fn check_ref(value: &str) -> Result<String, String> {
     if value.trim().is_empty() || value.trim() != value {
         Err("must be non-empty, without leading or trailing spaces".to_owned())
     } else if value.chars().count() > MAX_REF_CHARS {

@@ -31,6 +31,7 @@ impl IdempotencyKey {
         let scope = match scope {
             KeyScope::ApiKey(id) => id.simple().to_string(),
             KeyScope::Public => PUBLIC_SCOPE.to_owned(),
+            KeyScope::Assessment => ASSESSMENT_SCOPE.to_owned(),
         };
         ScopedKey(format!("{scope} {}", self.0))
     }
@@ -42,6 +43,8 @@ impl IdempotencyKey {
 
 /// The scope of keys sent without an API key (public surveys).
 const PUBLIC_SCOPE: &str = "public";
+/// The scope of the keys of self-assessment drafts (one per draft), which no request sets.
+const ASSESSMENT_SCOPE: &str = "assess";
 /// The scope of keys stored before keys were scoped: whoever sent them is not known.
 const LEGACY_SCOPE: &str = "legacy";
 
@@ -52,6 +55,8 @@ pub enum KeyScope {
     ApiKey(uuid::Uuid),
     /// Requests to a public survey without an API key.
     Public,
+    /// Submissions of the self-assessment pages.
+    Assessment,
 }
 
 /// An idempotency key as stored, within its scope (see [`IdempotencyKey::scoped`]).

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod firm;
 pub mod idempotency;
+pub mod invitation;
 pub mod params;
 pub mod pointer;
 pub mod secret;

@@ -72,6 +72,28 @@ impl Application {
     }
 }
 
+/// The largest form the assessment pages accept: a step's answers are far smaller.
+const FORM_LIMIT: usize = 16 * 1024;
+
+/// Why a form body was refused, as a problem.
+fn form_error(error: &actix_web::error::UrlencodedError) -> ApiError {
+    use actix_web::error::UrlencodedError;
+    match error {
+        UrlencodedError::ContentType => ApiError::BadRequest {
+            code: "invalid_form",
+            detail: "the body must be sent as `Content-Type: application/x-www-form-urlencoded`"
+                .to_owned(),
+        },
+        UrlencodedError::Overflow { .. } | UrlencodedError::UnknownLength => {
+            ApiError::PayloadTooLarge { limit: FORM_LIMIT }
+        }
+        other => ApiError::BadRequest {
+            code: "invalid_form",
+            detail: format!("the body is not a form: {other}"),
+        },
+    }
+}
+
 /// The actix application with every route, the OpenAPI document and Swagger UI.
 fn app(
     state: web::Data<AppState>,
@@ -99,6 +121,11 @@ fn app(
             }
             .into()
         }))
+        .app_data(
+            web::FormConfig::default()
+                .limit(FORM_LIMIT)
+                .error_handler(|error, _| form_error(&error).into()),
+        )
         .configure(routes::configure)
         .split_for_parts();
     super::openapi::complete(&mut api, threshold);

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use readiness_analytics::Instrument;
+use readiness_analytics::texts::{InstrumentTexts, Language, Localised, builtin_texts};
 use sea_orm::DatabaseConnection;
 
 use crate::services::error::{ParamProblem, ServiceError};
@@ -19,6 +20,15 @@ pub struct Entry {
     pub slug: String,
     pub version: i32,
     pub instrument: Instrument,
+    /// The instrument's texts in each language, for the built-in instruments.
+    pub texts: Option<Arc<InstrumentTexts>>,
+}
+
+impl Entry {
+    /// The instrument read in `language`.
+    pub fn localised(&self, language: Language) -> Localised<'_> {
+        Localised::new(&self.instrument, self.texts.as_deref(), language)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +84,10 @@ impl Catalog {
             survey_id: survey.id,
             slug: survey.slug.clone(),
             version: survey.version,
+            // Shipped texts fit only the definition they were written for.
+            texts: builtin_texts(&survey.slug, survey.version)
+                .map_err(|e| anyhow::anyhow!(e))?
+                .filter(|texts| texts.problems(&instrument).is_empty()),
             instrument,
         });
         if survey.status != "draft"

@@ -5,6 +5,7 @@
 //! values (`domain/`) and return plain values or a [`error::ServiceError`], which each front
 //! end names in its own terms.
 
+pub mod assessments;
 pub mod catalog;
 pub mod demo;
 pub mod erasure;
@@ -13,6 +14,7 @@ pub mod exports;
 pub mod imports;
 pub mod keys;
 pub mod metrics;
+pub mod plans;
 pub mod reports;
 pub mod submissions;
 pub mod sync;
@@ -88,6 +90,9 @@ pub struct Services {
     pub tombstones: TombstoneKey,
     /// Whether the database takes writes (readiness).
     pub storage: StorageHealth,
+    /// Signs invitations to the self-assessment and its forms' CSRF tokens, with a secret
+    /// kept in the database so that every replica and restart accepts them.
+    pub assessments: ShareSigner,
 }
 
 impl Services {
@@ -113,6 +118,7 @@ impl Services {
             )
         })?;
         let tombstones = erasure::tombstone_key(&db).await?;
+        let assessments = assessments::signing_key(&db).await?;
         erasure::purge_tombstones(&db).await?;
         let writer = match Backend::of(&db) {
             Backend::SqliteFile(path) => {
@@ -153,6 +159,7 @@ impl Services {
             disclosure: config.disclosure,
             tombstones,
             storage: StorageHealth::default(),
+            assessments,
         }))
     }
 }

@@ -2,6 +2,7 @@
 //! group-commit writer, and the assessment the firm is told, rebuilt from a stored row.
 
 use chrono::{DateTime, Utc};
+use readiness_analytics::texts::Language;
 use readiness_analytics::{FieldProblem, assess};
 use serde::Serialize;
 use serde_json::Value;
@@ -23,6 +24,8 @@ pub enum Source {
     Batch,
     /// Bulk loads: imports and demo data.
     Import,
+    /// The self-assessment pages.
+    Web,
 }
 
 impl Source {
@@ -31,6 +34,7 @@ impl Source {
             Source::Api => "api",
             Source::Batch => "batch",
             Source::Import => "import",
+            Source::Web => "web",
         }
     }
 }
@@ -136,10 +140,16 @@ pub fn new_response(
     }
 }
 
-/// The assessment as the firm is told it, rebuilt from what was stored.
-pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView, ServiceError> {
+/// The assessment as the firm is told it, rebuilt from what was stored, in `language` where
+/// the instrument's texts are written in it.
+pub fn assessment_view(
+    stored: &Stored,
+    entry: &Entry,
+    language: Language,
+) -> Result<AssessmentView, ServiceError> {
     let row = &stored.row;
     let instrument = &entry.instrument;
+    let texts = entry.localised(language);
     let (rank, tier) = instrument
         .tier(&row.tier)
         .ok_or_else(|| anyhow::anyhow!("response {} has unknown tier {}", row.id, row.tier))?;
@@ -149,7 +159,7 @@ pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView,
         .map(|next| NextTierView {
             key: next.key.clone(),
             rank: rank + 1,
-            label: next.label.clone(),
+            label: texts.tier_label(&next.key),
         });
     let malformed = || anyhow::anyhow!("response {} has malformed blockers", row.id);
     let blockers = row
@@ -161,7 +171,7 @@ pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView,
             let gate = gate.as_str().ok_or_else(malformed)?;
             let reason = instrument
                 .gate(gate)
-                .map(|g| g.reason.clone())
+                .map(|g| texts.gate_reason(&g.id))
                 .ok_or_else(|| anyhow::anyhow!("response {} has unknown gate {gate}", row.id))?;
             Ok(BlockerView {
                 gate: gate.to_owned(),
@@ -180,8 +190,8 @@ pub fn assessment_view(stored: &Stored, entry: &Entry) -> Result<AssessmentView,
         tier: TierView {
             key: tier.key.clone(),
             rank,
-            label: tier.label.clone(),
-            advice: tier.advice.clone(),
+            label: texts.tier_label(&tier.key),
+            advice: texts.tier_advice(&tier.key),
         },
         ready_to_customise: row.ready_to_customise,
         next_tier,

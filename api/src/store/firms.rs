@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditContext, AuditStore, action};
 use super::changes::ChangeStore;
+use super::drafts::DraftStore;
 use super::entities::{firm, response};
 use super::tombstones::TombstoneStore;
 use crate::domain::submission::to_stored_precision;
@@ -34,11 +35,16 @@ impl FirmStore {
         context: &AuditContext,
     ) -> Result<Option<(Uuid, u64)>, DbErr> {
         let txn = crate::store::db::begin_write(db).await?;
+        // Self-assessment drafts under the reference go too, submitted or not.
+        let drafts = DraftStore::erase_firm(&txn, external_ref).await?;
         let Some(found) = firm::Entity::find()
             .filter(firm::Column::ExternalRef.eq(external_ref))
             .one(&txn)
             .await?
         else {
+            if drafts > 0 {
+                txn.commit().await?;
+            }
             return Ok(None);
         };
         let keys: Vec<Option<String>> = response::Entity::find()

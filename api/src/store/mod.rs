@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod changes;
 pub mod db;
+pub mod drafts;
 pub mod entities;
 pub mod export_rows;
 pub mod firms;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assess;
 mod audit;
 mod auth;
 mod batch;
@@ -24,8 +25,10 @@ mod http_semantics;
 mod idempotency;
 mod ingest;
 mod keys;
+mod languages;
 mod openapi;
 mod operations;
+mod plans;
 mod populations;
 mod reports;
 mod rubric;

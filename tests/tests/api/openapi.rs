@@ -109,7 +109,26 @@ async fn every_operation_declares_its_problems_tags_and_security() {
                         .is_some_and(|d| !d.is_empty()),
                     "{name} {status} is described"
                 );
-                if status.starts_with('4') || status.starts_with('5') {
+                // The assessment pages answer people with pages, machines (a malformed
+                // form, a bad key, too many requests, a failure) with problem documents; a
+                // refused form is a page, and NUL in the path a problem, so 422 is both.
+                let content = response["content"].as_object();
+                let html = content.and_then(|c| c.get("text/html"));
+                if let Some(html) = html.filter(|_| status.starts_with('4')) {
+                    assert!(path.starts_with("/assess/"), "{name} {status} is HTML");
+                    assert_eq!(
+                        html["schema"]["type"], "string",
+                        "{name} {status} is a page"
+                    );
+                    if let Some(problem_too) =
+                        content.and_then(|c| c.get("application/problem+json"))
+                    {
+                        assert_eq!(
+                            problem_too, &problem["application/problem+json"],
+                            "{name} {status}"
+                        );
+                    }
+                } else if status.starts_with('4') || status.starts_with('5') {
                     assert_eq!(
                         response["content"], problem,
                         "{name} {status} is a problem document"

@@ -3,3 +3,4 @@
 pub mod body;
 pub mod caller;
 pub mod checked_json;
+pub mod language;

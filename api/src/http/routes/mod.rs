@@ -1,11 +1,13 @@
 //! HTTP routes. Each resource module registers its handlers with `configure`, so the
 //! OpenAPI description is collected from the same registration that serves requests.
 
+pub mod assess;
 pub mod audit;
 pub mod codes;
 pub mod exports;
 pub mod firms;
 pub mod health;
+pub mod invitations;
 pub mod keys;
 pub mod metrics;
 pub mod populations;
@@ -33,6 +35,8 @@ pub fn configure(config: &mut ServiceConfig) {
             .configure(keys::configure)
             .configure(firms::configure)
             .configure(webhooks::configure)
+            .configure(invitations::configure)
             .configure(audit::configure),
     );
+    config.configure(assess::configure);
 }

@@ -7,11 +7,13 @@ pub mod set_public;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use readiness_analytics::Definition;
+use readiness_analytics::texts::Language;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::conditional::{self, Precondition, Validator};
+use crate::http::extract::language::{AcceptLanguage, LangParam, Negotiated, label};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::store::entities::survey;
@@ -71,12 +73,39 @@ impl From<&survey::Model> for SurveySummary {
     }
 }
 
+/// A survey version with its definition as stored (for the admin routes).
 fn survey_view(state: &AppState, model: &survey::Model) -> Result<SurveyView, ApiError> {
     let entry = state.catalog.entry(model)?;
     Ok(SurveyView {
         summary: model.into(),
         definition: entry.instrument.definition().clone(),
     })
+}
+
+/// A `304` of a representation that varies with the language asked for.
+fn varied(mut response: HttpResponse) -> HttpResponse {
+    label(&mut response, None);
+    response
+}
+
+/// A survey version with its texts in `language` (where written in it), labelled so.
+fn localised_survey(
+    state: &AppState,
+    model: &survey::Model,
+    language: Language,
+    validator: &Validator,
+) -> Result<HttpResponse, ApiError> {
+    let entry = state.catalog.entry(model)?;
+    let localised = entry.localised(language);
+    let definition = localised.definition();
+    let mut summary = SurveySummary::from(model);
+    summary.title = definition.title.clone();
+    let mut response = validator.respond(HttpResponse::Ok().json(SurveyView {
+        summary,
+        definition,
+    }));
+    label(&mut response, localised.served());
+    Ok(response)
 }
 
 /// List released survey versions.
@@ -100,9 +129,11 @@ pub async fn list_surveys(
 /// The latest published version of a survey.
 #[utoipa::path(
     tag = "surveys",
-    params(("slug" = String, Path, description = "Survey slug", example = "ai-readiness")),
+    params(("slug" = String, Path, description = "Survey slug", example = "ai-readiness"), LangParam, AcceptLanguage),
     responses(
-        (status = 200, description = "The latest published version with its definition", body = SurveyView),
+        (status = 200, description = "The latest published version with its definition, its texts in the negotiated language", body = SurveyView,
+            headers(("Content-Language" = String, description = "The language of the texts, when the instrument's texts are written in the one asked for"))),
+        (status = 422, description = "`lang` names no supported language", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published survey with this slug", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -111,19 +142,25 @@ pub async fn get_survey(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
+    language: Negotiated,
 ) -> Result<HttpResponse, ApiError> {
-    let validator = Validator::new(&state, "survey", &slug.as_str(), conditional::PUBLIC);
+    let validator = Validator::new(
+        &state,
+        "survey",
+        &(slug.as_str(), language.0.tag()),
+        conditional::PUBLIC,
+    );
     let precondition = validator.precondition(&req);
     if precondition == Precondition::Matches {
-        return Ok(validator.not_modified(&state.services));
+        return Ok(varied(validator.not_modified(&state.services)));
     }
     let model = SurveyQuery::latest_published(&state.db, &slug)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no published survey `{slug}`")))?;
     if precondition == Precondition::Any {
-        return Ok(validator.not_modified(&state.services));
+        return Ok(varied(validator.not_modified(&state.services)));
     }
-    Ok(validator.respond(HttpResponse::Ok().json(survey_view(&state, &model)?)))
+    localised_survey(&state, &model, language.0, &validator)
 }
 
 /// One released version of a survey.
@@ -132,9 +169,13 @@ pub async fn get_survey(
     params(
         ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
         ("version" = i32, Path, description = "Instrument version", example = 1),
+        LangParam,
+        AcceptLanguage,
     ),
     responses(
-        (status = 200, description = "The version with its definition", body = SurveyView),
+        (status = 200, description = "The version with its definition, its texts in the negotiated language", body = SurveyView,
+            headers(("Content-Language" = String, description = "The language of the texts, when the instrument's texts are written in the one asked for"))),
+        (status = 422, description = "`lang` names no supported language", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No released version with this number", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -143,17 +184,18 @@ pub async fn get_survey_version(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
+    language: Negotiated,
 ) -> Result<HttpResponse, ApiError> {
     let (slug, version) = path.into_inner();
     let validator = Validator::new(
         &state,
         "survey version",
-        &(&slug, &version),
+        &(&slug, &version, language.0.tag()),
         conditional::PUBLIC,
     );
     let precondition = validator.precondition(&req);
     if precondition == Precondition::Matches {
-        return Ok(validator.not_modified(&state.services));
+        return Ok(varied(validator.not_modified(&state.services)));
     }
     let not_found = || {
         ApiError::NotFound(format!(
@@ -165,7 +207,7 @@ pub async fn get_survey_version(
         .await?
         .ok_or_else(not_found)?;
     if precondition == Precondition::Any {
-        return Ok(validator.not_modified(&state.services));
+        return Ok(varied(validator.not_modified(&state.services)));
     }
-    Ok(validator.respond(HttpResponse::Ok().json(survey_view(&state, &model)?)))
+    localised_survey(&state, &model, language.0, &validator)
 }

@@ -50,7 +50,7 @@ where
         params,
     )
     .await?;
-    run(services, name, move |snapshot| compute(snapshot, &resolved)).await
+    on_snapshot(services, name, move |snapshot| compute(snapshot, &resolved)).await
 }
 
 /// The publisher's policy as a request asks for it: a request may raise the threshold, never
@@ -162,7 +162,7 @@ pub fn refresh_in_background(services: &Arc<Services>) {
 
 /// Refreshes the snapshot, then runs `report` on it on the blocking pool; the computation
 /// time is recorded under `name` in the metrics.
-async fn run<T, F>(
+pub async fn on_snapshot<T, F>(
     services: &Arc<Services>,
     name: &'static str,
     report: F,

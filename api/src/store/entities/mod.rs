@@ -1,6 +1,7 @@
 //! Entities mirror the tables created by the `migration` crate.
 
 pub mod api_key;
+pub mod assessment_draft;
 pub mod audit_event;
 pub mod erasure_tombstone;
 pub mod firm;

@@ -28,7 +28,7 @@ pub struct Model {
     pub rubric_version: String,
     pub submitted_at: DateTimeUtc,
     pub received_at: DateTimeUtc,
-    /// `api` | `batch` | `import`
+    /// `api` | `batch` | `import` | `web`
     pub source: String,
     pub idempotency_key: Option<String>,
     /// SHA-256 (hex) of the canonical request payload.

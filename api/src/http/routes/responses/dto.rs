@@ -77,7 +77,7 @@ pub struct StoredResponseView {
     pub firm: FirmView,
     pub answers: BTreeMap<String, String>,
     pub received_at: DateTime<Utc>,
-    /// `api`, `batch` or `import`.
+    /// `api`, `batch`, `import` or `web` (the self-assessment pages).
     #[schema(example = "api")]
     pub source: String,
 }

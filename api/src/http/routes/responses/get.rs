@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, web};
+use readiness_analytics::texts::Language;
 use uuid::Uuid;
 
 use super::{FirmView, StoredResponseView};
 use crate::http::extract::caller::{Authorized, ReadMicrodata};
+use crate::http::extract::language::{AcceptLanguage, LangParam, Negotiated, label};
 use crate::http::openapi::AnalystOnly;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -18,11 +20,12 @@ use crate::store::responses::{ResponseStore, Stored};
 #[utoipa::path(
     tag = "responses",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Response id")),
+    params(("id" = Uuid, Path, description = "Response id"), LangParam, AcceptLanguage),
     responses(
         (status = 200, description = "The stored response", body = StoredResponseView),
         AnalystOnly,
         (status = 404, description = "No response with this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`lang` names no supported language", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/responses/{id}")]
@@ -30,6 +33,7 @@ pub async fn get_response(
     _analyst: Authorized<ReadMicrodata>,
     state: web::Data<AppState>,
     id: web::Path<String>,
+    language: Negotiated,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::NotFound(format!("no response `{id}`"));
     let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
@@ -37,17 +41,20 @@ pub async fn get_response(
         .await?
         .ok_or_else(not_found)?;
     let entry = state.catalog.by_id(&state.db, stored.row.survey_id).await?;
-    Ok(HttpResponse::Ok().json(StoredResponseView::new(&stored, &entry)?))
+    let mut response =
+        HttpResponse::Ok().json(StoredResponseView::new(&stored, &entry, language.0)?);
+    label(&mut response, entry.localised(language.0).served());
+    Ok(response)
 }
 
 impl StoredResponseView {
     /// A stored response as the contract shows it, read with its survey version.
-    pub fn new(stored: &Stored, entry: &Entry) -> Result<Self, ApiError> {
+    pub fn new(stored: &Stored, entry: &Entry, language: Language) -> Result<Self, ApiError> {
         let row = &stored.row;
         let answers: BTreeMap<String, String> = serde_json::from_value(row.answers.clone())
             .map_err(|e| anyhow::anyhow!("response {} has malformed answers: {e}", row.id))?;
         Ok(Self {
-            assessment: assessment_view(stored, entry)?,
+            assessment: assessment_view(stored, entry, language)?,
             firm: FirmView {
                 external_ref: stored.firm_ref.clone(),
                 industry: row.industry.clone(),

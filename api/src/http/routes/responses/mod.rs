@@ -2,6 +2,7 @@
 
 mod dto;
 pub mod get;
+pub mod plan;
 pub mod submit;
 pub mod submit_batch;
 
@@ -20,7 +21,8 @@ pub fn configure(config: &mut ServiceConfig) {
     config
         .service(submit::submit_response)
         .service(submit_batch::submit_batch)
-        .service(get::get_response);
+        .service(get::get_response)
+        .service(plan::get_plan);
 }
 
 /// The survey version a caller may submit to: the latest published version of `slug`. With a

@@ -8,6 +8,7 @@ use super::{AssessmentView, SubmitResponse, idempotency_key_header, submission_t
 use crate::domain::submission::to_stored_precision;
 use crate::http::extract::body::{SINGLE_LIMIT, read};
 use crate::http::extract::caller::Caller;
+use crate::http::extract::language::{AcceptLanguage, LangParam, Negotiated, label};
 use crate::http::openapi::SubmissionRefusals;
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
@@ -31,6 +32,8 @@ const SOURCE: &str = "api";
     params(
         ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1–255 visible ASCII characters, unique per submission", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$"),
+        LangParam,
+        AcceptLanguage,
     ),
     request_body(content = SubmitResponse, content_type = "application/json"),
     responses(
@@ -49,6 +52,7 @@ const SOURCE: &str = "api";
 #[tracing::instrument(level = "debug", skip_all, fields(slug = %slug))]
 pub async fn submit_response(
     caller: Caller,
+    language: Negotiated,
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
@@ -75,16 +79,20 @@ pub async fn submit_response(
         .submissions(SOURCE, usize::from(accepted), usize::from(!accepted));
     match outcome {
         Outcome::Created(stored) => {
-            let view = assessment_view(&stored, &entry)?;
-            Ok(HttpResponse::Created()
+            let view = assessment_view(&stored, &entry, language.0)?;
+            let mut response = HttpResponse::Created()
                 .insert_header((header::LOCATION, format!("/api/v1/responses/{}", view.id)))
-                .json(view))
+                .json(view);
+            label(&mut response, entry.localised(language.0).served());
+            Ok(response)
         }
         Outcome::Replayed(stored) => {
             let entry = state.catalog.by_id(&state.db, stored.row.survey_id).await?;
-            Ok(HttpResponse::Ok()
+            let mut response = HttpResponse::Ok()
                 .insert_header(("Idempotent-Replayed", "true"))
-                .json(assessment_view(&stored, &entry)?))
+                .json(assessment_view(&stored, &entry, language.0)?);
+            label(&mut response, entry.localised(language.0).served());
+            Ok(response)
         }
         Outcome::KeyReused => Err(ApiError::Unprocessable {
             code: "idempotency_key_reused",
