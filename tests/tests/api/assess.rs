@@ -121,6 +121,28 @@ fn section_fields(
         .collect()
 }
 
+/// Opens `start` (a survey's page, or an invitation's), posts its first step with `answers`
+/// and returns the form token and the draft's path.
+async fn start_draft(
+    app: &TestApp,
+    browser: &mut Browser,
+    start: &str,
+    answers: &[(&str, &str)],
+) -> (String, String) {
+    let (status, page, _) = browser.get(app, start).await;
+    assert_eq!(status, 200, "{page}");
+    let csrf = hidden(&page, "csrf");
+    let mut form = fields(&[("csrf", &csrf), ("action", "next")]);
+    if page.contains("name=\"invitation\"") {
+        form.push(("invitation".into(), hidden(&page, "invitation")));
+    }
+    form.extend(fields(answers));
+    let (status, page, next) = browser.post(app, &format!("/assess/{SLUG}"), &form).await;
+    assert_eq!(status, 303, "{page}");
+    let draft = next.unwrap().split('?').next().unwrap().to_owned();
+    (csrf, draft)
+}
+
 /// Fills in the whole questionnaire; returns the draft's path and the result page.
 async fn fill_in(
     app: &TestApp,
@@ -130,30 +152,19 @@ async fn fill_in(
     lang: &str,
 ) -> (String, String) {
     let instrument = instrument();
-    let (status, start, _) = browser
-        .get(app, &format!("/assess/{SLUG}?lang={lang}"))
-        .await;
-    assert_eq!(status, 200, "{start}");
-    let csrf = hidden(&start, "csrf");
-    let (status, page, next) = browser
-        .post(
-            app,
-            &format!("/assess/{SLUG}"),
-            &fields(&[
-                ("csrf", &csrf),
-                ("lang", lang),
-                ("action", "next"),
-                ("industry", segment[0]),
-                ("size_band", segment[1]),
-                ("country", segment[2]),
-                ("region", ""),
-            ]),
-        )
-        .await;
-    assert_eq!(status, 303, "{page}");
-    let next = next.unwrap();
-    assert!(next.ends_with("?step=2"), "{next}");
-    let draft = next.split('?').next().unwrap().to_owned();
+    let (csrf, draft) = start_draft(
+        app,
+        browser,
+        &format!("/assess/{SLUG}?lang={lang}"),
+        &[
+            ("lang", lang),
+            ("industry", segment[0]),
+            ("size_band", segment[1]),
+            ("country", segment[2]),
+            ("region", ""),
+        ],
+    )
+    .await;
     let sections = instrument.definition().sections.clone();
     for (index, section) in sections.iter().enumerate() {
         let step = index + 2;
@@ -453,23 +464,18 @@ async fn a_draft_resumes_from_its_link_and_submits_once(app: TestApp) {
     public(&app).await;
     let instrument = instrument();
     let mut browser = Browser::default();
-    let (_, start, _) = browser.get(&app, &format!("/assess/{SLUG}?lang=en")).await;
-    let csrf = hidden(&start, "csrf");
-    let (_, _, next) = browser
-        .post(
-            &app,
-            &format!("/assess/{SLUG}"),
-            &fields(&[
-                ("csrf", &csrf),
-                ("action", "next"),
-                ("industry", "J"),
-                ("size_band", "micro"),
-                ("country", "DE"),
-                ("region", "DE-BY"),
-            ]),
-        )
-        .await;
-    let draft = next.unwrap().split('?').next().unwrap().to_owned();
+    let (csrf, draft) = start_draft(
+        &app,
+        &mut browser,
+        &format!("/assess/{SLUG}?lang=en"),
+        &[
+            ("industry", "J"),
+            ("size_band", "micro"),
+            ("country", "DE"),
+            ("region", "DE-BY"),
+        ],
+    )
+    .await;
     let given: BTreeMap<String, String> = instrument
         .questions()
         .iter()
@@ -552,22 +558,13 @@ async fn a_draft_resumes_from_its_link_and_submits_once(app: TestApp) {
 async fn unknown_altered_and_expired_links_get_one_page(app: TestApp) {
     public(&app).await;
     let mut browser = Browser::default();
-    let (_, start, _) = browser.get(&app, &format!("/assess/{SLUG}")).await;
-    let csrf = hidden(&start, "csrf");
-    let (_, _, next) = browser
-        .post(
-            &app,
-            &format!("/assess/{SLUG}"),
-            &fields(&[
-                ("csrf", &csrf),
-                ("action", "next"),
-                ("industry", "C"),
-                ("size_band", "small"),
-                ("country", "DE"),
-            ]),
-        )
-        .await;
-    let draft = next.unwrap().split('?').next().unwrap().to_owned();
+    let (_, draft) = start_draft(
+        &app,
+        &mut browser,
+        &format!("/assess/{SLUG}"),
+        &[("industry", "C"), ("size_band", "small"), ("country", "DE")],
+    )
+    .await;
     let token = draft.rsplit('/').next().unwrap().to_owned();
     let mut altered = token.clone();
     altered.replace_range(0..1, if token.starts_with('A') { "B" } else { "A" });
@@ -750,25 +747,13 @@ async fn erasing_a_firm_removes_its_drafts(app: TestApp) {
         .await
         .unwrap();
     let mut browser = Browser::default();
-    let (_, page, _) = browser.get(&app, created["url"].as_str().unwrap()).await;
-    let csrf = hidden(&page, "csrf");
-    let invitation = hidden(&page, "invitation");
-    let (status, _, next) = browser
-        .post(
-            &app,
-            &format!("/assess/{SLUG}"),
-            &fields(&[
-                ("csrf", &csrf),
-                ("invitation", &invitation),
-                ("action", "next"),
-                ("industry", "C"),
-                ("size_band", "small"),
-                ("country", "DE"),
-            ]),
-        )
-        .await;
-    assert_eq!(status, 303);
-    let draft = next.unwrap().split('?').next().unwrap().to_owned();
+    let (_, draft) = start_draft(
+        &app,
+        &mut browser,
+        created["url"].as_str().unwrap(),
+        &[("industry", "C"), ("size_band", "small"), ("country", "DE")],
+    )
+    .await;
     assert_eq!(browser.get(&app, &draft).await.0, 200);
     // The firm has no response yet: the erasure finds no firm, and still removes the draft.
     let reply = app
