@@ -20,7 +20,7 @@ use crate::http::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
         description = "Collects AI-adoption readiness surveys from firms and tells, firm by firm and in aggregate, whether a business is ready to customise its own model or should stay on vendor models.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, readiness_analytics::texts::Language)),
     modifiers(&BearerKeys),
     tags(
         (name = "surveys", description = "Instrument definitions, to render forms"),
@@ -28,6 +28,8 @@ use crate::http::problem::{FieldError, PROBLEM_CONTENT_TYPE, Problem};
         (name = "reports", description = "Aggregated readiness, trends and blockers for analysts"),
         (name = "exports", description = "Streamed exports of raw responses (CSV, Parquet, NDJSON) for analysts"),
         (name = "populations", description = "Population margins that reports can be weighted to"),
+        (name = "invitations", description = "Personal links to the self-assessment"),
+        (name = "assessment pages", description = "The self-assessment as HTML pages for people (forms, not an API): the questionnaire, drafts and results"),
         (name = "keys", description = "API keys (admin)"),
         (name = "firms", description = "Erasure of a firm's data (admin)"),
         (name = "webhooks", description = "Signed event deliveries to registered endpoints (admin), per Standard Webhooks"),

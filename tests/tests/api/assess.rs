@@ -627,7 +627,7 @@ async fn invitations_fix_the_firm_and_open_surveys_that_are_not_public(app: Test
         .post_as(
             &app.collector_key,
             "/api/v1/invitations",
-            &json!({"survey": SLUG, "firm_ref": "invited-1", "segment": {"industry": "F", "size_band": "small", "country": "AT"}, "valid_days": 7}),
+            &json!({"survey": SLUG, "firm_ref": "invited-1", "segment": {"industry": "F", "size_band": "small", "country": "AT"}, "valid_days": 7.0}),
         )
         .await;
     assert_eq!(created.status().as_u16(), 201);

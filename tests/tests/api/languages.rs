@@ -107,6 +107,7 @@ async fn an_unknown_lang_is_refused_by_name(app: TestApp) {
     for path in [
         "/api/v1/surveys/ai-readiness?lang=fr",
         "/api/v1/surveys/ai-readiness/versions/1?lang=zh-TW",
+        "/api/v1/surveys/ai-readiness?lang=en&lang=en",
     ] {
         let problem = assert_problem(app.get(path).await, 422, "validation_failed").await;
         assert_eq!(pointers(&problem), ["/query/lang"]);

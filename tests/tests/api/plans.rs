@@ -261,7 +261,7 @@ async fn who_may_read_a_plan(app: TestApp) {
         "not_found",
     )
     .await;
-    for bad in ["0", "abc", "1000000001", "-1"] {
+    for bad in ["0", "abc", "1000000001", "-1", "20&peer_min=20"] {
         let problem = assert_problem(
             app.get_as(
                 &app.analyst_key,

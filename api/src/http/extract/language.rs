@@ -8,7 +8,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use readiness_analytics::FieldProblem;
 use readiness_analytics::texts::Language;
-use serde::Deserialize;
 
 use crate::http::problem::ApiError;
 
@@ -16,19 +15,11 @@ use crate::http::problem::ApiError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Negotiated(pub Language);
 
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
 impl Negotiated {
     /// `lang` wins over `Accept-Language`; an unknown `lang` is refused rather than ignored,
     /// so a typo does not silently serve another language.
     pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
-        let asked = web::Query::<LangQuery>::from_query(req.query_string())
-            .ok()
-            .and_then(|q| q.into_inner().lang);
-        if let Some(tag) = asked {
+        if let Some(tag) = single_query_value(req, "lang")? {
             return Language::from_tag(&tag).map(Negotiated).ok_or_else(|| {
                 ApiError::validation([FieldProblem::new(
                     "/query/lang",
@@ -85,3 +76,23 @@ pub struct AcceptLanguage(
     #[param(example = "zh-CN,zh;q=0.9,en;q=0.8")]
     pub Option<String>,
 );
+
+/// The one value of query parameter `name`, if given; given twice (or unreadable) it is a
+/// `422` naming it, rather than a silent choice between the values.
+pub fn single_query_value(req: &HttpRequest, name: &str) -> Result<Option<String>, ApiError> {
+    let problem = |message: &str| {
+        ApiError::validation([FieldProblem::new(format!("/query/{name}"), message)])
+    };
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|_| problem("cannot be read from the query string"))?
+        .into_inner();
+    let mut values = pairs
+        .into_iter()
+        .filter(|(key, _)| key == name)
+        .map(|(_, v)| v);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(problem("is given more than once"));
+    }
+    Ok(first)
+}

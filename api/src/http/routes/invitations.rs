@@ -15,6 +15,7 @@ use crate::http::extract::body::{Json, SINGLE_LIMIT};
 use crate::http::extract::caller::{Authorized, Submit};
 use crate::http::openapi::JsonBodyProblems;
 use crate::http::problem::{ApiError, Problem};
+use crate::http::routes::codes::{CountryCode, IndustryCode, RegionCode, SizeBand};
 use crate::http::state::AppState;
 use crate::services::assessments::MAX_INVITATION_DAYS;
 
@@ -26,17 +27,16 @@ pub fn configure(config: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitedSegment {
-    /// NACE Rev. 2 section, A–U.
-    #[schema(example = "C", pattern = "^[A-U]$")]
+    /// NACE Rev.2 section letter.
+    #[schema(value_type = IndustryCode)]
     pub industry: String,
-    /// `micro`, `small`, `medium` or `large`.
-    #[schema(example = "small")]
+    #[schema(value_type = SizeBand)]
     pub size_band: String,
-    /// ISO 3166-1 alpha-2.
-    #[schema(example = "DE", pattern = "^[A-Z]{2}$")]
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(value_type = CountryCode)]
     pub country: String,
-    /// ISO 3166-2 subdivision of the country.
-    #[schema(example = "DE-BY")]
+    /// ISO 3166-2 subdivision of `country`.
+    #[schema(value_type = Option<RegionCode>)]
     pub region: Option<String>,
 }
 
@@ -177,8 +177,14 @@ fn parse(body: &Value) -> (Parsed, Vec<FieldProblem>) {
     }
     match object.get("valid_days") {
         None | Some(Value::Null) => {}
+        // JSON has one number type: 30.0 is the integer 30.
         Some(days) => match days
             .as_i64()
+            .or_else(|| {
+                days.as_f64()
+                    .filter(|d| d.fract() == 0.0 && d.abs() < 1e6)
+                    .map(|d| d as i64)
+            })
             .filter(|d| (1..=MAX_INVITATION_DAYS).contains(d))
         {
             Some(days) => parsed.valid_days = days,

@@ -2,20 +2,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use readiness_analytics::FieldProblem;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::http::extract::caller::{Caller, Permission, ReadMicrodata, Submit};
-use crate::http::extract::language::{AcceptLanguage, LangParam, Negotiated, label};
+use crate::http::extract::language::{
+    AcceptLanguage, LangParam, Negotiated, label, single_query_value,
+};
 use crate::http::problem::{ApiError, Problem};
 use crate::http::state::AppState;
 use crate::services::plans::{MAX_PEER_MIN, PlanView, plan_of, submitted_by};
 use crate::store::responses::ResponseStore;
-
-#[derive(Deserialize)]
-struct PlanQuery {
-    peer_min: Option<String>,
-}
 
 /// `peer_min` for the OpenAPI document.
 #[derive(Debug, utoipa::IntoParams)]
@@ -81,20 +77,18 @@ pub async fn get_plan(
 }
 
 fn peer_min(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
-    let raw = web::Query::<PlanQuery>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.into_inner().peer_min);
-    raw.map(|value| {
-        value
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=MAX_PEER_MIN).contains(n))
-            .ok_or_else(|| {
-                ApiError::validation([FieldProblem::new(
-                    "/query/peer_min",
-                    format!("must be a whole number from 1 to {MAX_PEER_MIN}"),
-                )])
-            })
-    })
-    .transpose()
+    single_query_value(req, "peer_min")?
+        .map(|value| {
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=MAX_PEER_MIN).contains(n))
+                .ok_or_else(|| {
+                    ApiError::validation([FieldProblem::new(
+                        "/query/peer_min",
+                        format!("must be a whole number from 1 to {MAX_PEER_MIN}"),
+                    )])
+                })
+        })
+        .transpose()
 }
