@@ -7,9 +7,10 @@
 #      headless Chromium, a dashboard page on another origin calling the API (CORS), then the generated
 #      TypeScript client (tsc --noEmit, then its flow) and the generated Python client (pytest),
 #      then, after `readiness demo --firms 5000`, the HTML report page in headless Chromium
-#      through a share link (screenshot `report.png`).
+#      through a share link (screenshot `report.png`), and the self-assessment pages filled in
+#      by keyboard in both languages with axe-core on every page (screenshots in `assess/`).
 #
-# Installs what it needs idempotently: Debian's chromium if missing, the pinned Python tools
+# Installs what it needs idempotently: Debian's chromium and CJK fonts if missing, the pinned Python tools
 # into a virtualenv (READINESS_VENV, default /var/tmp/readiness-venv), and the npm lock files
 # with `npm ci`. Needs a built server: READINESS_BIN, or the debug build in $CARGO_TARGET_DIR.
 # Artefacts (schemathesis reports, the server logs, the Swagger UI and report screenshots) go to
@@ -23,9 +24,10 @@ mkdir -p "$artefacts"
 part() { printf '\n-- %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 part "tools"
-if ! command -v chromium >/dev/null 2>&1; then
+# Chromium, and fonts with Chinese characters for the zh-Hans pages.
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
 fi
 venv="${READINESS_VENV:-/var/tmp/readiness-venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
@@ -73,5 +75,9 @@ part "Report page in headless Chromium"
 bin="${READINESS_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/readiness}"
 "$bin" demo --firms 5000 --database-url "sqlite://$server_scratch/readiness.db?mode=rwc" 2>/dev/null
 (cd "$here" && SCREENSHOT="$artefacts/report.png" node report_page.mjs)
+
+# `demo` made ai-readiness public and gave the result pages peers to compare with.
+part "Self-assessment pages in headless Chromium (keyboard only, axe-core, both languages)"
+(cd "$here" && ARTEFACTS="$artefacts/assess" node assess_pages.mjs)
 
 part "contract checks passed; artefacts in $artefacts"

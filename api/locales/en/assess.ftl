@@ -14,7 +14,7 @@ intro-time = It takes about five minutes. You can stop and continue later.
 
 step-progress = Step { $step } of { $steps }
 required-note = All questions are required unless marked optional.
-optional = optional
+optional = (optional)
 
 segment-title = About your business
 segment-hint = Used only to compare you with similar firms.
@@ -58,6 +58,7 @@ button-back = Back
 button-save = Save and continue later
 button-submit = See my result
 
+title-error = Error: { $title }
 errors-title = There is a problem
 error-required = Choose an answer for “{ $field }”.
 error-invalid = The answer to “{ $field }” is not one of the choices; choose again.
@@ -109,5 +110,5 @@ benchmark-tiers = Share of these firms at each tier
 benchmark-dimension = Dimension
 benchmark-your-score = Your score
 benchmark-percentile = Ahead of
-benchmark-percentile-value = { $percentile } %
+benchmark-percentile-value = { $percentile } %
 benchmark-note = Counts are rounded and slightly perturbed to protect the firms that answered.

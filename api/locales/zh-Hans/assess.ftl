@@ -14,7 +14,7 @@ intro-time = 大约需要 5 分钟。中途可以保存，之后再接着填。
 
 step-progress = 第 { $step } 步，共 { $steps } 步
 required-note = 除标明“选填”的题目外，均为必答题。
-optional = 选填
+optional = （选填）
 
 segment-title = 企业基本情况
 segment-hint = 仅用于和同类企业做对比。
@@ -58,6 +58,7 @@ button-back = 上一步
 button-save = 保存，稍后再填
 button-submit = 查看结果
 
+title-error = 有错误：{ $title }
 errors-title = 请检查以下问题
 error-required = 请选择“{ $field }”的答案。
 error-invalid = “{ $field }”的答案不在可选范围内，请重新选择。

@@ -198,7 +198,18 @@ pub fn render(step: &StepPage<'_>) -> String {
         );
     }
     body.push_str("</div>\n</form>\n");
-    let page_title = ui.t_with("page-title", &[("survey", FluentValue::from(title))]);
+    // The title names the step, and says first when the page lists problems.
+    let step_title = match step.kind {
+        StepKind::Segment => ui.t("segment-title"),
+        StepKind::Section(dimension) => step.texts.section(dimension),
+    };
+    let mut page_title = format!(
+        "{progress} – {step_title} – {}",
+        ui.t_with("page-title", &[("survey", FluentValue::from(title))])
+    );
+    if !step.errors.is_empty() {
+        page_title = ui.t_with("title-error", &[("title", FluentValue::from(page_title))]);
+    }
     page(step.language, &page_title, &step.here, &body)
 }
 
@@ -307,7 +318,7 @@ fn segment(body: &mut String, step: &StepPage<'_>, ui: Ui, heading: &str) {
     };
     let _ = writeln!(
         body,
-        "<div class=\"field{class}\"><label for=\"region\">{} <span class=\"hint\">({})</span></label>\n<p class=\"hint\" id=\"region-hint\">{}</p>\n{message}<input type=\"text\" id=\"region\" name=\"region\" value=\"{}\" maxlength=\"64\" autocomplete=\"off\" spellcheck=\"false\"{described}></div>",
+        "<div class=\"field{class}\"><label for=\"region\">{} <span class=\"hint\">{}</span></label>\n<p class=\"hint\" id=\"region-hint\">{}</p>\n{message}<input type=\"text\" id=\"region\" name=\"region\" value=\"{}\" maxlength=\"64\" autocomplete=\"off\" spellcheck=\"false\"{described}></div>",
         escape(&ui.t("field-region")),
         escape(&ui.t("optional")),
         escape(&ui.t("field-region-hint")),
@@ -333,10 +344,7 @@ fn section(body: &mut String, step: &StepPage<'_>, dimension: Dimension, ui: Ui,
         let optional = if question.required {
             String::new()
         } else {
-            format!(
-                " <span class=\"hint\">({})</span>",
-                escape(&ui.t("optional"))
-            )
+            format!(" <span class=\"hint\">{}</span>", escape(&ui.t("optional")))
         };
         let _ = writeln!(
             body,

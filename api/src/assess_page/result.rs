@@ -19,7 +19,7 @@ pub fn render(language: Language, texts: &Localised<'_>, here: &str, plan: &Plan
     let mut body = String::new();
     let _ = writeln!(
         body,
-        "<h1>{}</h1>\n<section class=\"card\" aria-labelledby=\"tier-heading\">\n<h2 id=\"tier-heading\">{}</h2>\n<p class=\"tier\">{}</p>\n<p>{} · <span class=\"badge\">{}</span></p>\n</section>",
+        "<h1>{}</h1>\n<section class=\"card\" aria-labelledby=\"tier-heading\">\n<h2 id=\"tier-heading\">{}</h2>\n<p class=\"tier\">{}</p>\n<p>{}</p>\n<p><span class=\"badge\">{}</span></p>\n</section>",
         escape(&ui.t("result-title")),
         escape(&ui.t("result-tier")),
         escape(&assessment.tier.label),
@@ -54,8 +54,8 @@ pub fn render(language: Language, texts: &Localised<'_>, here: &str, plan: &Plan
     page(language, &title, here, &body)
 }
 
-/// Horizontal bars of the five dimension scores, with the same figures in a table for screen
-/// readers and print.
+/// Horizontal bars of the five dimension scores; the figures are also in the chart's
+/// description, which screen readers read for the image.
 fn scores_chart(body: &mut String, ui: Ui, texts: &Localised<'_>, plan: &PlanView) {
     let scores = &plan.assessment.dimension_scores;
     let rows = [
@@ -65,31 +65,38 @@ fn scores_chart(body: &mut String, ui: Ui, texts: &Localised<'_>, plan: &PlanVie
         ("capability", scores.capability),
         ("governance", scores.governance),
     ];
-    let label_width = 190.0;
-    let bar_width = 330.0;
-    let row_height = 34.0;
-    let height = row_height * rows.len() as f64 + 10.0;
+    let figures: Vec<String> = rows
+        .iter()
+        .zip(readiness_analytics::Dimension::ALL)
+        .map(|((_, score), dimension)| format!("{}: {score:.0}", texts.section(dimension)))
+        .collect();
+    let description = format!("{} {}", ui.t("result-scores-caption"), figures.join("; "));
+    // Each dimension's label above its bar: readable on a phone as on a wide screen.
+    let (width, bar_width, row_height) = (360.0, 300.0, 50.0);
+    let height = row_height * rows.len() as f64 + 6.0;
     let _ = writeln!(
         body,
-        "<h2 id=\"scores-heading\">{title}</h2>\n<svg class=\"chart\" data-chart=\"scores\" viewBox=\"0 0 580 {height}\" role=\"img\" aria-labelledby=\"scores-heading scores-desc\">\n<desc id=\"scores-desc\">{desc}</desc>",
+        "<h2 id=\"scores-heading\">{title}</h2>\n<svg class=\"chart\" data-chart=\"scores\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"scores-heading scores-desc\">\n<desc id=\"scores-desc\">{desc}</desc>",
         title = escape(&ui.t("result-scores")),
-        desc = escape(&ui.t("result-scores-caption")),
+        desc = escape(&description),
     );
     for (index, (dimension, score)) in rows.iter().enumerate() {
-        let y = index as f64 * row_height + 5.0;
+        let y = index as f64 * row_height + 4.0;
         let label = readiness_analytics::Dimension::ALL
             .get(index)
             .map_or_else(|| (*dimension).to_owned(), |d| texts.section(*d));
-        let width = bar_width * score.clamp(0.0, 100.0) / 100.0;
+        let filled = bar_width * score.clamp(0.0, 100.0) / 100.0;
         let _ = writeln!(
             body,
-            "<text x=\"0\" y=\"{ty}\" font-size=\"14\" fill=\"#1b1f24\">{label}</text>\
-             <rect x=\"{label_width}\" y=\"{y}\" width=\"{bar_width}\" height=\"22\" fill=\"#e3e7ed\"/>\
-             <rect x=\"{label_width}\" y=\"{y}\" width=\"{width:.1}\" height=\"22\" fill=\"#0b5cab\"/>\
-             <text x=\"{tx}\" y=\"{ty}\" font-size=\"14\" fill=\"#1b1f24\">{score:.0}</text>",
-            ty = y + 16.0,
+            "<text x=\"0\" y=\"{ty}\" font-size=\"15\" fill=\"#1b1f24\">{label}</text>\
+             <rect x=\"0\" y=\"{by}\" width=\"{bar_width}\" height=\"18\" rx=\"3\" fill=\"#e3e7ed\"/>\
+             <rect x=\"0\" y=\"{by}\" width=\"{filled:.1}\" height=\"18\" rx=\"3\" fill=\"#0b5cab\"/>\
+             <text x=\"{tx}\" y=\"{vy}\" font-size=\"15\" fill=\"#1b1f24\">{score:.0}</text>",
+            ty = y + 14.0,
+            by = y + 22.0,
+            vy = y + 36.0,
             label = escape(&label),
-            tx = label_width + bar_width + 8.0,
+            tx = bar_width + 8.0,
         );
     }
     body.push_str("</svg>\n");
@@ -176,7 +183,7 @@ fn benchmark_section(body: &mut String, ui: Ui, benchmark: Option<&BenchmarkView
     for tier in &benchmark.tiers {
         let _ = writeln!(
             body,
-            "<tr><th scope=\"row\">{}</th><td class=\"num\">{:.0} %</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td class=\"num\">{:.0}\u{a0}%</td></tr>",
             escape(&tier.label),
             tier.share * 100.0
         );

@@ -122,6 +122,7 @@ mod tests {
                     "date",
                     "peers",
                     "percentile",
+                    "title",
                 ] {
                     args.set(name, FluentValue::from(7));
                 }
