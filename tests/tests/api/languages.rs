@@ -103,6 +103,32 @@ async fn a_definition_is_served_in_the_language_asked_for(app: TestApp) {
     );
 }
 
+async fn the_list_of_surveys_has_titles_in_the_language_asked_for(app: TestApp) {
+    let reply = app.get("/api/v1/surveys?lang=zh-Hans").await;
+    assert_eq!(reply.headers().get("content-language").unwrap(), "zh-Hans");
+    let etag = reply
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let chinese: Value = reply.json().await.unwrap();
+    assert_eq!(chinese["surveys"][0]["title"], text(ZH, "title"));
+    let reply = app.get("/api/v1/surveys").await;
+    assert_eq!(reply.headers().get("content-language").unwrap(), "en");
+    assert_ne!(reply.headers().get("etag").unwrap().to_str().unwrap(), etag);
+    let english: Value = reply.json().await.unwrap();
+    assert_eq!(english["surveys"][0]["title"], text(EN, "title"));
+    let problem = assert_problem(
+        app.get("/api/v1/surveys?lang=fr").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(pointers(&problem), ["/query/lang"]);
+}
+
 async fn an_unknown_lang_is_refused_by_name(app: TestApp) {
     for path in [
         "/api/v1/surveys/ai-readiness?lang=fr",
@@ -239,6 +265,7 @@ async fn the_assessment_is_told_in_the_language_asked_for(app: TestApp) {
 
 crate::on_both_databases!(
     a_definition_is_served_in_the_language_asked_for,
+    the_list_of_surveys_has_titles_in_the_language_asked_for,
     an_unknown_lang_is_refused_by_name,
     each_language_has_its_own_validator,
     the_assessment_is_told_in_the_language_asked_for,

@@ -109,21 +109,45 @@ fn localised_survey(
 }
 
 /// List released survey versions.
-#[utoipa::path(tag = "surveys", responses((status = 200, description = "Every released survey version", body = SurveyList)))]
+///
+/// Titles are in the negotiated language where the instrument's texts are written in it.
+#[utoipa::path(
+    tag = "surveys",
+    params(LangParam, AcceptLanguage),
+    responses(
+        (status = 200, description = "Every released survey version", body = SurveyList),
+        (status = 422, description = "`lang` names no supported language", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/surveys")]
 pub async fn list_surveys(
     state: web::Data<AppState>,
     req: HttpRequest,
+    language: Negotiated,
 ) -> Result<HttpResponse, ApiError> {
-    let validator = Validator::new(&state, "surveys", &(), conditional::PUBLIC);
+    let validator = Validator::new(&state, "surveys", &language.0.tag(), conditional::PUBLIC);
     // The list always exists, so `*` matches as a tag does.
     if validator.precondition(&req) != Precondition::Absent {
-        return Ok(validator.not_modified(&state.services));
+        return Ok(varied(validator.not_modified(&state.services)));
     }
     let surveys = SurveyQuery::released(&state.db).await?;
-    Ok(validator.respond(HttpResponse::Ok().json(SurveyList {
-        surveys: surveys.iter().map(SurveySummary::from).collect(),
-    })))
+    let mut summaries = Vec::with_capacity(surveys.len());
+    // The language is claimed only when every title is written in it.
+    let mut served = Some(language.0);
+    for model in &surveys {
+        let entry = state.catalog.entry(model)?;
+        let localised = entry.localised(language.0);
+        if localised.served() != served {
+            served = None;
+        }
+        let mut summary = SurveySummary::from(model);
+        summary.title = localised.title();
+        summaries.push(summary);
+    }
+    let mut response =
+        validator.respond(HttpResponse::Ok().json(SurveyList { surveys: summaries }));
+    label(&mut response, served);
+    Ok(response)
 }
 
 /// The latest published version of a survey.
