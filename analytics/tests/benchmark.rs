@@ -80,6 +80,7 @@ fn query(peer_min: u64, disclosure: DisclosurePolicy) -> PeerQuery {
         scores: [50.0; 5],
         tier_keys: TIERS.iter().map(|t| (*t).to_owned()).collect(),
         peer_min,
+        until: None,
         disclosure,
     }
 }
@@ -265,4 +266,18 @@ fn published_figures_come_from_the_disclosure_policy() {
             .unwrap()
             .is_none()
     );
+}
+
+#[test]
+fn only_responses_before_the_cut_are_peers() {
+    // Five peers on consecutive seconds from OCT_1 (rows 2..7 of the fixture): a cut after
+    // the third leaves three.
+    let peers = fixture([5, 0, 0, 0]);
+    let snapshot = snapshot(&peers);
+    let mut cut = query(3, exact());
+    cut.until = Some(OCT_1 + 5 * 1_000_000);
+    let result = benchmark(&snapshot, &cut).unwrap().unwrap();
+    assert_eq!(result.peers, 3);
+    cut.peer_min = 4;
+    assert!(benchmark(&snapshot, &cut).unwrap().is_none());
 }

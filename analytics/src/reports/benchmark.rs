@@ -7,6 +7,13 @@
 //! the firms at each tier and, per dimension, the firms scoring below and level with the firm
 //! (its percentile rank is computed from those), so the benchmark tells no more about any firm
 //! than a readiness report of the same group.
+//!
+//! Anyone who may see a benchmark may also add firms (a public self-assessment, an
+//! invitation used again), and every new set of firms draws new noise: averaging many such
+//! draws would wash the noise out and show the exact counts of a group the attacker filled
+//! with known firms around one real one. So peers count only up to a cut the caller gives
+//! (the start of the current day): firms added today join the groups tomorrow, all at once,
+//! and a day's benchmarks of one group show the same numbers however many are requested.
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -37,6 +44,10 @@ pub struct PeerQuery {
     pub tier_keys: Vec<String>,
     /// The smallest group shown; never below the policy's threshold.
     pub peer_min: u64,
+    /// Only responses submitted before this (microseconds since the epoch, exclusive) count:
+    /// the server passes the start of the current day, so the peers of every benchmark shown
+    /// in a day are the same firms (see `published` figures below).
+    pub until: Option<i64>,
     pub disclosure: DisclosurePolicy,
 }
 
@@ -107,7 +118,7 @@ pub fn benchmark(snapshot: &Snapshot, query: &PeerQuery) -> PolarsResult<Option<
     let report = ReportQuery {
         survey_ids: query.survey_ids.clone(),
         from: None,
-        until: None,
+        until: query.until,
         basis: Basis::Latest,
         by: Vec::new(),
         segments: SegmentFilter::default(),

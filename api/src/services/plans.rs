@@ -118,7 +118,8 @@ pub struct PlanView {
 
 /// The plan and benchmark of a stored response, texts in `language`. `peer_min` may raise
 /// the default group threshold (20), never lower it, and it never goes below the publisher's
-/// disclosure threshold.
+/// disclosure threshold. Peers are the responses submitted before today (UTC): the groups
+/// change once a day, not with every request.
 pub async fn plan_of(
     services: &Arc<Services>,
     stored: &Stored,
@@ -181,6 +182,7 @@ pub async fn plan_of(
             .map(|t| t.key.clone())
             .collect(),
         peer_min,
+        until: start_of_today(),
         disclosure: services.disclosure.for_request(None),
     };
     let (found, _) = run::on_snapshot(services, "benchmark", move |snapshot| {
@@ -258,4 +260,12 @@ pub fn submitted_by(stored: &Stored, owner: Uuid) -> bool {
         .as_deref()
         .and_then(|key| key.split_once(' '))
         .is_some_and(|(scope, _)| scope == owner.simple().to_string())
+}
+
+/// The peers' cut: the start of the current day (UTC), in microseconds since the epoch.
+fn start_of_today() -> Option<i64> {
+    chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|midnight| midnight.and_utc().timestamp_micros())
 }

@@ -211,6 +211,27 @@ async fn the_benchmark_widens_until_a_group_holds_enough_other_firms(app: TestAp
     assert_eq!(body["benchmark"], Value::Null);
 }
 
+async fn firms_added_today_are_peers_from_tomorrow(app: TestApp) {
+    let me = submit(&app, &firm("me", HOME, answers(&[])), "me-today").await;
+    // 25 firms answer today (no `submitted_at`: the time of receipt), as an attacker filling
+    // a group would, one request after another.
+    let today: Vec<Value> = (0..25)
+        .map(|i| {
+            let mut body = firm(&format!("today-{i}"), HOME, answers(&[FINE_TUNE]));
+            body.as_object_mut().unwrap().remove("submitted_at");
+            body
+        })
+        .collect();
+    let reply = app.submit_batch(&json!({ "responses": today })).await;
+    assert_eq!(reply.status().as_u16(), 200);
+    let body = plan(&app, &me, "").await;
+    assert_eq!(body["benchmark"], Value::Null, "{}", body["benchmark"]);
+    // Firms that answered before today are peers at once.
+    peers(&app, "earlier", HOME, 20).await;
+    let body = plan(&app, &me, "").await;
+    assert_eq!(body["benchmark"]["peers"], 20);
+}
+
 async fn who_may_read_a_plan(app: TestApp) {
     let keyed = submit(&app, &submission("owned", answers(&[])), "own-1").await;
     let reply = app.submit(&submission("unkeyed", answers(&[])), None).await;
@@ -280,5 +301,6 @@ crate::on_both_databases!(
     the_plan_names_the_least_answer_that_passes_each_blocker,
     a_disjunction_lists_each_way_and_the_top_tier_has_no_steps,
     the_benchmark_widens_until_a_group_holds_enough_other_firms,
+    firms_added_today_are_peers_from_tomorrow,
     who_may_read_a_plan,
 );
