@@ -281,3 +281,10 @@ fn only_responses_before_the_cut_are_peers() {
     cut.peer_min = 4;
     assert!(benchmark(&snapshot, &cut).unwrap().is_none());
 }
+
+#[test]
+fn a_groups_key_is_its_serialised_name() {
+    for group in PeerGroup::WIDENING {
+        assert_eq!(serde_json::to_value(group).unwrap(), group.key());
+    }
+}

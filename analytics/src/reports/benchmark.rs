@@ -70,6 +70,16 @@ impl PeerGroup {
         PeerGroup::Everyone,
     ];
 
+    /// The group's name, as serialised.
+    pub fn key(self) -> &'static str {
+        match self {
+            PeerGroup::IndustrySizeBandCountry => "industry_size_band_country",
+            PeerGroup::IndustrySizeBand => "industry_size_band",
+            PeerGroup::SizeBand => "size_band",
+            PeerGroup::Everyone => "everyone",
+        }
+    }
+
     /// The attributes a peer shares with the firm in this group.
     pub fn fields(self) -> &'static [SegmentField] {
         match self {

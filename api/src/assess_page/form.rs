@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use fluent_bundle::FluentValue;
 use readiness_analytics::Dimension;
@@ -11,6 +12,7 @@ use readiness_analytics::texts::{Language, Localised};
 use super::frame::{escape, page};
 use super::ui::Ui;
 use crate::domain::firm::{SIZE_BANDS, country_codes};
+use crate::services::assessments::Step;
 
 /// NACE Rev. 2 sections.
 pub const NACE_SECTIONS: [char; 21] = [
@@ -18,12 +20,19 @@ pub const NACE_SECTIONS: [char; 21] = [
     'T', 'U',
 ];
 
-/// What a step shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepKind {
-    Segment,
-    Section(Dimension),
-}
+/// Every country code with its English name, by name (built once).
+static COUNTRIES: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    let mut countries: Vec<(&str, &str)> = country_codes()
+        .map(|code| {
+            (
+                code,
+                rust_iso3166::from_alpha2(code).map_or(code, |c| c.name),
+            )
+        })
+        .collect();
+    countries.sort_by(|a, b| a.1.cmp(b.1));
+    countries
+});
 
 /// The segment as entered so far (strings, so a refused entry is shown back as typed).
 #[derive(Debug, Clone, Default)]
@@ -64,7 +73,7 @@ pub struct StepPage<'a> {
     /// 0-based position and number of steps.
     pub index: usize,
     pub steps: usize,
-    pub kind: StepKind,
+    pub kind: Step,
     /// The start page shows the introduction above the first step.
     pub intro: bool,
     pub segment: SegmentValues,
@@ -76,23 +85,23 @@ pub struct StepPage<'a> {
 
 /// The id of the control an error summary entry links to: the field, or a group's first
 /// radio button.
-fn field_id(field: &str, kind: StepKind) -> String {
+fn field_id(field: &str, kind: Step) -> String {
     match kind {
-        StepKind::Segment if field == "size_band" => "size_band-0".to_owned(),
-        StepKind::Segment => field.to_owned(),
-        StepKind::Section(_) => format!("q-{field}-0"),
+        Step::Segment if field == "size_band" => "size_band-0".to_owned(),
+        Step::Segment => field.to_owned(),
+        Step::Section(_) => format!("q-{field}-0"),
     }
 }
 
-fn field_label(field: &str, kind: StepKind, ui: Ui, texts: &Localised<'_>) -> String {
+fn field_label(field: &str, kind: Step, ui: Ui, texts: &Localised<'_>) -> String {
     match kind {
-        StepKind::Segment => ui.t(&format!("field-{}", field.replace('_', "-"))),
-        StepKind::Section(_) => texts.question(field),
+        Step::Segment => ui.t(&format!("field-{}", field.replace('_', "-"))),
+        Step::Section(_) => texts.question(field),
     }
 }
 
 /// The message of a refused field, in the page's language.
-pub fn error_message(error: &FieldError, kind: StepKind, ui: Ui, texts: &Localised<'_>) -> String {
+pub fn error_message(error: &FieldError, kind: Step, ui: Ui, texts: &Localised<'_>) -> String {
     let label = field_label(&error.field, kind, ui, texts);
     match error.problem {
         Problem::Required => ui.t_with("error-required", &[("field", FluentValue::from(label))]),
@@ -168,8 +177,8 @@ pub fn render(step: &StepPage<'_>) -> String {
     }
     let heading = if step.intro { "h2" } else { "h1" };
     match step.kind {
-        StepKind::Segment => segment(&mut body, step, ui, heading),
-        StepKind::Section(dimension) => section(&mut body, step, dimension, ui, heading),
+        Step::Segment => segment(&mut body, step, ui, heading),
+        Step::Section(dimension) => section(&mut body, step, dimension, ui, heading),
     }
     body.push_str("<div class=\"actions\">\n");
     let last = step.index + 1 == step.steps;
@@ -200,8 +209,8 @@ pub fn render(step: &StepPage<'_>) -> String {
     body.push_str("</div>\n</form>\n");
     // The title names the step, and says first when the page lists problems.
     let step_title = match step.kind {
-        StepKind::Segment => ui.t("segment-title"),
-        StepKind::Section(dimension) => step.texts.section(dimension),
+        Step::Segment => ui.t("segment-title"),
+        Step::Section(dimension) => step.texts.section(dimension),
     };
     let mut page_title = format!(
         "{progress} – {step_title} – {}",
@@ -289,14 +298,7 @@ fn segment(body: &mut String, step: &StepPage<'_>, ui: Ui, heading: &str) {
         escape(&ui.t("field-country")),
         escape(&ui.t("field-country-choose")),
     );
-    let mut countries: Vec<(&str, &str)> = country_codes()
-        .map(|code| {
-            let name = rust_iso3166::from_alpha2(code).map_or(code, |c| c.name);
-            (code, name)
-        })
-        .collect();
-    countries.sort_by(|a, b| a.1.cmp(b.1));
-    for (code, name) in countries {
+    for (code, name) in COUNTRIES.iter().copied() {
         let selected = if values.country == code {
             " selected"
         } else {

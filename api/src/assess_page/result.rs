@@ -165,10 +165,7 @@ fn benchmark_section(body: &mut String, ui: Ui, benchmark: Option<&BenchmarkView
         let _ = writeln!(body, "<p>{}</p>", escape(&ui.t("benchmark-none")));
         return;
     };
-    let group = serde_json::to_value(benchmark.group)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let group = benchmark.group.key();
     let _ = writeln!(
         body,
         "<p data-group=\"{group}\"><strong>{}</strong>. {}</p>",

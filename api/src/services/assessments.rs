@@ -115,17 +115,24 @@ impl Draft {
                     vec!["industry".to_owned()]
                 }
             }
-            Step::Section(dimension) => self
-                .entry
-                .instrument
-                .questions()
-                .iter()
-                .filter(|q| q.section == dimension && q.required)
-                .filter(|q| !self.answers.contains_key(&q.key))
-                .map(|q| q.key.clone())
-                .collect(),
+            Step::Section(dimension) => missing_answers(&self.entry, dimension, &self.answers),
         }
     }
+}
+
+/// The required questions of section `dimension` that `answers` leaves unanswered.
+pub fn missing_answers(
+    entry: &Entry,
+    dimension: Dimension,
+    answers: &BTreeMap<String, String>,
+) -> Vec<String> {
+    entry
+        .instrument
+        .questions()
+        .iter()
+        .filter(|q| q.section == dimension && q.required && !answers.contains_key(&q.key))
+        .map(|q| q.key.clone())
+        .collect()
 }
 
 /// The steps of an instrument.

@@ -7,9 +7,9 @@ use chrono::Utc;
 use readiness_analytics::texts::Language;
 
 use super::{
-    Fields, FormSession, Shown, StepForm, check_step, field, form_is_genuine, form_page,
+    Fields, FormSession, PageLang, Shown, StepForm, check_step, field, form_is_genuine, form_page,
     form_session, html, invalid_link, merge, page_language, query_value, read_step, see_other,
-    segment_values, step_kind,
+    segment_values,
 };
 use crate::assess_page::form::{StepPage, render};
 use crate::assess_page::{notice, result, saved};
@@ -51,7 +51,7 @@ fn step_page(
         hidden: vec![("step", (index + 1).to_string())],
         index,
         steps: steps.len(),
-        kind: step_kind(steps[index]),
+        kind: steps[index],
         intro: false,
         segment: shown.segment,
         answers: &draft.answers,
@@ -71,7 +71,7 @@ fn step_page(
     params(
         ("token" = String, Path, description = "The draft's link token"),
         ("step" = Option<String>, Query, description = "1-based step"),
-        ("lang" = Option<String>, Query, description = "`en` or `zh-Hans`; another value is ignored"),
+        PageLang,
     ),
     responses(
         (status = 200, description = "The step", body = String, content_type = "text/html"),
@@ -195,22 +195,11 @@ pub async fn post_step(
         return Ok(see_other(&format!("{}?step={}", base(&token), index + 2)));
     }
     // The last step: every earlier step must be complete too.
-    if let Some(open) = steps.iter().position(|s| {
-        !check_step(
-            &draft.entry,
-            *s,
-            &segment_values(draft.segment.as_ref()),
-            &draft.answers,
-        )
-        .0
-        .is_empty()
+    let kept = segment_values(draft.segment.as_ref());
+    if let Some((open, errors)) = steps.iter().enumerate().find_map(|(index, step)| {
+        let (errors, _) = check_step(&draft.entry, *step, &kept, &draft.answers);
+        (!errors.is_empty()).then_some((index, errors))
     }) {
-        let (errors, _) = check_step(
-            &draft.entry,
-            steps[open],
-            &segment_values(draft.segment.as_ref()),
-            &draft.answers,
-        );
         let session = form_session(&state, &req)?;
         return Ok(step_page(
             &draft,
@@ -218,7 +207,7 @@ pub async fn post_step(
             open,
             language,
             &session,
-            Shown::refused(segment_values(draft.segment.as_ref()), errors),
+            Shown::refused(kept, errors),
         ));
     }
     match assessments::submit(&state.services, &mut draft, now).await? {
@@ -239,7 +228,7 @@ pub async fn post_step(
     tag = "assessment pages",
     params(
         ("token" = String, Path, description = "The draft's link token"),
-        ("lang" = Option<String>, Query, description = "`en` or `zh-Hans`; another value is ignored"),
+        PageLang,
     ),
     responses(
         (status = 200, description = "The link to continue later", body = String, content_type = "text/html"),
@@ -272,7 +261,7 @@ pub async fn show_saved(
     tag = "assessment pages",
     params(
         ("token" = String, Path, description = "The draft's link token"),
-        ("lang" = Option<String>, Query, description = "`en` or `zh-Hans`; another value is ignored"),
+        PageLang,
     ),
     responses(
         (status = 200, description = "The result page (printable)", body = String, content_type = "text/html"),

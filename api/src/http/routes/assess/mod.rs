@@ -14,12 +14,14 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::assess_page::form::{FieldError, Problem, SegmentValues, StepKind};
+use crate::assess_page::form::{FieldError, Problem, SegmentValues};
 use crate::assess_page::frame::CONTENT_SECURITY_POLICY;
 use crate::assess_page::notice;
 use crate::domain::invitation::Segment;
 use crate::http::state::AppState;
-use crate::services::assessments::{Step, check_segment, csrf_matches, csrf_token, random_token};
+use crate::services::assessments::{
+    Step, check_segment, csrf_matches, csrf_token, missing_answers, random_token,
+};
 
 pub fn configure(config: &mut ServiceConfig) {
     config
@@ -56,6 +58,14 @@ pub struct StepForm {
     pub country: Option<String>,
     /// ISO 3166-2, optional (segment step).
     pub region: Option<String>,
+}
+
+/// A page's `lang` parameter, for the OpenAPI document (pages never refuse a language).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageLang {
+    /// `en` or `zh-Hans`; another value is ignored
+    pub lang: Option<String>,
 }
 
 /// The language of a page: a valid `lang` parameter, else `fallback` (a draft's), else the
@@ -310,25 +320,15 @@ fn check_step(
             }
         },
         Step::Section(dimension) => (
-            entry
-                .instrument
-                .questions()
-                .iter()
-                .filter(|q| q.section == dimension && q.required && !answers.contains_key(&q.key))
-                .map(|q| FieldError {
-                    field: q.key.clone(),
+            missing_answers(entry, dimension, answers)
+                .into_iter()
+                .map(|field| FieldError {
+                    field,
                     problem: Problem::Required,
                 })
                 .collect(),
             None,
         ),
-    }
-}
-
-fn step_kind(step: Step) -> StepKind {
-    match step {
-        Step::Segment => StepKind::Segment,
-        Step::Section(dimension) => StepKind::Section(dimension),
     }
 }
 

@@ -8,9 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 
 use super::{
-    Fields, FormSession, Shown, StepForm, check_step, field, form_is_genuine, form_page,
+    Fields, FormSession, PageLang, Shown, StepForm, check_step, field, form_is_genuine, form_page,
     form_session, html, invalid_link, merge, page_language, query_value, read_step, see_other,
-    step_kind,
 };
 use crate::assess_page::form::{SegmentValues, StepPage, render};
 use crate::assess_page::notice;
@@ -87,7 +86,7 @@ fn start_page(
         hidden,
         index: 0,
         steps: all.len(),
-        kind: step_kind(all[0]),
+        kind: all[0],
         intro: true,
         segment: shown.segment,
         answers,
@@ -108,7 +107,7 @@ fn start_page(
     tag = "assessment pages",
     params(
         ("slug" = String, Path, description = "Survey slug", example = "ai-readiness"),
-        ("lang" = Option<String>, Query, description = "`en` or `zh-Hans`; another value is ignored"),
+        PageLang,
         ("invitation" = Option<String>, Query, description = "A personal link's token"),
     ),
     responses(
