@@ -320,11 +320,16 @@ pub(super) fn weigh(
         .collect::<PolarsResult<_>>()?;
     weight_columns.push(Column::new(WEIGHT.into(), weights));
     let weight_table = DataFrame::new(cells.height(), weight_columns)?;
+    // The rows keep their order, so that a weighted sum adds them in the same order whatever
+    // else the query selected (a trend's period equals the report of its month, exactly).
     let rows = rows.lazy().join(
         weight_table.lazy(),
         cell_columns.clone(),
         cell_columns,
-        JoinArgs::new(JoinType::Left),
+        JoinArgs {
+            maintain_order: MaintainOrderJoin::Left,
+            ..JoinArgs::new(JoinType::Left)
+        },
     );
     Ok((rows, diagnostics))
 }

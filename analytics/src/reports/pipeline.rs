@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::disclosure::Tally;
 use super::model::{Basis, FILTER_FIELDS, ReportQuery, SegmentField, SegmentFilter};
-use super::snapshot::{MemoKey, Snapshot, columns};
+use super::snapshot::{Snapshot, columns};
 
 /// Column holding each row's raking weight.
 pub const WEIGHT: &str = "w";
@@ -17,26 +17,6 @@ pub fn segment_column(field: SegmentField) -> &'static str {
         SegmentField::Country => columns::COUNTRY,
         SegmentField::Region => columns::REGION,
         SegmentField::Version => columns::VERSION,
-    }
-}
-
-/// Rows of the selected survey versions.
-pub fn of_surveys(ids: &[i32]) -> Expr {
-    ids.iter()
-        .map(|id| col(columns::SURVEY).eq(lit(*id)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false))
-}
-
-/// Rows submitted inside `[from, until)`.
-pub fn in_window(from: Option<i64>, until: Option<i64>) -> Expr {
-    let after = from.map(|f| col(columns::SUBMITTED_AT).gt_eq(lit(f)));
-    let before = until.map(|u| col(columns::SUBMITTED_AT).lt(lit(u)));
-    match (after, before) {
-        (Some(a), Some(b)) => a.and(b),
-        (Some(a), None) => a,
-        (None, Some(b)) => b,
-        (None, None) => lit(true),
     }
 }
 
@@ -66,51 +46,65 @@ pub fn narrowed(snapshot: &Snapshot, filter: &SegmentFilter, rows: LazyFrame) ->
     }
 }
 
-/// How many recent "latest response" selections a snapshot keeps.
-const MEMO_ENTRIES: usize = 8;
-
 /// The rows a report counts: the chosen surveys and window, and with basis `latest` only each
 /// firm's latest response per `partition` (e.g. per period). The snapshot is kept sorted by
-/// submission time (ties in arrival order), so the last row of a firm is its latest. The
-/// latest-response selection is the costly step, so it is kept per query until the rows change.
+/// submission time (ties in arrival order), so the window is a slice found by binary search,
+/// and a row is its firm's latest in the window when the firm's next row of the surveys
+/// ([`Snapshot::next_rows`]) lies beyond the slice or, per partition, differs in a partition
+/// column (periods follow time, so a later row never returns to an earlier period).
 pub fn counted_rows(
     snapshot: &Snapshot,
     query: &ReportQuery,
     partition: &[&str],
 ) -> PolarsResult<LazyFrame> {
-    let rows = snapshot
-        .frame()
-        .clone()
-        .lazy()
-        .filter(of_surveys(&query.survey_ids).and(in_window(query.from, query.until)));
-    if query.basis == Basis::All {
-        return Ok(rows);
-    }
-    let key = MemoKey {
-        survey_ids: query.survey_ids.clone(),
-        from: query.from,
-        until: query.until,
-        latest: true,
-        partition: partition.iter().map(|p| (*p).to_owned()).collect(),
+    let frame = snapshot.frame();
+    let (lo, hi) = snapshot.window(query.from, query.until)?;
+    let rows = frame.slice(i64::try_from(lo).unwrap_or(i64::MAX), hi - lo);
+    let surveys = rows.column(columns::SURVEY)?.i32()?;
+    let of_surveys = |survey: i32| query.survey_ids.contains(&survey);
+    let position = |at: usize| IdxSize::try_from(at).unwrap_or(IdxSize::MAX);
+    let kept: Vec<IdxSize> = if query.basis == Basis::All {
+        surveys
+            .into_no_null_iter()
+            .enumerate()
+            .filter(|(_, survey)| of_surveys(*survey))
+            .map(|(at, _)| position(at))
+            .collect()
+    } else {
+        let next = snapshot.next_rows(&query.survey_ids)?;
+        let periods = partition
+            .iter()
+            .map(|name| Ok(rows.column(name)?.i32()?.into_no_null_iter().collect()))
+            .collect::<PolarsResult<Vec<Vec<i32>>>>()?;
+        let next = next.get(lo..hi).unwrap_or_default();
+        surveys
+            .into_no_null_iter()
+            .zip(next)
+            .enumerate()
+            .filter_map(|(at, (survey, next))| {
+                let latest = match usize::try_from(*next).map(|n| n.checked_sub(lo)) {
+                    Ok(Some(next)) if next < hi - lo => periods
+                        .iter()
+                        .any(|period| period.get(at) != period.get(next)),
+                    _ => true,
+                };
+                (of_surveys(survey) && latest).then(|| position(at))
+            })
+            .collect()
     };
-    if let Ok(memo) = snapshot.memo.lock()
-        && let Some((_, rows)) = memo.iter().find(|(k, _)| *k == key)
-    {
-        return Ok(rows.clone().lazy());
-    }
-    let mut subset = vec![col(columns::FIRM)];
-    subset.extend(partition.iter().map(|c| col(*c)));
-    let latest = rows
-        .unique_stable_generic(Some(subset), UniqueKeepStrategy::Last)
-        .collect()?;
-    if let Ok(mut memo) = snapshot.memo.lock() {
-        if memo.len() >= MEMO_ENTRIES {
-            memo.remove(0);
-        }
-        memo.push((key, latest.clone()));
-    }
-    Ok(latest.lazy())
+    // Gathered column by column as the report reads them, each into one contiguous array: a
+    // sum then adds the same rows in the same order whatever else the query selected.
+    let kept = IdxCa::from_vec(KEPT.into(), kept).into_series();
+    let columns: Vec<Expr> = rows
+        .get_column_names()
+        .into_iter()
+        .map(|name| col(name.clone()).gather(lit(kept.clone()), false))
+        .collect();
+    Ok(rows.lazy().select(columns))
 }
+
+/// The positions [`counted_rows`] keeps.
+const KEPT: &str = "counted";
 
 /// The column of the cell key summed beside the count column `count`.
 pub fn key_of(count: &str) -> String {
@@ -370,3 +364,6 @@ impl Table<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -113,19 +113,23 @@ pub struct Snapshot {
     latest_submission: i64,
     /// Rows appended out of time order wait for [`Snapshot::settle`].
     unsorted: bool,
-    /// Counted rows of recent queries; emptied whenever the rows change.
-    pub(crate) memo: std::sync::Mutex<Vec<(MemoKey, DataFrame)>>,
+    /// The [`NextRows`] of recent survey sets; emptied whenever the rows change.
+    next_rows: std::sync::Mutex<Vec<(Vec<i32>, NextRows)>>,
 }
 
-/// What the counted rows of a report depend on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MemoKey {
-    pub survey_ids: Vec<i32>,
-    pub from: Option<i64>,
-    pub until: Option<i64>,
-    pub latest: bool,
-    pub partition: Vec<String>,
-}
+/// For each row, the position of the same firm's next row among the rows of one set of
+/// surveys ([`NO_NEXT`] for its last, and for rows of other surveys). With rows in time
+/// order, a row of the set is its firm's latest in a window of positions `[lo, hi)` exactly
+/// when its next row lies at or beyond `hi`: selecting each firm's latest response is one
+/// pass over a slice, without hashing.
+pub(crate) type NextRows = std::sync::Arc<[u32]>;
+
+/// The next position of a firm's last row.
+pub(crate) const NO_NEXT: u32 = u32::MAX;
+
+/// How many survey sets keep their [`NextRows`] (a report names one set; versions of one
+/// survey make a few).
+const NEXT_ROWS_SETS: usize = 4;
 
 impl Default for Snapshot {
     fn default() -> Self {
@@ -151,7 +155,7 @@ impl Snapshot {
             next_seq: 0,
             latest_submission: i64::MIN,
             unsorted: false,
-            memo: std::sync::Mutex::default(),
+            next_rows: std::sync::Mutex::default(),
         }
     }
 
@@ -194,7 +198,12 @@ impl Snapshot {
 
     /// Approximate heap size of the frame, dictionaries and indexes.
     pub fn memory_bytes(&self) -> usize {
+        let next_rows = self
+            .next_rows
+            .lock()
+            .map_or(0, |sets| sets.iter().map(|(_, next)| 4 * next.len()).sum());
         self.frame.estimated_size()
+            + next_rows
             + self.firms.capacity() * 24
             + self.ids.capacity() * 24
             + [
@@ -223,7 +232,7 @@ impl Snapshot {
             self.frame = self.frame.sort([columns::SUBMITTED_AT], by_time)?;
             self.frame.rechunk_mut_par();
             self.unsorted = false;
-            self.forget_counted_rows();
+            self.forget_next_rows();
         }
         Ok(())
     }
@@ -365,14 +374,75 @@ impl Snapshot {
                 self.frame.rechunk_mut_par();
             }
         }
-        self.forget_counted_rows();
+        self.forget_next_rows();
         Ok(height)
     }
 
-    fn forget_counted_rows(&self) {
-        if let Ok(mut memo) = self.memo.lock() {
-            memo.clear();
+    fn forget_next_rows(&self) {
+        if let Ok(mut sets) = self.next_rows.lock() {
+            sets.clear();
         }
+    }
+
+    /// The positions `[lo, hi)` of the rows submitted inside `[from, until)`: a binary search,
+    /// as the rows are in time order. Fails while rows wait for [`Snapshot::settle`].
+    pub(crate) fn window(
+        &self,
+        from: Option<i64>,
+        until: Option<i64>,
+    ) -> PolarsResult<(usize, usize)> {
+        if self.unsorted {
+            polars_bail!(ComputeError: "the report snapshot is not in time order");
+        }
+        let times = self.frame.column(columns::SUBMITTED_AT)?.i64()?;
+        let lo = from.map_or(0, |from| first_at_or_after(times, from));
+        let hi = until.map_or(self.len(), |until| first_at_or_after(times, until));
+        Ok((lo, hi.max(lo)))
+    }
+
+    /// The [`NextRows`] of a set of surveys: built by one pass over the rows the first time
+    /// the set is asked for after the rows changed, then kept.
+    pub(crate) fn next_rows(&self, surveys: &[i32]) -> PolarsResult<NextRows> {
+        let mut set = surveys.to_vec();
+        set.sort_unstable();
+        set.dedup();
+        if let Ok(sets) = self.next_rows.lock()
+            && let Some((_, next)) = sets.iter().find(|(s, _)| *s == set)
+        {
+            return Ok(next.clone());
+        }
+        if u32::try_from(self.len()).is_err() {
+            polars_bail!(ComputeError: "the report snapshot holds more rows than it can index");
+        }
+        let firms = self.frame.column(columns::FIRM)?.u32()?;
+        let survey = self.frame.column(columns::SURVEY)?.i32()?;
+        let mut next = vec![NO_NEXT; self.len()];
+        // Each firm's row seen last so far.
+        let mut last = vec![NO_NEXT; self.firms.len()];
+        for (position, (firm, survey)) in firms
+            .into_no_null_iter()
+            .zip(survey.into_no_null_iter())
+            .enumerate()
+        {
+            if !set.contains(&survey) {
+                continue;
+            }
+            let position = u32::try_from(position).unwrap_or(NO_NEXT);
+            if let Some(seen) = usize::try_from(firm).ok().and_then(|f| last.get_mut(f)) {
+                if let Some(previous) = usize::try_from(*seen).ok().and_then(|p| next.get_mut(p)) {
+                    *previous = position;
+                }
+                *seen = position;
+            }
+        }
+        let next: NextRows = next.into();
+        if let Ok(mut sets) = self.next_rows.lock() {
+            if sets.len() >= NEXT_ROWS_SETS {
+                sets.remove(0);
+            }
+            sets.push((set, next.clone()));
+        }
+        Ok(next)
     }
 
     /// Drops every response of these firms (erasure).
@@ -395,7 +465,7 @@ impl Snapshot {
             .collect();
         let before = self.frame.height();
         self.frame = self.frame.filter(&keep)?;
-        self.forget_counted_rows();
+        self.forget_next_rows();
         Ok(before - self.frame.height())
     }
 }
@@ -428,6 +498,19 @@ fn empty_frame() -> DataFrame {
 /// Each code of a batch dictionary → the code of the same value in the snapshot's.
 fn translate(batch: &Dictionary, snapshot: &mut Dictionary) -> Vec<i32> {
     batch.values.iter().map(|v| snapshot.code(v)).collect()
+}
+
+/// The position of the first time at or after `at` in times that never decrease.
+fn first_at_or_after(times: &Int64Chunked, at: i64) -> usize {
+    let mut offset = 0;
+    for chunk in times.downcast_iter() {
+        let values = chunk.values().as_slice();
+        if values.last().is_some_and(|last| *last >= at) {
+            return offset + values.partition_point(|time| *time < at);
+        }
+        offset += values.len();
+    }
+    offset
 }
 
 /// Whether the chunk's submission times never decrease.
