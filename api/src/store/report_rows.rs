@@ -1,8 +1,9 @@
 //! Reading scored responses in the shape report snapshots take them.
 //!
-//! Two paths: keyset pages in receipt order through the pool (incremental refreshes, and
-//! every load on PostgreSQL), and for the first load of a SQLite file a parallel scan by
-//! rowid range on read-only connections of its own (see [`sqlite_scan`]).
+//! Three paths: keyset pages in receipt order through the pool (incremental refreshes), and
+//! for the first load a parallel scan of a SQLite file by rowid range on read-only connections
+//! of its own (see [`sqlite_scan`]) or one binary `COPY` from PostgreSQL (see
+//! [`postgres_copy`]).
 
 use std::collections::HashMap;
 
@@ -14,6 +15,7 @@ use uuid::Uuid;
 
 use super::entities::survey;
 
+pub mod postgres_copy;
 pub mod sqlite_scan;
 
 /// Rows read per query while paging.
@@ -22,17 +24,28 @@ pub const PAGE: u64 = 50_000;
 /// A position in receipt order.
 pub type Watermark = (DateTime<Utc>, Uuid);
 
-/// The report columns, in the order the decoders read them (the SQLite scan too).
-macro_rules! report_columns {
+/// The response columns reports read, in the order the decoders read them (the SQLite scan
+/// too, which reads the firms' record keys apart).
+macro_rules! response_columns {
     () => {
-        "SELECT id, firm_id, survey_id, industry, size_band, country, region, tier_rank, \
+        "id, firm_id, survey_id, industry, size_band, country, region, tier_rank, \
          ready_to_customise, blockers, score_maturity, score_clarity, score_vendor_gap, \
-         score_capability, score_governance, submitted_at, received_at, \
-         (SELECT record_key FROM firms WHERE firms.id = responses.firm_id) AS record_key \
-         FROM responses "
+         score_capability, score_governance, submitted_at, received_at"
     };
 }
-pub(crate) use report_columns;
+pub(crate) use response_columns;
+
+/// The response columns and, last, the firm's record key.
+macro_rules! report_columns {
+    () => {
+        concat!(
+            "SELECT ",
+            response_columns!(),
+            ", (SELECT record_key FROM firms WHERE firms.id = responses.firm_id) AS record_key \
+             FROM responses "
+        )
+    };
+}
 
 const SQLITE_FIRST: &str = concat!(report_columns!(), "ORDER BY received_at, id LIMIT ?1");
 const SQLITE_AFTER: &str = concat!(
@@ -143,6 +156,23 @@ impl ReportRowQuery {
                 .fetch_optional(db.get_postgres_connection_pool())
                 .await
                 .map_err(read),
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// Every response received up to `until` (inclusive), by one binary `COPY` (PostgreSQL
+    /// only; see [`postgres_copy`]).
+    pub async fn copy_until(
+        db: &DatabaseConnection,
+        until: Watermark,
+        versions: &HashMap<i32, i32>,
+    ) -> Result<Vec<RowBatch>, DbErr> {
+        match db.get_database_backend() {
+            DbBackend::Postgres => {
+                postgres_copy::copy(db.get_postgres_connection_pool(), until, versions)
+                    .await
+                    .map_err(|e| DbErr::Custom(format!("copying report rows: {e}")))
+            }
             other => Err(unsupported(other)),
         }
     }

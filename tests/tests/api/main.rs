@@ -34,6 +34,7 @@ mod reports;
 mod rubric;
 mod segment_filters;
 mod share_links;
+mod snapshot_load;
 mod strict_input;
 mod submit;
 mod survey_versions;

@@ -6,7 +6,6 @@
 //! firms from it at once.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::services::error::ServiceError;
+use crate::store::Backend;
 use crate::store::report_rows::{ReportRowQuery, Watermark, sqlite_scan};
 
 /// How stale a report may be, by default, before the snapshot asks the database for new rows.
@@ -139,21 +139,18 @@ impl ReportSnapshot {
             seen.clone_from(&versions);
             self.touch();
         }
-        if !self.is_loaded()
-            && let Some(path) = crate::store::Backend::of(db)
-                .sqlite_file()
-                .map(PathBuf::from)
-        {
-            match self.scan_sqlite(db, path, versions.clone()).await {
-                Ok(watermark) => {
+        if !self.is_loaded() {
+            match self.load_in_bulk(db, versions.clone()).await {
+                Ok(Some(watermark)) => {
                     state.watermark = watermark;
                     self.refreshed(state, started);
                     self.loaded.store(true, Ordering::Release);
                     return Ok(());
                 }
+                Ok(None) => {}
                 // Paging through the pool reads the same rows, only more slowly.
                 Err(e) => {
-                    tracing::warn!(error = %e, "scanning the SQLite file failed; paging instead")
+                    tracing::warn!(error = %e, "reading every response in bulk failed; paging instead")
                 }
             }
         }
@@ -204,21 +201,30 @@ impl ReportSnapshot {
         Ok(())
     }
 
-    /// The first load of a SQLite file: a parallel scan of the file on connections of its own
-    /// (see [`sqlite_scan`]). Returns the position to refresh from: the last receipt before the
-    /// scan began, so rows committed during it are read by the next refresh.
-    async fn scan_sqlite(
+    /// The first load, by the backend's bulk path: a parallel scan of a SQLite file on
+    /// connections of its own (see [`sqlite_scan`]), or one binary `COPY` from PostgreSQL (see
+    /// [`ReportRowQuery::copy_until`]); `None` for a database without one (SQLite in memory).
+    /// Returns the position to refresh from: the last receipt before the load began, so rows
+    /// committed during it are read by the next refresh.
+    async fn load_in_bulk(
         &self,
         db: &DatabaseConnection,
-        path: PathBuf,
         versions: HashMap<i32, i32>,
-    ) -> anyhow::Result<Option<Watermark>> {
+    ) -> anyhow::Result<Option<Option<Watermark>>> {
         let started = Instant::now();
         let watermark = ReportRowQuery::latest(db).await?;
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-        let batches =
-            tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, &versions, threads))
-                .await??;
+        let batches = match Backend::of(db) {
+            Backend::SqliteFile(path) => {
+                let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+                tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, &versions, threads))
+                    .await??
+            }
+            Backend::Postgres => match watermark {
+                Some(until) => ReportRowQuery::copy_until(db, until, &versions).await?,
+                None => Vec::new(),
+            },
+            Backend::SqliteMemory => return Ok(None),
+        };
         let reading = started.elapsed();
         let appending_started = Instant::now();
         let mut appended = 0;
@@ -231,7 +237,7 @@ impl ReportSnapshot {
         let appending = appending_started.elapsed();
         self.touch();
         self.settle_and_log(started, appended, reading, appending)?;
-        Ok(watermark)
+        Ok(Some(watermark))
     }
 
     /// Restores time order after appends and logs what the refresh took.

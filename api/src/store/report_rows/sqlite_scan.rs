@@ -5,7 +5,8 @@
 //! copies every value of every row into an owned row before it can be decoded; here the
 //! values are read where SQLite keeps them, and strings are looked up without being copied.
 //! Rows committed while the scan runs are picked up by the next refresh, which starts from
-//! the position read before the scan began.
+//! the position read before the scan began. The firms' record keys are read once into a map
+//! rather than looked up in the firms' index for each response.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,10 +15,18 @@ use std::time::Duration;
 use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
 use rusqlite::types::ValueRef;
 
-use super::report_columns;
+use super::response_columns;
 use crate::store::sqlite_values::{integer, open_read_only, real, text, timestamp, uuid};
 
-const BY_ROWID: &str = concat!(report_columns!(), "WHERE rowid BETWEEN ?1 AND ?2");
+const BY_ROWID: &str = concat!(
+    "SELECT ",
+    response_columns!(),
+    " FROM responses WHERE rowid BETWEEN ?1 AND ?2"
+);
+const RECORD_KEYS: &str = "SELECT id, record_key FROM firms";
+
+/// Firm id → its record key.
+type RecordKeys = HashMap<u128, u8>;
 
 /// A scan that failed, with what it was doing.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +38,8 @@ pub enum ScanError {
     },
     #[error("decoding a report row (rowids {from} to {to}): {reason}")]
     Decode { from: i64, to: i64, reason: String },
+    #[error("decoding a firm's record key: {0}")]
+    RecordKey(String),
     #[error("a scanning thread panicked")]
     Panicked,
 }
@@ -50,15 +61,18 @@ pub fn scan(
             Ok((row.get(0)?, row.get(1)?))
         })
         .map_err(sqlite)?;
-    drop(connection);
     let (Some(first), Some(last)) = (first, last) else {
         return Ok(Vec::new());
     };
+    // Read after the range: every response in it was committed with its firm before.
+    let keys = record_keys(&connection, sqlite)?;
+    drop(connection);
+    let keys = &keys;
     let ranges = split(first, last, threads.max(1));
     std::thread::scope(|scope| {
         let workers: Vec<_> = ranges
             .iter()
-            .map(|&(from, to)| scope.spawn(move || read_range(path, from, to, versions)))
+            .map(|&(from, to)| scope.spawn(move || read_range(path, from, to, versions, keys)))
             .collect();
         workers
             .into_iter()
@@ -81,11 +95,32 @@ fn split(first: i64, last: i64, parts: usize) -> Vec<(i64, i64)> {
     ranges
 }
 
+/// Every firm's record key (0–255).
+fn record_keys(
+    connection: &rusqlite::Connection,
+    sqlite: impl Fn(rusqlite::Error) -> ScanError,
+) -> Result<RecordKeys, ScanError> {
+    let mut statement = connection.prepare(RECORD_KEYS).map_err(&sqlite)?;
+    let mut rows = statement.query([]).map_err(&sqlite)?;
+    let mut keys = RecordKeys::new();
+    while let Some(row) = rows.next().map_err(&sqlite)? {
+        let value = |index| row.get_ref(index).map_err(&sqlite);
+        let firm = uuid(value(0)?).map_err(ScanError::RecordKey)?;
+        let key = match value(1)? {
+            ValueRef::Null => None,
+            other => Some(integer(other).map_err(ScanError::RecordKey)?),
+        };
+        keys.insert(firm, super::record_key_of(key));
+    }
+    Ok(keys)
+}
+
 fn read_range(
     path: &Path,
     from: i64,
     to: i64,
     versions: &HashMap<i32, i32>,
+    keys: &RecordKeys,
 ) -> Result<RowBatch, ScanError> {
     let sqlite = |source| ScanError::Sqlite {
         path: path.display().to_string(),
@@ -99,6 +134,7 @@ fn read_range(
     while let Some(row) = rows.next().map_err(sqlite)? {
         let bad = |reason: String| ScanError::Decode { from, to, reason };
         let value = |index: usize| row.get_ref(index).map_err(|e| bad(e.to_string()));
+        let firm = uuid(value(1)?).map_err(&bad)?;
         let survey_id = i32::try_from(integer(value(2)?).map_err(&bad)?)
             .map_err(|e| bad(format!("survey_id: {e}")))?;
         let region = match value(6)? {
@@ -109,7 +145,7 @@ fn read_range(
             .push(
                 RowRef {
                     id: uuid(value(0)?).map_err(&bad)?,
-                    firm: uuid(value(1)?).map_err(&bad)?,
+                    firm,
                     survey_id,
                     version: versions.get(&survey_id).copied().unwrap_or_default(),
                     industry: text(value(3)?).map_err(&bad)?,
@@ -120,10 +156,9 @@ fn read_range(
                     tier_rank: u8::try_from(integer(value(7)?).map_err(&bad)?)
                         .map_err(|e| bad(format!("tier_rank: {e}")))?,
                     ready_to_customise: integer(value(8)?).map_err(&bad)? != 0,
-                    record_key: super::record_key_of(match value(17)? {
-                        ValueRef::Null => None,
-                        other => Some(integer(other).map_err(&bad)?),
-                    }),
+                    // A firm erased since the range was read counts with key 0 until the
+                    // erasure drops its rows (as when paging).
+                    record_key: keys.get(&firm).copied().unwrap_or(0),
                     scores: [
                         real(value(10)?).map_err(&bad)?,
                         real(value(11)?).map_err(&bad)?,

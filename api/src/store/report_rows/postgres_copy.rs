@@ -1,0 +1,233 @@
+//! The first load of a PostgreSQL database: every response in one `COPY … TO STDOUT` in
+//! binary, decoded as it streams in, instead of pages of rows through the pool.
+//!
+//! The server sends each value in its binary form (a UUID as 16 bytes, a time as
+//! microseconds), so nothing is parsed from text but the strings themselves. The firms' record
+//! keys come with the rows by a join, which PostgreSQL makes once for the whole table.
+
+use std::collections::HashMap;
+
+use futures::TryStreamExt;
+use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
+use sea_orm::sqlx::PgPool;
+use sea_orm::sqlx::postgres::PgPoolCopyExt;
+
+use super::Watermark;
+
+/// The response columns as [`super::response_columns`] names them, each cast to the type
+/// decoded below, then the firm's record key.
+const COLUMNS: &str = "r.id, r.firm_id, r.survey_id::int4, r.industry::text, \
+     r.size_band::text, r.country::text, r.region::text, r.tier_rank::int2, \
+     r.ready_to_customise, r.blockers::text, r.score_maturity::float8, \
+     r.score_clarity::float8, r.score_vendor_gap::float8, r.score_capability::float8, \
+     r.score_governance::float8, r.submitted_at, r.received_at, f.record_key::int2";
+const FIELDS: usize = 18;
+
+/// The binary copy format's signature, flags and header extension length.
+const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01).
+const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// Rows per batch handed over.
+const BATCH: usize = 50_000;
+
+/// Every response received up to `until` (inclusive), as batches in receipt order.
+pub async fn copy(
+    pool: &PgPool,
+    until: Watermark,
+    versions: &HashMap<i32, i32>,
+) -> Result<Vec<RowBatch>, String> {
+    let (at, id) = until;
+    // Values of our own making (a time and a UUID), written as literals: COPY takes no
+    // parameters.
+    let statement = format!(
+        "COPY (SELECT {COLUMNS} FROM responses r LEFT JOIN firms f ON f.id = r.firm_id \
+         WHERE (r.received_at, r.id) <= ('{}'::timestamptz, '{}'::uuid) \
+         ORDER BY r.received_at, r.id) TO STDOUT (FORMAT binary)",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        id.hyphenated()
+    );
+    let mut stream = pool
+        .copy_out_raw(&statement)
+        .await
+        .map_err(|e| format!("starting the copy: {e}"))?;
+    let mut decoder = Decoder::new(versions);
+    let mut pending: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| format!("reading the copy: {e}"))?
+    {
+        pending.extend_from_slice(&chunk);
+        let used = decoder.decode(&pending)?;
+        pending.drain(..used);
+    }
+    if !decoder.finished {
+        return Err("the copy ended before its trailer".to_owned());
+    }
+    decoder.batches.push(decoder.batch);
+    Ok(decoder.batches)
+}
+
+struct Decoder<'v> {
+    versions: &'v HashMap<i32, i32>,
+    header_read: bool,
+    finished: bool,
+    batch: RowBatch,
+    batches: Vec<RowBatch>,
+}
+
+/// A field's bytes (`None` for NULL).
+type Field<'a> = Option<&'a [u8]>;
+
+impl<'v> Decoder<'v> {
+    fn new(versions: &'v HashMap<i32, i32>) -> Self {
+        Self {
+            versions,
+            header_read: false,
+            finished: false,
+            batch: RowBatch::with_capacity(BATCH),
+            batches: Vec::new(),
+        }
+    }
+
+    /// Decodes every whole tuple at the start of `bytes`; returns how many bytes it used.
+    fn decode(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        let mut at = 0;
+        if !self.header_read {
+            if bytes.len() < HEADER.len() {
+                return Ok(0);
+            }
+            if bytes.get(..HEADER.len()) != Some(HEADER) {
+                return Err("the copy does not start with the binary header".to_owned());
+            }
+            self.header_read = true;
+            at = HEADER.len();
+        }
+        while !self.finished {
+            let Some((fields, next)) = tuple(bytes, at)? else {
+                break;
+            };
+            match fields {
+                None => self.finished = true,
+                Some(fields) => self.push(&fields)?,
+            }
+            at = next;
+        }
+        Ok(at)
+    }
+
+    fn push(&mut self, fields: &[Field<'_>; FIELDS]) -> Result<(), String> {
+        let [
+            id,
+            firm,
+            survey_id,
+            industry,
+            size_band,
+            country,
+            region,
+            tier_rank,
+            ready,
+            blockers,
+            maturity,
+            clarity,
+            vendor_gap,
+            capability,
+            governance,
+            submitted_at,
+            _received_at,
+            record_key,
+        ] = fields;
+        let survey_id = i32::from_be_bytes(fixed(*survey_id, "survey_id")?);
+        let score = |field: &Field<'_>, name| fixed(*field, name).map(f64::from_be_bytes);
+        let row = RowRef {
+            id: u128::from_be_bytes(fixed(*id, "id")?),
+            firm: u128::from_be_bytes(fixed(*firm, "firm_id")?),
+            // A firm erased while the copy ran counts with key 0 until the erasure drops
+            // its rows (as when paging).
+            record_key: record_key
+                .map(|key| fixed(Some(key), "record_key").map(i16::from_be_bytes))
+                .transpose()?
+                .and_then(|key| u8::try_from(key).ok())
+                .unwrap_or(0),
+            survey_id,
+            version: self.versions.get(&survey_id).copied().unwrap_or_default(),
+            industry: text(*industry, "industry")?,
+            size_band: text(*size_band, "size_band")?,
+            country: text(*country, "country")?,
+            region: region.map(|r| text(Some(r), "region")).transpose()?,
+            submitted_at: i64::from_be_bytes(fixed(*submitted_at, "submitted_at")?)
+                + POSTGRES_EPOCH_MICROS,
+            tier_rank: u8::try_from(i16::from_be_bytes(fixed(*tier_rank, "tier_rank")?))
+                .map_err(|e| format!("tier_rank: {e}"))?,
+            ready_to_customise: fixed::<1>(*ready, "ready_to_customise")? != [0],
+            scores: [
+                score(maturity, "score_maturity")?,
+                score(clarity, "score_clarity")?,
+                score(vendor_gap, "score_vendor_gap")?,
+                score(capability, "score_capability")?,
+                score(governance, "score_governance")?,
+            ],
+        };
+        self.batch
+            .push(row, Blockers::Json(text(*blockers, "blockers")?))
+            .map_err(|e| e.to_string())?;
+        if self.batch.len() >= BATCH {
+            let full = std::mem::replace(&mut self.batch, RowBatch::with_capacity(BATCH));
+            self.batches.push(full);
+        }
+        Ok(())
+    }
+}
+
+/// The tuple starting at `at`, if it is all in `bytes`: its fields (`None` for the trailer)
+/// and the position after it.
+#[allow(clippy::type_complexity)]
+fn tuple(bytes: &[u8], at: usize) -> Result<Option<(Option<[Field<'_>; FIELDS]>, usize)>, String> {
+    let Some(count) = read::<2>(bytes, at).map(i16::from_be_bytes) else {
+        return Ok(None);
+    };
+    let mut at = at + 2;
+    if count == -1 {
+        return Ok(Some((None, at)));
+    }
+    if usize::try_from(count).ok() != Some(FIELDS) {
+        return Err(format!("a row of {count} fields, not {FIELDS}"));
+    }
+    let mut fields = [None; FIELDS];
+    for field in &mut fields {
+        let Some(length) = read::<4>(bytes, at).map(i32::from_be_bytes) else {
+            return Ok(None);
+        };
+        at += 4;
+        match usize::try_from(length) {
+            // -1: NULL
+            Err(_) => *field = None,
+            Ok(length) => match bytes.get(at..at + length) {
+                Some(value) => {
+                    *field = Some(value);
+                    at += length;
+                }
+                None => return Ok(None),
+            },
+        }
+    }
+    Ok(Some((Some(fields), at)))
+}
+
+fn read<const N: usize>(bytes: &[u8], at: usize) -> Option<[u8; N]> {
+    bytes.get(at..at + N)?.try_into().ok()
+}
+
+/// A fixed-width value, refused when NULL or of another width.
+fn fixed<const N: usize>(field: Field<'_>, name: &str) -> Result<[u8; N], String> {
+    field
+        .and_then(|value| value.try_into().ok())
+        .ok_or_else(|| format!("{name}: expected {N} bytes"))
+}
+
+fn text<'a>(field: Field<'a>, name: &str) -> Result<&'a str, String> {
+    std::str::from_utf8(field.ok_or_else(|| format!("{name}: unexpected NULL"))?)
+        .map_err(|e| format!("{name}: {e}"))
+}
