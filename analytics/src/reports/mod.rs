@@ -8,6 +8,7 @@ mod cells;
 mod change;
 mod compute;
 pub mod disclosure;
+mod ids;
 mod model;
 pub mod paired;
 mod pipeline;

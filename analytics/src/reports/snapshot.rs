@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use super::batch::{IdMap, IdSet, RowBatch};
+use super::batch::{IdMap, RowBatch};
+use super::ids::ResponseIds;
 use super::model::SegmentField;
 
 /// One scored response, as the store hands it over.
@@ -36,7 +37,6 @@ pub struct ResponseRow {
 /// Column names of the snapshot frame.
 pub(crate) mod columns {
     pub const FIRM: &str = "firm";
-    pub const SEQ: &str = "seq";
     /// Each row's firm's record key (0–255), held as Int32: Polars here is built without
     /// its 8-bit integer types.
     pub const RECORD_KEY: &str = "record_key";
@@ -108,8 +108,7 @@ pub struct Snapshot {
     firms: IdMap<u32>,
     /// Erased firms: rows of theirs read before the erasure committed are not taken in.
     erased: HashSet<u128>,
-    ids: IdSet,
-    next_seq: i64,
+    ids: ResponseIds,
     latest_submission: i64,
     /// Rows appended out of time order wait for [`Snapshot::settle`].
     unsorted: bool,
@@ -151,8 +150,7 @@ impl Snapshot {
             gates: Dictionary::default(),
             firms: IdMap::default(),
             erased: HashSet::new(),
-            ids: IdSet::default(),
-            next_seq: 0,
+            ids: ResponseIds::default(),
             latest_submission: i64::MIN,
             unsorted: false,
             next_rows: std::sync::Mutex::default(),
@@ -205,7 +203,7 @@ impl Snapshot {
         self.frame.estimated_size()
             + next_rows
             + self.firms.capacity() * 24
-            + self.ids.capacity() * 24
+            + self.ids.memory_bytes()
             + [
                 &self.industries,
                 &self.size_bands,
@@ -240,12 +238,11 @@ impl Snapshot {
     /// Adds a batch's rows not seen before (by id) and not of an erased firm, without
     /// restoring time order: call [`Snapshot::settle`] before computing a report.
     pub fn append_batch(&mut self, batch: RowBatch) -> PolarsResult<usize> {
-        self.ids.reserve(batch.len());
-        let keep: Vec<bool> = batch
-            .ids
+        let new = self.ids.insert_batch(&batch.ids);
+        let keep: Vec<bool> = new
             .iter()
             .zip(&batch.firms)
-            .map(|(id, firm)| !self.erased.contains(firm) && self.ids.insert(*id))
+            .map(|(new, firm)| *new && !self.erased.contains(firm))
             .collect();
         let height = keep.iter().filter(|k| **k).count();
         if height == 0 {
@@ -293,16 +290,12 @@ impl Snapshot {
             let next_firm = u32::try_from(self.firms.len()).unwrap_or(u32::MAX);
             firm.push(*self.firms.entry(*id).or_insert(next_firm));
         }
-        let first_seq = self.next_seq;
-        self.next_seq += i64::try_from(height).unwrap_or(i64::MAX);
-        let seq: Vec<i64> = (first_seq..self.next_seq).collect();
         let submitted_at = select(&batch.submitted_at, &keep, all);
         let blocker_set = select(&batch.blocker_set, &keep, all);
         let earliest = submitted_at.iter().copied().min().unwrap_or(i64::MAX);
         let latest = submitted_at.iter().copied().max().unwrap_or(i64::MIN);
         let mut new_columns = vec![
             Column::new(columns::FIRM.into(), firm),
-            Column::new(columns::SEQ.into(), seq),
             Column::new(
                 columns::RECORD_KEY.into(),
                 select(&batch.record_keys, &keep, all),
@@ -475,7 +468,6 @@ fn empty_frame() -> DataFrame {
     let int = |name: &str| Column::new(name.into(), Vec::<i32>::new());
     let mut empty = vec![
         Column::new(columns::FIRM.into(), Vec::<u32>::new()),
-        Column::new(columns::SEQ.into(), Vec::<i64>::new()),
         int(columns::RECORD_KEY),
         int(columns::SURVEY),
         int(columns::VERSION),
