@@ -399,9 +399,22 @@ fn readiness_of(
         condition: col(columns::READY),
     });
     let sums = (&indicators[..], weighted);
-    let rows = rows.collect()?.lazy();
     let mut segment_columns = partition.to_vec();
     segment_columns.extend(query.by.iter().map(|f| segment_column(*f)));
+    // Collected once for both aggregations, with only the columns they read.
+    let mut read = vec![
+        columns::FIRM,
+        columns::RECORD_KEY,
+        columns::TIER_RANK,
+        columns::READY,
+    ];
+    read.extend(columns::SCORES);
+    read.extend(&segment_columns);
+    if weighted {
+        read.push(pipeline::WEIGHT);
+    }
+    let read: Vec<Expr> = read.into_iter().map(col).collect();
+    let rows = rows.select(read).collect()?.lazy();
 
     let overall = aggregate(
         rows.clone(),
