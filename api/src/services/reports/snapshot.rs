@@ -215,7 +215,10 @@ impl ReportSnapshot {
         let watermark = ReportRowQuery::latest(db).await?;
         let batches = match Backend::of(db) {
             Backend::SqliteFile(path) => {
-                let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+                // Reads wait on the disk when the file is not in the page cache: more threads than
+                // cores keep more reads in flight.
+                let threads =
+                    std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 8));
                 tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, &versions, threads))
                     .await??
             }
