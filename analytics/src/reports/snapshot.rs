@@ -226,9 +226,13 @@ impl Snapshot {
     /// Restores time order after [`Snapshot::append_batch`] (one sort for many appends).
     pub fn settle(&mut self) -> PolarsResult<()> {
         if self.unsorted {
-            let by_time = SortMultipleOptions::default().with_maintain_order(true);
-            self.frame = self.frame.sort([columns::SUBMITTED_AT], by_time)?;
-            self.frame.rechunk_mut_par();
+            // Column by column, so that only one column is held twice at a time.
+            let by_time = SortOptions::default().with_maintain_order(true);
+            let order = self.frame.column(columns::SUBMITTED_AT)?.arg_sort(by_time);
+            for index in 0..self.frame.width() {
+                let sorted = self.frame.columns()[index].take(&order)?;
+                self.frame.replace_column(index, sorted)?;
+            }
             self.unsorted = false;
             self.forget_next_rows();
         }
@@ -363,7 +367,8 @@ impl Snapshot {
             }
             self.frame.vstack_mut_owned(chunk)?;
             self.unsorted |= !(in_order && sorted);
-            if self.frame.first_col_n_chunks() > 32 {
+            // Rows out of order are gathered into one chunk by `settle` anyway.
+            if !self.unsorted && self.frame.first_col_n_chunks() > 32 {
                 self.frame.rechunk_mut_par();
             }
         }

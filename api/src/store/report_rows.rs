@@ -161,15 +161,16 @@ impl ReportRowQuery {
     }
 
     /// Every response received up to `until` (inclusive), by one binary `COPY` (PostgreSQL
-    /// only; see [`postgres_copy`]).
-    pub async fn copy_until(
+    /// only; see [`postgres_copy`]), handed to `sink` batch by batch as it streams in.
+    pub async fn copy_until<E: std::fmt::Display>(
         db: &DatabaseConnection,
         until: Watermark,
         versions: &HashMap<i32, i32>,
-    ) -> Result<Vec<RowBatch>, DbErr> {
+        sink: &mut impl FnMut(RowBatch) -> Result<(), E>,
+    ) -> Result<(), DbErr> {
         match db.get_database_backend() {
             DbBackend::Postgres => {
-                postgres_copy::copy(db.get_postgres_connection_pool(), until, versions)
+                postgres_copy::copy(db.get_postgres_connection_pool(), until, versions, sink)
                     .await
                     .map_err(|e| DbErr::Custom(format!("copying report rows: {e}")))
             }

@@ -5,7 +5,7 @@
 //! short overlap so rows committed late by slow transactions are not missed. Erasure removes
 //! firms from it at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -213,32 +213,49 @@ impl ReportSnapshot {
     ) -> anyhow::Result<Option<Option<Watermark>>> {
         let started = Instant::now();
         let watermark = ReportRowQuery::latest(db).await?;
-        let batches = match Backend::of(db) {
+        // Each batch is appended as it arrives, so the rows are never held twice over.
+        let mut appending = Duration::ZERO;
+        let mut appended = 0;
+        let mut append = |batch| -> anyhow::Result<()> {
+            let append_started = Instant::now();
+            appended += self.write()?.append_batch(batch)?;
+            appending += append_started.elapsed();
+            Ok(())
+        };
+        match Backend::of(db) {
             Backend::SqliteFile(path) => {
-                // Reads wait on the disk when the file is not in the page cache: more threads than
-                // cores keep more reads in flight.
+                // Reads wait on the disk when the file is not in the page cache: more
+                // threads than cores keep more reads in flight.
                 let threads =
                     std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 8));
-                tokio::task::spawn_blocking(move || sqlite_scan::scan(&path, &versions, threads))
-                    .await??
+                let (sender, mut receiver) = tokio::sync::mpsc::channel(threads);
+                let scan = tokio::task::spawn_blocking(move || {
+                    sqlite_scan::scan(&path, &versions, threads, &|index, batch| {
+                        sender.blocking_send((index, batch)).is_ok()
+                    })
+                });
+                // Batches in rowid order (ties in submission time keep it): a batch read
+                // ahead of its turn waits.
+                let mut waiting = BTreeMap::new();
+                let mut turn = 0;
+                while let Some((index, batch)) = receiver.recv().await {
+                    waiting.insert(index, batch);
+                    while let Some(batch) = waiting.remove(&turn) {
+                        append(batch)?;
+                        turn += 1;
+                    }
+                }
+                scan.await??;
             }
-            Backend::Postgres => match watermark {
-                Some(until) => ReportRowQuery::copy_until(db, until, &versions).await?,
-                None => Vec::new(),
-            },
+            Backend::Postgres => {
+                if let Some(until) = watermark {
+                    ReportRowQuery::copy_until(db, until, &versions, &mut append).await?;
+                }
+            }
             Backend::SqliteMemory => return Ok(None),
-        };
-        let reading = started.elapsed();
-        let appending_started = Instant::now();
-        let mut appended = 0;
-        {
-            let mut snapshot = self.write()?;
-            for batch in batches {
-                appended += snapshot.append_batch(batch)?;
-            }
         }
-        let appending = appending_started.elapsed();
         self.touch();
+        let reading = started.elapsed().saturating_sub(appending);
         self.settle_and_log(started, appended, reading, appending)?;
         Ok(Some(watermark))
     }

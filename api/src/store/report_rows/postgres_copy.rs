@@ -32,12 +32,14 @@ const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// Rows per batch handed over.
 const BATCH: usize = 50_000;
 
-/// Every response received up to `until` (inclusive), as batches in receipt order.
-pub async fn copy(
+/// Every response received up to `until` (inclusive), handed to `sink` as batches in receipt
+/// order.
+pub async fn copy<E: std::fmt::Display>(
     pool: &PgPool,
     until: Watermark,
     versions: &HashMap<i32, i32>,
-) -> Result<Vec<RowBatch>, String> {
+    sink: &mut impl FnMut(RowBatch) -> Result<(), E>,
+) -> Result<(), String> {
     let (at, id) = until;
     // Values of our own making (a time and a UUID), written as literals: COPY takes no
     // parameters.
@@ -62,12 +64,14 @@ pub async fn copy(
         pending.extend_from_slice(&chunk);
         let used = decoder.decode(&pending)?;
         pending.drain(..used);
+        for batch in decoder.full.drain(..) {
+            sink(batch).map_err(|e| e.to_string())?;
+        }
     }
     if !decoder.finished {
         return Err("the copy ended before its trailer".to_owned());
     }
-    decoder.batches.push(decoder.batch);
-    Ok(decoder.batches)
+    sink(decoder.batch).map_err(|e| e.to_string())
 }
 
 struct Decoder<'v> {
@@ -75,7 +79,8 @@ struct Decoder<'v> {
     header_read: bool,
     finished: bool,
     batch: RowBatch,
-    batches: Vec<RowBatch>,
+    /// Full batches not yet handed over.
+    full: Vec<RowBatch>,
 }
 
 /// A field's bytes (`None` for NULL).
@@ -88,7 +93,7 @@ impl<'v> Decoder<'v> {
             header_read: false,
             finished: false,
             batch: RowBatch::with_capacity(BATCH),
-            batches: Vec::new(),
+            full: Vec::new(),
         }
     }
 
@@ -175,7 +180,7 @@ impl<'v> Decoder<'v> {
             .map_err(|e| e.to_string())?;
         if self.batch.len() >= BATCH {
             let full = std::mem::replace(&mut self.batch, RowBatch::with_capacity(BATCH));
-            self.batches.push(full);
+            self.full.push(full);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
@@ -42,15 +43,23 @@ pub enum ScanError {
     RecordKey(String),
     #[error("a scanning thread panicked")]
     Panicked,
+    #[error("the scan's reader stopped")]
+    Stopped,
 }
 
-/// Every response in the file, as one batch per rowid range (in rowid order), read by up to
-/// `threads` connections at once.
+/// Rowids per batch handed over.
+const RANGE_ROWIDS: i64 = 65_536;
+
+/// Every response in the file, read by `threads` connections at once, each taking the next
+/// range of [`RANGE_ROWIDS`] rowids when done with one. Each range's batch goes to `sink` with
+/// its index, so the caller can take them in rowid order; a `sink` that returns false (its
+/// reader stopped) ends the scan.
 pub fn scan(
     path: &Path,
     versions: &HashMap<i32, i32>,
     threads: usize,
-) -> Result<Vec<RowBatch>, ScanError> {
+    sink: &(dyn Fn(usize, RowBatch) -> bool + Sync),
+) -> Result<(), ScanError> {
     let sqlite = |source| ScanError::Sqlite {
         path: path.display().to_string(),
         source,
@@ -62,22 +71,38 @@ pub fn scan(
         })
         .map_err(sqlite)?;
     let (Some(first), Some(last)) = (first, last) else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     // Read after the range: every response in it was committed with its firm before.
     let keys = record_keys(&connection, sqlite)?;
     drop(connection);
     let keys = &keys;
-    let ranges = split(first, last, threads.max(1));
+    let parts = usize::try_from((last - first) / RANGE_ROWIDS + 1).unwrap_or(1);
+    let ranges = &split(first, last, parts);
+    let next = &AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = ranges
-            .iter()
-            .map(|&(from, to)| scope.spawn(move || read_range(path, from, to, versions, keys)))
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(move || {
+                    let connection =
+                        open_read_only(path, Duration::from_secs(30)).map_err(sqlite)?;
+                    let mut statement = connection.prepare(BY_ROWID).map_err(sqlite)?;
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(from, to)) = ranges.get(index) else {
+                            return Ok(());
+                        };
+                        let batch = read_range(path, &mut statement, (from, to), versions, keys)?;
+                        if !sink(index, batch) {
+                            return Err(ScanError::Stopped);
+                        }
+                    }
+                })
+            })
             .collect();
         workers
             .into_iter()
-            .map(|worker| worker.join().map_err(|_| ScanError::Panicked)?)
-            .collect()
+            .try_for_each(|worker| worker.join().map_err(|_| ScanError::Panicked)?)
     })
 }
 
@@ -115,10 +140,11 @@ fn record_keys(
     Ok(keys)
 }
 
+/// The rows of rowids `from` to `to` (of the file at `path`, for errors).
 fn read_range(
     path: &Path,
-    from: i64,
-    to: i64,
+    statement: &mut rusqlite::Statement<'_>,
+    (from, to): (i64, i64),
     versions: &HashMap<i32, i32>,
     keys: &RecordKeys,
 ) -> Result<RowBatch, ScanError> {
@@ -126,8 +152,6 @@ fn read_range(
         path: path.display().to_string(),
         source,
     };
-    let connection = open_read_only(path, Duration::from_secs(30)).map_err(sqlite)?;
-    let mut statement = connection.prepare(BY_ROWID).map_err(sqlite)?;
     let mut rows = statement.query([from, to]).map_err(sqlite)?;
     let expected = usize::try_from(to - from + 1).unwrap_or(0);
     let mut batch = RowBatch::with_capacity(expected);
