@@ -226,12 +226,33 @@ impl Snapshot {
     /// Restores time order after [`Snapshot::append_batch`] (one sort for many appends).
     pub fn settle(&mut self) -> PolarsResult<()> {
         if self.unsorted {
-            // Column by column, so that only one column is held twice at a time.
+            // A few columns at a time (one per core), so that only those are held twice.
             let by_time = SortOptions::default().with_maintain_order(true);
             let order = self.frame.column(columns::SUBMITTED_AT)?.arg_sort(by_time);
-            for index in 0..self.frame.width() {
-                let sorted = self.frame.columns()[index].take(&order)?;
-                self.frame.replace_column(index, sorted)?;
+            let at_once = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let indexes: Vec<usize> = (0..self.frame.width()).collect();
+            for group in indexes.chunks(at_once) {
+                let sorted: Vec<PolarsResult<Column>> = std::thread::scope(|scope| {
+                    let workers: Vec<_> = group
+                        .iter()
+                        .map(|index| {
+                            let column = &self.frame.columns()[*index];
+                            let order = &order;
+                            scope.spawn(move || column.take(order))
+                        })
+                        .collect();
+                    workers
+                        .into_iter()
+                        .map(|worker| {
+                            worker.join().unwrap_or_else(|_| {
+                                Err(polars_err!(ComputeError: "sorting a column panicked"))
+                            })
+                        })
+                        .collect()
+                });
+                for (index, column) in group.iter().zip(sorted) {
+                    self.frame.replace_column(*index, column?)?;
+                }
             }
             self.unsorted = false;
             self.forget_next_rows();
