@@ -111,6 +111,21 @@ def drop_page_cache():
         return False
 
 
+def restart_postgres():
+    """Restarts the local PostgreSQL cluster on port 5432 (its shared buffers start empty);
+    False where that cannot be done."""
+    try:
+        clusters = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=True)
+        for line in clusters.stdout.splitlines():
+            version, name, port = line.split()[:3]
+            if port == "5432":
+                subprocess.run(["pg_ctlcluster", version, name, "restart"], check=True)
+                return True
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        pass
+    return False
+
+
 def read_file(path):
     with open(path, "rb") as source:
         while source.read(1 << 24):
@@ -131,6 +146,9 @@ def cold(url, log, headers, drop, database):
     """A fresh server's first report: seconds, the load's log fields, RSS idle / after the
     load / peak until then (MiB), or None when the page cache could not be dropped."""
     if drop:
+        # PostgreSQL's own buffers too: the cluster restarts, then the page cache is dropped.
+        if url.startswith("postgres") and not restart_postgres():
+            return None
         if not drop_page_cache():
             return None
     elif database:
