@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::disclosure::Tally;
 use super::model::{Basis, FILTER_FIELDS, ReportQuery, SegmentField, SegmentFilter};
-use super::snapshot::{Snapshot, columns};
+use super::snapshot::{NO_NEXT, Snapshot, columns};
 
 /// Column holding each row's raking weight.
 pub const WEIGHT: &str = "w";
@@ -60,38 +60,42 @@ pub fn counted_rows(
     let frame = snapshot.frame();
     let (lo, hi) = snapshot.window(query.from, query.until)?;
     let rows = frame.slice(i64::try_from(lo).unwrap_or(i64::MAX), hi - lo);
-    let surveys = rows.column(columns::SURVEY)?.i32()?;
+    let surveys = values(rows.column(columns::SURVEY)?.i32()?);
     let of_surveys = |survey: i32| query.survey_ids.contains(&survey);
     let position = |at: usize| IdxSize::try_from(at).unwrap_or(IdxSize::MAX);
-    let kept: Vec<IdxSize> = if query.basis == Basis::All {
-        surveys
-            .into_no_null_iter()
-            .enumerate()
-            .filter(|(_, survey)| of_surveys(*survey))
-            .map(|(at, _)| position(at))
-            .collect()
+    let mut kept: Vec<IdxSize> = Vec::new();
+    if query.basis == Basis::All {
+        for (at, survey) in surveys.iter().enumerate() {
+            if of_surveys(*survey) {
+                kept.push(position(at));
+            }
+        }
     } else {
         let next = snapshot.next_rows(&query.survey_ids)?;
+        let next = next.get(lo..hi).unwrap_or_default();
         let periods = partition
             .iter()
-            .map(|name| Ok(rows.column(name)?.i32()?.into_no_null_iter().collect()))
-            .collect::<PolarsResult<Vec<Vec<i32>>>>()?;
-        let next = next.get(lo..hi).unwrap_or_default();
-        surveys
-            .into_no_null_iter()
-            .zip(next)
-            .enumerate()
-            .filter_map(|(at, (survey, next))| {
-                let latest = match usize::try_from(*next).map(|n| n.checked_sub(lo)) {
-                    Ok(Some(next)) if next < hi - lo => periods
-                        .iter()
-                        .any(|period| period.get(at) != period.get(next)),
-                    _ => true,
-                };
-                (of_surveys(survey) && latest).then(|| position(at))
-            })
-            .collect()
-    };
+            .map(|name| Ok(values(rows.column(name)?.i32()?)))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        // Next positions are of the whole frame; the window ends at `hi`.
+        let end = u32::try_from(hi).unwrap_or(NO_NEXT);
+        for (at, (survey, next)) in surveys.iter().zip(next).enumerate() {
+            if *next < end {
+                // The firm's next row is in the window: this row counts only for a period
+                // the next one is not in.
+                let next = usize::try_from(*next).unwrap_or(usize::MAX) - lo;
+                if !periods
+                    .iter()
+                    .any(|period| period.get(at) != period.get(next))
+                {
+                    continue;
+                }
+            }
+            if of_surveys(*survey) {
+                kept.push(position(at));
+            }
+        }
+    }
     // Gathered column by column as the report reads them, each into one contiguous array: a
     // sum then adds the same rows in the same order whatever else the query selected.
     let kept = IdxCa::from_vec(KEPT.into(), kept).into_series();
@@ -105,6 +109,14 @@ pub fn counted_rows(
 
 /// The positions [`counted_rows`] keeps.
 const KEPT: &str = "counted";
+
+/// The values of an integer column without nulls, borrowed when it is one chunk.
+fn values(column: &Int32Chunked) -> std::borrow::Cow<'_, [i32]> {
+    match column.downcast_iter().collect::<Vec<_>>().as_slice() {
+        [chunk] => std::borrow::Cow::Borrowed(chunk.values().as_slice()),
+        _ => std::borrow::Cow::Owned(column.into_no_null_iter().collect()),
+    }
+}
 
 /// The column of the cell key summed beside the count column `count`.
 pub fn key_of(count: &str) -> String {
