@@ -112,10 +112,10 @@ const KEPT: &str = "counted";
 
 /// The values of an integer column without nulls, borrowed when it is one chunk.
 fn values(column: &Int32Chunked) -> std::borrow::Cow<'_, [i32]> {
-    match column.downcast_iter().collect::<Vec<_>>().as_slice() {
-        [chunk] => std::borrow::Cow::Borrowed(chunk.values().as_slice()),
-        _ => std::borrow::Cow::Owned(column.into_no_null_iter().collect()),
-    }
+    column.cont_slice().map_or_else(
+        |_| std::borrow::Cow::Owned(column.into_no_null_iter().collect()),
+        std::borrow::Cow::Borrowed,
+    )
 }
 
 /// The column of the cell key summed beside the count column `count`.

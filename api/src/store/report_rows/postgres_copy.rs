@@ -151,11 +151,12 @@ impl<'v> Decoder<'v> {
             firm: u128::from_be_bytes(fixed(*firm, "firm_id")?),
             // A firm erased while the copy ran counts with key 0 until the erasure drops
             // its rows (as when paging).
-            record_key: record_key
-                .map(|key| fixed(Some(key), "record_key").map(i16::from_be_bytes))
-                .transpose()?
-                .and_then(|key| u8::try_from(key).ok())
-                .unwrap_or(0),
+            record_key: super::record_key_of(
+                record_key
+                    .map(|key| fixed(Some(key), "record_key").map(i16::from_be_bytes))
+                    .transpose()?
+                    .map(i64::from),
+            ),
             survey_id,
             version: self.versions.get(&survey_id).copied().unwrap_or_default(),
             industry: text(*industry, "industry")?,
