@@ -50,7 +50,7 @@ pub struct BadBlockers(String);
 pub struct RowBatch {
     pub(crate) ids: Vec<u128>,
     pub(crate) firms: Vec<u128>,
-    pub(crate) record_keys: Vec<i32>,
+    pub(crate) record_keys: Vec<u8>,
     pub(crate) survey: Vec<i32>,
     pub(crate) version: Vec<i32>,
     pub(crate) industry: Vec<i32>,
@@ -60,7 +60,7 @@ pub struct RowBatch {
     pub(crate) submitted_at: Vec<i64>,
     pub(crate) month: Vec<i32>,
     pub(crate) quarter: Vec<i32>,
-    pub(crate) tier_rank: Vec<i32>,
+    pub(crate) tier_rank: Vec<u8>,
     pub(crate) ready: Vec<bool>,
     pub(crate) scores: [Vec<f64>; 5],
     /// Index into `blocker_sets` per row.
@@ -138,7 +138,7 @@ impl RowBatch {
         let set = self.blocker_set_of(blockers)?;
         self.ids.push(row.id);
         self.firms.push(row.firm);
-        self.record_keys.push(i32::from(row.record_key));
+        self.record_keys.push(row.record_key);
         self.survey.push(row.survey_id);
         self.version.push(row.version);
         self.industry.push(self.industries.code(row.industry));
@@ -149,7 +149,7 @@ impl RowBatch {
         self.submitted_at.push(row.submitted_at);
         self.month.push(month_index(row.submitted_at));
         self.quarter.push(quarter_index(row.submitted_at));
-        self.tier_rank.push(i32::from(row.tier_rank));
+        self.tier_rank.push(row.tier_rank);
         self.ready.push(row.ready_to_customise);
         for (column, value) in self.scores.iter_mut().zip(row.scores) {
             column.push(value);

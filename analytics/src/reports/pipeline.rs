@@ -98,11 +98,21 @@ pub fn counted_rows(
     }
     // Gathered column by column as the report reads them, each into one contiguous array: a
     // sum then adds the same rows in the same order whatever else the query selected.
-    let kept = IdxCa::from_vec(KEPT.into(), kept).into_series();
+    // The frame holds narrow codes; each gathered column is read as reports expect it.
+    let kept = std::sync::Arc::new(IdxCa::from_vec(KEPT.into(), kept));
     let columns: Vec<Expr> = rows
-        .get_column_names()
-        .into_iter()
-        .map(|name| col(name.clone()).gather(lit(kept.clone()), false))
+        .columns()
+        .iter()
+        .map(|column| {
+            let stored = snapshot.stored(column.name());
+            let dtype = stored.dtype(column.dtype());
+            let kept = kept.clone();
+            col(column.name().clone()).apply_with_fmt_str(
+                move |column| stored.read(column.take(&kept)?),
+                move |_, field| Ok(Field::new(field.name().clone(), dtype.clone())),
+                KEPT,
+            )
+        })
         .collect();
     Ok(rows.lazy().select(columns))
 }

@@ -37,8 +37,7 @@ pub struct ResponseRow {
 /// Column names of the snapshot frame.
 pub(crate) mod columns {
     pub const FIRM: &str = "firm";
-    /// Each row's firm's record key (0–255), held as Int32: Polars here is built without
-    /// its 8-bit integer types.
+    /// Each row's firm's record key (0–255).
     pub const RECORD_KEY: &str = "record_key";
     pub const SURVEY: &str = "survey";
     pub const VERSION: &str = "version";
@@ -51,6 +50,7 @@ pub(crate) mod columns {
     pub const QUARTER: &str = "quarter";
     pub const TIER_RANK: &str = "tier_rank";
     pub const READY: &str = "ready";
+    /// The five dimension scores, held as codes of [`super::ScoreValues`].
     pub const SCORES: [&str; 5] = [
         "score_maturity",
         "score_clarity",
@@ -95,6 +95,78 @@ impl Dictionary {
     }
 }
 
+/// The distinct values of one score dimension; each row holds the code of its value. A
+/// dimension takes few distinct values (the mean of a section's few ordinal answers), so a
+/// 4-byte code stands exactly for an 8-byte score.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ScoreValues {
+    values: Vec<f64>,
+    /// Each value's bits → its code.
+    codes: HashMap<u64, u32>,
+}
+
+impl ScoreValues {
+    fn code(&mut self, value: f64) -> u32 {
+        let next = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        let code = *self.codes.entry(value.to_bits()).or_insert(next);
+        if code == next {
+            self.values.push(value);
+        }
+        code
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.values.len() * 8 + self.codes.capacity() * 16
+    }
+}
+
+/// How reports read a stored column (see [`Snapshot::stored`]): the frame holds narrow codes
+/// to save memory, and reports see the columns they were written for.
+#[derive(Debug, Clone)]
+pub(crate) enum Stored {
+    /// As stored.
+    Plain,
+    /// 8- and 16-bit codes, read as `Int32`.
+    Narrow,
+    /// Score codes, read as the scores they stand for (`Float64`).
+    Scores(std::sync::Arc<[f64]>),
+}
+
+impl Stored {
+    /// The type reports see for a column stored as `stored`.
+    pub(crate) fn dtype(&self, stored: &DataType) -> DataType {
+        match self {
+            Stored::Plain => stored.clone(),
+            Stored::Narrow => DataType::Int32,
+            Stored::Scores(_) => DataType::Float64,
+        }
+    }
+
+    /// The column as reports see it.
+    pub(crate) fn read(&self, column: Column) -> PolarsResult<Column> {
+        match self {
+            Stored::Plain => Ok(column),
+            Stored::Narrow => column.cast(&DataType::Int32),
+            Stored::Scores(values) => {
+                let scores = column
+                    .u32()?
+                    .into_no_null_iter()
+                    .map(|code| {
+                        usize::try_from(code)
+                            .ok()
+                            .and_then(|code| values.get(code))
+                            .copied()
+                            .ok_or_else(
+                                || polars_err!(ComputeError: "a score code without a value"),
+                            )
+                    })
+                    .collect::<PolarsResult<Vec<f64>>>()?;
+                Ok(Float64Chunked::from_vec(column.name().clone(), scores).into_column())
+            }
+        }
+    }
+}
+
 /// The snapshot: one frame plus the dictionaries that decode it.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -105,6 +177,8 @@ pub struct Snapshot {
     pub(crate) regions: Dictionary,
     /// Gate id → its boolean column name.
     pub(crate) gates: Dictionary,
+    /// The values behind the codes of [`columns::SCORES`], in that order.
+    scores: [ScoreValues; 5],
     firms: IdMap<u32>,
     /// Erased firms: rows of theirs read before the erasure committed are not taken in.
     erased: HashSet<u128>,
@@ -136,8 +210,11 @@ impl Default for Snapshot {
     }
 }
 
-/// The code stored for a response without a region.
+/// The code of a response without a region, as reports read it.
 pub const NO_REGION: i32 = -1;
+
+/// [`NO_REGION`] as the frame holds it.
+const NO_REGION_STORED: i16 = -1;
 
 impl Snapshot {
     pub fn new() -> Self {
@@ -148,6 +225,7 @@ impl Snapshot {
             countries: Dictionary::default(),
             regions: Dictionary::default(),
             gates: Dictionary::default(),
+            scores: Default::default(),
             firms: IdMap::default(),
             erased: HashSet::new(),
             ids: ResponseIds::default(),
@@ -187,6 +265,22 @@ impl Snapshot {
         &self.frame
     }
 
+    /// How reports read the column `name` (see [`Stored`]).
+    pub(crate) fn stored(&self, name: &str) -> Stored {
+        if let Some(dimension) = columns::SCORES.iter().position(|s| *s == name) {
+            return Stored::Scores(self.scores[dimension].values.clone().into());
+        }
+        match name {
+            columns::RECORD_KEY
+            | columns::TIER_RANK
+            | columns::INDUSTRY
+            | columns::SIZE_BAND
+            | columns::COUNTRY
+            | columns::REGION => Stored::Narrow,
+            _ => Stored::Plain,
+        }
+    }
+
     pub(crate) fn gate_column(&self, gate: &str) -> Option<String> {
         self.gates
             .codes
@@ -214,6 +308,11 @@ impl Snapshot {
             .iter()
             .map(|d| d.memory_bytes())
             .sum::<usize>()
+            + self
+                .scores
+                .iter()
+                .map(ScoreValues::memory_bytes)
+                .sum::<usize>()
     }
 
     /// Adds rows not seen before (by id) and restores time order; returns how many were added.
@@ -275,16 +374,16 @@ impl Snapshot {
         }
         let all = height == batch.len();
         // The batch's own codes → the snapshot's.
-        let industries = translate(&batch.industries, &mut self.industries);
-        let size_bands = translate(&batch.size_bands, &mut self.size_bands);
-        let countries = translate(&batch.countries, &mut self.countries);
-        let regions = translate(&batch.regions, &mut self.regions);
+        let industries = translate(&batch.industries, &mut self.industries)?;
+        let size_bands = translate(&batch.size_bands, &mut self.size_bands)?;
+        let countries = translate(&batch.countries, &mut self.countries)?;
+        let regions = translate(&batch.regions, &mut self.regions)?;
         let sets: Vec<Vec<i32>> = batch
             .blocker_sets
             .iter()
             .map(|gates| gates.iter().map(|g| self.gates.code(g)).collect())
             .collect();
-        let kept = |column: &[i32], codes: &[i32]| -> Vec<i32> {
+        let kept = |column: &[i32], codes: &[i16]| -> Vec<i16> {
             column
                 .iter()
                 .zip(&keep)
@@ -294,7 +393,7 @@ impl Snapshot {
                         .ok()
                         .and_then(|c| codes.get(c))
                         .copied()
-                        .unwrap_or(NO_REGION)
+                        .unwrap_or(NO_REGION_STORED)
                 })
                 .collect()
         };
@@ -343,8 +442,18 @@ impl Snapshot {
             ),
             Column::new(columns::READY.into(), select(&batch.ready, &keep, all)),
         ];
-        for (name, values) in columns::SCORES.iter().zip(&batch.scores) {
-            new_columns.push(Column::new((*name).into(), select(values, &keep, all)));
+        for ((name, values), scores) in columns::SCORES
+            .iter()
+            .zip(&batch.scores)
+            .zip(&mut self.scores)
+        {
+            let codes: Vec<u32> = values
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| all || **k)
+                .map(|(value, _)| scores.code(*value))
+                .collect();
+            new_columns.push(Column::new((*name).into(), codes));
         }
         let gate_count = self.gates.values.len();
         for code in 0..gate_count {
@@ -492,30 +601,40 @@ impl Snapshot {
 /// The frame of a snapshot without rows: every base column, typed.
 fn empty_frame() -> DataFrame {
     let int = |name: &str| Column::new(name.into(), Vec::<i32>::new());
+    let code = |name: &str| Column::new(name.into(), Vec::<i16>::new());
     let mut empty = vec![
         Column::new(columns::FIRM.into(), Vec::<u32>::new()),
-        int(columns::RECORD_KEY),
+        Column::new(columns::RECORD_KEY.into(), Vec::<u8>::new()),
         int(columns::SURVEY),
         int(columns::VERSION),
-        int(columns::INDUSTRY),
-        int(columns::SIZE_BAND),
-        int(columns::COUNTRY),
-        int(columns::REGION),
+        code(columns::INDUSTRY),
+        code(columns::SIZE_BAND),
+        code(columns::COUNTRY),
+        code(columns::REGION),
         Column::new(columns::SUBMITTED_AT.into(), Vec::<i64>::new()),
         int(columns::MONTH),
         int(columns::QUARTER),
-        int(columns::TIER_RANK),
+        Column::new(columns::TIER_RANK.into(), Vec::<u8>::new()),
         Column::new(columns::READY.into(), Vec::<bool>::new()),
     ];
     for name in columns::SCORES {
-        empty.push(Column::new(name.into(), Vec::<f64>::new()));
+        empty.push(Column::new(name.into(), Vec::<u32>::new()));
     }
     DataFrame::new(0, empty).unwrap_or_else(|_| DataFrame::empty())
 }
 
-/// Each code of a batch dictionary → the code of the same value in the snapshot's.
-fn translate(batch: &Dictionary, snapshot: &mut Dictionary) -> Vec<i32> {
-    batch.values.iter().map(|v| snapshot.code(v)).collect()
+/// Each code of a batch dictionary → the code of the same value in the snapshot's, as the
+/// frame holds it (16 bits: the attributes are drawn from short code lists).
+fn translate(batch: &Dictionary, snapshot: &mut Dictionary) -> PolarsResult<Vec<i16>> {
+    batch
+        .values
+        .iter()
+        .map(|v| {
+            i16::try_from(snapshot.code(v)).map_err(
+                |_| polars_err!(ComputeError: "more than {} distinct values of a segment attribute", i16::MAX),
+            )
+        })
+        .collect()
 }
 
 /// The position of the first time at or after `at` in times that never decrease.

@@ -126,7 +126,7 @@ fn reference(snapshot: &Snapshot, query: &ReportQuery, partition: &[&str]) -> Da
     if let Some(until) = query.until {
         keep = keep.and(time.lt(lit(until)));
     }
-    let rows = snapshot.frame().clone().lazy().filter(keep);
+    let rows = read(snapshot, snapshot.frame()).lazy().filter(keep);
     let rows = match query.basis {
         Basis::All => rows,
         Basis::Latest => {
@@ -136,6 +136,17 @@ fn reference(snapshot: &Snapshot, query: &ReportQuery, partition: &[&str]) -> Da
         }
     };
     sorted(rows)
+}
+
+/// Every column of `frame` as reports read it.
+fn read(snapshot: &Snapshot, frame: &DataFrame) -> DataFrame {
+    let columns = frame
+        .columns()
+        .iter()
+        .map(|column| snapshot.stored(column.name()).read(column.clone()))
+        .collect::<PolarsResult<Vec<Column>>>()
+        .expect("read");
+    DataFrame::new(frame.height(), columns).expect("frame")
 }
 
 /// The rows in an order of their values alone: the two selections are compared as sets.
@@ -184,5 +195,63 @@ fn periods_follow_time() {
         let periods = (month_index(at), quarter_index(at));
         assert!(periods >= previous);
         previous = periods;
+    }
+}
+
+#[test]
+fn counted_rows_read_back_what_was_appended() {
+    // The frame holds codes (8 and 16 bits, and score codes); reports see the values.
+    let mut random = Random(0xC0DE_2026_1205);
+    let regions = [None, Some("DE-BY"), Some("DE-BE")];
+    let rows: Vec<ResponseRow> = (0..2_000u32)
+        .map(|i| {
+            let mut row = row(&mut random, u128::from(i) + 1, 400);
+            row.submitted_at = START + i64::from(i) * DAY / 10;
+            row.survey_id = 1;
+            row.region = regions[usize::try_from(random.below(3)).unwrap_or(0)].map(str::to_owned);
+            for score in &mut row.scores {
+                *score = f64::from(u32::try_from(random.below(400)).unwrap_or(0)) / 7.0;
+            }
+            row
+        })
+        .collect();
+    let mut snapshot = Snapshot::new();
+    // In two appends, the second out of order: codes stay valid through the sort.
+    let (early, late) = rows.split_at(1_200);
+    snapshot.append(late.to_vec()).expect("append");
+    snapshot.append(early.to_vec()).expect("append");
+    let mut query = query(&mut random);
+    (query.survey_ids, query.from, query.until, query.basis) = (vec![1], None, None, Basis::All);
+    let got = counted_rows(&snapshot, &query, &[])
+        .expect("select")
+        .collect()
+        .expect("collect");
+    assert_eq!(got.height(), rows.len());
+    let int = |name: &str, at: usize| got.column(name).unwrap().i32().unwrap().get(at).unwrap();
+    let label = |dictionary: &crate::reports::snapshot::Dictionary, code: i32| {
+        dictionary.value(code).map(str::to_owned)
+    };
+    for (at, row) in rows.iter().enumerate() {
+        assert_eq!(int(columns::RECORD_KEY, at), i32::from(row.record_key));
+        assert_eq!(int(columns::TIER_RANK, at), i32::from(row.tier_rank));
+        assert_eq!(
+            label(&snapshot.industries, int(columns::INDUSTRY, at)),
+            Some(row.industry.clone())
+        );
+        assert_eq!(
+            label(&snapshot.size_bands, int(columns::SIZE_BAND, at)),
+            Some(row.size_band.clone())
+        );
+        let region = int(columns::REGION, at);
+        assert_eq!(
+            (region != crate::reports::snapshot::NO_REGION)
+                .then(|| label(&snapshot.regions, region))
+                .flatten(),
+            row.region
+        );
+        for (name, score) in columns::SCORES.iter().zip(row.scores) {
+            let read = got.column(name).unwrap().f64().unwrap().get(at).unwrap();
+            assert_eq!(read.to_bits(), score.to_bits(), "{name} of row {at}");
+        }
     }
 }
