@@ -99,19 +99,16 @@ pub fn counted_rows(
     // Gathered column by column as the report reads them, each into one contiguous array: a
     // sum then adds the same rows in the same order whatever else the query selected.
     // The frame holds narrow codes; each gathered column is read as reports expect it.
-    let kept = std::sync::Arc::new(IdxCa::from_vec(KEPT.into(), kept));
+    let kept = IdxCa::from_vec(KEPT.into(), kept).into_series();
     let columns: Vec<Expr> = rows
-        .columns()
-        .iter()
-        .map(|column| {
-            let stored = snapshot.stored(column.name());
-            let dtype = stored.dtype(column.dtype());
-            let kept = kept.clone();
-            col(column.name().clone()).apply_with_fmt_str(
-                move |column| stored.read(column.take(&kept)?),
-                move |_, field| Ok(Field::new(field.name().clone(), dtype.clone())),
-                KEPT,
-            )
+        .get_column_names()
+        .into_iter()
+        .map(|name| {
+            let gathered = col(name.clone()).gather(lit(kept.clone()), false);
+            snapshot
+                .stored(name)
+                .read_expr(gathered)
+                .alias(name.clone())
         })
         .collect();
     Ok(rows.lazy().select(columns))

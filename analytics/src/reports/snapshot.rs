@@ -129,41 +129,32 @@ pub(crate) enum Stored {
     /// 8- and 16-bit codes, read as `Int32`.
     Narrow,
     /// Score codes, read as the scores they stand for (`Float64`).
-    Scores(std::sync::Arc<[f64]>),
+    Scores(Vec<f64>),
 }
 
 impl Stored {
-    /// The type reports see for a column stored as `stored`.
-    pub(crate) fn dtype(&self, stored: &DataType) -> DataType {
+    /// `column`, an expression of the stored column, as reports see it.
+    pub(crate) fn read_expr(&self, column: Expr) -> Expr {
         match self {
-            Stored::Plain => stored.clone(),
-            Stored::Narrow => DataType::Int32,
-            Stored::Scores(_) => DataType::Float64,
+            Stored::Plain => column,
+            Stored::Narrow => column.cast(DataType::Int32),
+            Stored::Scores(values) => {
+                let values = Series::new(PlSmallStr::from_static("scores"), values.as_slice());
+                lit(values).gather(column, false)
+            }
         }
     }
 
-    /// The column as reports see it.
+    /// The stored `column` as reports see it.
+    #[cfg(test)]
     pub(crate) fn read(&self, column: Column) -> PolarsResult<Column> {
-        match self {
-            Stored::Plain => Ok(column),
-            Stored::Narrow => column.cast(&DataType::Int32),
-            Stored::Scores(values) => {
-                let scores = column
-                    .u32()?
-                    .into_no_null_iter()
-                    .map(|code| {
-                        usize::try_from(code)
-                            .ok()
-                            .and_then(|code| values.get(code))
-                            .copied()
-                            .ok_or_else(
-                                || polars_err!(ComputeError: "a score code without a value"),
-                            )
-                    })
-                    .collect::<PolarsResult<Vec<f64>>>()?;
-                Ok(Float64Chunked::from_vec(column.name().clone(), scores).into_column())
-            }
-        }
+        let name = column.name().clone();
+        let frame = DataFrame::new(column.len(), vec![column])?;
+        let read = frame
+            .lazy()
+            .select([self.read_expr(col(name.clone())).alias(name.clone())])
+            .collect()?;
+        Ok(read.column(&name)?.clone())
     }
 }
 
@@ -268,7 +259,7 @@ impl Snapshot {
     /// How reports read the column `name` (see [`Stored`]).
     pub(crate) fn stored(&self, name: &str) -> Stored {
         if let Some(dimension) = columns::SCORES.iter().position(|s| *s == name) {
-            return Stored::Scores(self.scores[dimension].values.clone().into());
+            return Stored::Scores(self.scores[dimension].values.clone());
         }
         match name {
             columns::RECORD_KEY
