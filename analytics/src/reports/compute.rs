@@ -85,7 +85,6 @@ pub fn blockers(
     margins: Option<&Margins>,
 ) -> Result<BlockerTiers, ReportError> {
     let (rows, mut weighting) = weighted_rows(snapshot, query, &[], margins)?;
-    let rows = rows.collect()?;
     let weighted = margins.is_some();
     let method = Method {
         weighted,
@@ -93,6 +92,23 @@ pub fn blockers(
     };
     let policy = &query.disclosure;
     let by: Vec<&str> = query.by.iter().map(|f| segment_column(*f)).collect();
+    // Collected once for every tier, with only the columns the tiers read.
+    let mut gates: Vec<String> = instrument
+        .tiers()
+        .iter()
+        .flat_map(|tier| &tier.gates)
+        .filter_map(|gate| pipeline::gate_column_held(snapshot, &gate.id))
+        .collect();
+    gates.sort_unstable();
+    gates.dedup();
+    let mut read: Vec<Expr> = [columns::FIRM, columns::RECORD_KEY, columns::TIER_RANK]
+        .into_iter()
+        .chain(by.iter().copied())
+        .chain(weighted.then_some(WEIGHT))
+        .map(col)
+        .collect();
+    read.extend(gates.iter().map(|gate| col(gate.as_str())));
+    let rows = rows.select(read).collect()?;
     let mut report = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate().skip(1) {
         let below = i32::try_from(index).unwrap_or(i32::MAX);

@@ -172,10 +172,14 @@ pub fn score_sum(column: &str) -> Expr {
 
 /// Whether a row failed a gate (false when no row ever failed it).
 pub fn gate_failed(snapshot: &Snapshot, gate: &str) -> Expr {
+    gate_column_held(snapshot, gate).map_or(lit(false), |name| col(name.as_str()))
+}
+
+/// The column of a gate, when the snapshot holds one (a row failed it).
+pub fn gate_column_held(snapshot: &Snapshot, gate: &str) -> Option<String> {
     snapshot
         .gate_column(gate)
         .filter(|name| snapshot.frame().column(name).is_ok())
-        .map_or(lit(false), |name| col(name.as_str()))
 }
 
 /// Rows failing a gate, and the sum of their record keys.
