@@ -182,8 +182,8 @@ impl RowBatch {
     }
 }
 
-/// Hashes response and firm ids (random or time-ordered UUIDs) with one multiply instead of
-/// SipHash: a million of them are looked up whenever a snapshot loads.
+/// Hashes response and firm ids (random or time-ordered UUIDs), and the bits of scores, with
+/// one multiply instead of SipHash: a million of them are looked up whenever a snapshot loads.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct IdHasher(u64);
 
@@ -207,6 +207,10 @@ impl Hasher for IdHasher {
     }
 
     fn write_u32(&mut self, value: u32) {
+        self.write_u128(u128::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
         self.write_u128(u128::from(value));
     }
 }

@@ -4,10 +4,11 @@
 //! makes a million-row report fast); blockers become one boolean column per gate.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 
 use polars::prelude::*;
 
-use super::batch::{IdMap, RowBatch};
+use super::batch::{IdHasher, IdMap, RowBatch};
 use super::ids::ResponseIds;
 use super::model::SegmentField;
 
@@ -102,7 +103,7 @@ impl Dictionary {
 pub(crate) struct ScoreValues {
     values: Vec<f64>,
     /// Each value's bits → its code.
-    codes: HashMap<u64, u32>,
+    codes: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
 }
 
 impl ScoreValues {
