@@ -1,6 +1,6 @@
 //! The report snapshot's two ways in: a server that loads every response in bulk at its first
-//! report (a parallel scan of the SQLite file, binary `COPY`s of two halves from PostgreSQL)
-//! holds what a server that read the same responses page by page holds, record keys included.
+//! report (a parallel scan of the SQLite file, binary `COPY`s from PostgreSQL, in two halves) holds what a
+//! server that read the same responses page by page holds, record keys included.
 
 use readiness_api::settings::{DisclosureTable, Settings};
 use serde_json::Value;
