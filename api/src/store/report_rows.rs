@@ -2,7 +2,7 @@
 //!
 //! Three paths: keyset pages in receipt order through the pool (incremental refreshes), and
 //! for the first load a parallel scan of a SQLite file by rowid range on read-only connections
-//! of its own (see [`sqlite_scan`]) or binary `COPY`s from PostgreSQL (see
+//! of its own (see [`sqlite_scan`]) or one binary `COPY` from PostgreSQL (see
 //! [`postgres_copy`]).
 
 use std::collections::HashMap;
@@ -160,7 +160,7 @@ impl ReportRowQuery {
         }
     }
 
-    /// Every response received up to `until` (inclusive), by binary `COPY`s (PostgreSQL
+    /// Every response received up to `until` (inclusive), by one binary `COPY` (PostgreSQL
     /// only; see [`postgres_copy`]), handed to `sink` batch by batch as it streams in.
     pub async fn copy_until<E: std::fmt::Display>(
         db: &DatabaseConnection,

@@ -1,5 +1,5 @@
 //! The report snapshot's two ways in: a server that loads every response in bulk at its first
-//! report (a parallel scan of the SQLite file, binary `COPY`s from PostgreSQL, in two halves) holds what a
+//! report (a parallel scan of the SQLite file, one binary `COPY` from PostgreSQL) holds what a
 //! server that read the same responses page by page holds, record keys included.
 
 use readiness_api::settings::{DisclosureTable, Settings};

@@ -202,9 +202,8 @@ impl ReportSnapshot {
     }
 
     /// The first load, by the backend's bulk path: a parallel scan of a SQLite file on
-    /// connections of its own (see [`sqlite_scan`]), or binary `COPY`s from PostgreSQL, two
-    /// halves at once (see [`ReportRowQuery::copy_until`]); `None` for a database without one
-    /// (SQLite in memory).
+    /// connections of its own (see [`sqlite_scan`]), or one binary `COPY` from PostgreSQL (see
+    /// [`ReportRowQuery::copy_until`]); `None` for a database without one (SQLite in memory).
     /// Returns the position to refresh from: the last receipt before the load began, so rows
     /// committed during it are read by the next refresh.
     async fn load_in_bulk(

@@ -1,5 +1,5 @@
-//! The first load of a PostgreSQL database: every response by `COPY … TO STDOUT` in binary
-//! (two halves at once), decoded as it streams in, instead of pages of rows through the pool.
+//! The first load of a PostgreSQL database: every response in one `COPY … TO STDOUT` in
+//! binary, decoded as it streams in, instead of pages of rows through the pool.
 //!
 //! The server sends each value in its binary form (a UUID as 16 bytes, a time as
 //! microseconds), so nothing is parsed from text but the strings themselves. The firms' record
@@ -7,11 +7,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
+use sea_orm::sqlx::PgPool;
 use sea_orm::sqlx::postgres::PgPoolCopyExt;
-use sea_orm::sqlx::{self, PgPool};
 
 use super::Watermark;
 
@@ -35,12 +34,6 @@ const BATCH: usize = 50_000;
 
 /// Every response received up to `until` (inclusive), handed to `sink` as batches in receipt
 /// order.
-///
-/// The receipts are copied in two halves at once, each on a connection
-/// and a decoding task of its own: the server reads, joins and sends one half while the other
-/// is decoded here. The earlier half is handed over as it streams in; the later one waits in
-/// its batches until the earlier is through, so the rows arrive in receipt order (ties in
-/// submission time keep it).
 pub async fn copy<E: std::fmt::Display>(
     pool: &PgPool,
     until: Watermark,
@@ -48,103 +41,17 @@ pub async fn copy<E: std::fmt::Display>(
     sink: &mut impl FnMut(RowBatch) -> Result<(), E>,
 ) -> Result<(), String> {
     let (at, id) = until;
-    // Values of our own making (times and a UUID), written as literals: COPY takes no
+    // Values of our own making (a time and a UUID), written as literals: COPY takes no
     // parameters.
-    let literal = |time: DateTime<Utc>| time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let up_to = format!(
-        "(r.received_at, r.id) <= ('{}'::timestamptz, '{}'::uuid)",
-        literal(at),
+    let statement = format!(
+        "COPY (SELECT {COLUMNS} FROM responses r LEFT JOIN firms f ON f.id = r.firm_id \
+         WHERE (r.received_at, r.id) <= ('{}'::timestamptz, '{}'::uuid) \
+         ORDER BY r.received_at, r.id) TO STDOUT (FORMAT binary)",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         id.hyphenated()
     );
-    let Some((middle_at, middle_id)) = middle(pool, until).await? else {
-        return stream(pool, &statement(&up_to), versions, sink).await;
-    };
-    let middle = format!(
-        "('{}'::timestamptz, '{}'::uuid)",
-        literal(middle_at),
-        middle_id.hyphenated()
-    );
-    let later = tokio::spawn({
-        let (pool, versions) = (pool.clone(), versions.clone());
-        let statement = statement(&format!("{up_to} AND (r.received_at, r.id) > {middle}"));
-        async move {
-            let mut batches = Vec::new();
-            let mut keep = |batch| {
-                batches.push(batch);
-                Ok::<(), String>(())
-            };
-            stream(&pool, &statement, &versions, &mut keep).await?;
-            Ok::<_, String>(batches)
-        }
-    });
-    let earlier = statement(&format!("{up_to} AND (r.received_at, r.id) <= {middle}"));
-    if let Err(error) = stream(pool, &earlier, versions, sink).await {
-        later.abort();
-        return Err(error);
-    }
-    let later = later
-        .await
-        .map_err(|e| format!("copying the later receipts: {e}"))??;
-    for batch in later {
-        sink(batch).map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// The receipt halfway through those up to `(at, id)`, by the planner's estimate of the
-/// table's rows (or a count, for a table never analysed); `None` with too few to split. The
-/// `(received_at, id)` index serves the offset.
-async fn middle(pool: &PgPool, (at, id): Watermark) -> Result<Option<Watermark>, String> {
-    let failed = |e: sqlx::Error| format!("finding the middle receipt: {e}");
-    let estimate: Option<f32> =
-        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = 'responses'::regclass")
-            .fetch_optional(pool)
-            .await
-            .map_err(failed)?;
-    // Floating point to integer: an estimate of rows.
-    #[allow(clippy::cast_possible_truncation)]
-    let rows = match estimate {
-        Some(rows) if rows > 0.0 => rows as i64,
-        _ => sqlx::query_scalar("SELECT count(*) FROM responses")
-            .fetch_one(pool)
-            .await
-            .map_err(failed)?,
-    };
-    if rows < MIN_SPLIT {
-        return Ok(None);
-    }
-    sqlx::query_as(
-        "SELECT received_at, id FROM responses WHERE (received_at, id) <= ($1, $2) \
-         ORDER BY received_at, id OFFSET $3 LIMIT 1",
-    )
-    .bind(at)
-    .bind(id)
-    .bind(rows / 2)
-    .fetch_optional(pool)
-    .await
-    .map_err(failed)
-}
-
-/// Rows below which one copy reads them all.
-const MIN_SPLIT: i64 = 1_000;
-
-/// The copy of the responses received where `condition` holds, in receipt order.
-fn statement(condition: &str) -> String {
-    format!(
-        "COPY (SELECT {COLUMNS} FROM responses r LEFT JOIN firms f ON f.id = r.firm_id \
-         WHERE {condition} ORDER BY r.received_at, r.id) TO STDOUT (FORMAT binary)"
-    )
-}
-
-/// Runs one copy `statement`, handing its rows to `sink` batch by batch as they stream in.
-async fn stream<E: std::fmt::Display>(
-    pool: &PgPool,
-    statement: &str,
-    versions: &HashMap<i32, i32>,
-    sink: &mut impl FnMut(RowBatch) -> Result<(), E>,
-) -> Result<(), String> {
     let mut stream = pool
-        .copy_out_raw(statement)
+        .copy_out_raw(&statement)
         .await
         .map_err(|e| format!("starting the copy: {e}"))?;
     let mut decoder = Decoder::new(versions);
