@@ -255,3 +255,28 @@ fn counted_rows_read_back_what_was_appended() {
         }
     }
 }
+
+#[test]
+fn a_dimension_with_one_value_reads_back_on_every_row() {
+    // One distinct score: the values are a one-element literal, gathered by a code per row.
+    let mut random = Random(0x0DD_2026_1205);
+    let rows: Vec<ResponseRow> = (0..5u32)
+        .map(|i| {
+            let mut row = row(&mut random, u128::from(i) + 1, 5);
+            (row.survey_id, row.submitted_at, row.scores) = (1, START + i64::from(i), [12.5; 5]);
+            row
+        })
+        .collect();
+    let mut snapshot = Snapshot::new();
+    snapshot.append(rows).expect("append");
+    let mut query = query(&mut random);
+    (query.survey_ids, query.from, query.until, query.basis) = (vec![1], None, None, Basis::All);
+    let got = counted_rows(&snapshot, &query, &[])
+        .expect("select")
+        .collect()
+        .expect("collect");
+    for name in columns::SCORES {
+        let scores: Vec<Option<f64>> = got.column(name).unwrap().f64().unwrap().iter().collect();
+        assert_eq!(scores, vec![Some(12.5); 5], "{name}");
+    }
+}
