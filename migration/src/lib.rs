@@ -18,6 +18,7 @@ mod m20261205_000003_audit_client_request_id;
 mod m20261206_000001_changes;
 mod m20261206_000002_webhooks;
 mod m20261207_000001_assessment_drafts;
+mod m20261208_000001_store_group_function;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_changes::Migration),
             Box::new(m20261206_000002_webhooks::Migration),
             Box::new(m20261207_000001_assessment_drafts::Migration),
+            Box::new(m20261208_000001_store_group_function::Migration),
         ]
     }
 }

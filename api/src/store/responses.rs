@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TryInsertResult,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TryInsertResult,
 };
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use super::entities::{firm, response};
 use crate::domain::idempotency::legacy_form;
 use crate::domain::tombstone::TombstoneKey;
 
+mod postgres_write;
 pub mod sqlite_write;
 mod write;
 
@@ -81,6 +82,10 @@ impl ResponseStore {
     /// while the others are stored. The outer error means the transaction itself failed and
     /// nothing was stored.
     ///
+    /// On PostgreSQL the usual group (new keys, no erased firm) goes in with one call of a
+    /// server-side function, one round trip ([`postgres_write`]); a group it refuses, and
+    /// every group elsewhere, takes the general path below.
+    ///
     /// Every group's new rows go in with one multi-row firm upsert and one multi-row
     /// `INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`. Rows are written in
     /// a fixed order (firms by reference, responses by key), so concurrent transactions on
@@ -91,6 +96,11 @@ impl ResponseStore {
         groups: Vec<Vec<NewResponse>>,
         tombstones: &TombstoneKey,
     ) -> Result<Vec<Result<Vec<Outcome>, DbErr>>, DbErr> {
+        if db.get_database_backend() == DbBackend::Postgres
+            && let Some(results) = postgres_write::groups(db, &groups, tombstones).await
+        {
+            return Ok(results);
+        }
         let txn = crate::store::db::begin_write(db).await?;
         let results = write::groups(&txn, &groups, tombstones).await?;
         txn.commit().await?;

@@ -190,7 +190,7 @@ mod sqlite_writer {
         readiness_api::domain::tombstone::TombstoneKey::new(b"writer").unwrap()
     }
 
-    fn new_response(firm_ref: &str, survey_id: i32, key: &str) -> NewResponse {
+    pub(super) fn new_response(firm_ref: &str, survey_id: i32, key: &str) -> NewResponse {
         let at = Utc.with_ymd_and_hms(2026, 10, 1, 12, 30, 15).unwrap()
             + chrono::Duration::microseconds(123_456);
         NewResponse {
@@ -362,5 +362,122 @@ mod sqlite_writer {
         );
         // The erasure took the first three responses with it.
         assert_eq!(app.response_rows().await, 3);
+    }
+}
+
+/// On PostgreSQL the usual group goes in with one call of `store_response_group`; a group the
+/// function refuses is stored step by step, with the outcomes the general path gives and
+/// nothing stored twice.
+mod postgres_one_call {
+    use readiness_api::domain::tombstone::TombstoneKey;
+    use readiness_api::store::entities::response;
+    use readiness_api::store::responses::{Outcome, ResponseStore};
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
+
+    use super::sqlite_writer::new_response;
+    use super::*;
+    use crate::helpers::spawn_app;
+
+    /// The calls of the function counted so far, once they reach `at_least` (statistics
+    /// reach other sessions shortly after a transaction ends) or after 20 s.
+    async fn calls(app: &TestApp, at_least: i64) -> i64 {
+        let mut calls = 0;
+        for _ in 0..200 {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_user_functions \
+                     WHERE funcname = 'store_response_group'",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            calls = row.try_get_by_index(0).unwrap();
+            if calls >= at_least {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        calls
+    }
+
+    fn created(result: &Result<Vec<Outcome>, sea_orm::DbErr>) -> response::Model {
+        match &result.as_ref().unwrap()[..] {
+            [Outcome::Created(stored)] => stored.row.clone(),
+            other => panic!("expected one created row, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_goes_in_with_one_call_and_a_refused_one_step_by_step() {
+        let Some(app) = spawn_app(Backend::Postgres).await else {
+            return;
+        };
+        // One session, which counts its calls of PL/pgSQL functions and reports them as soon
+        // as its next transaction ends.
+        let mut options = ConnectOptions::new(app.database_url.clone());
+        options.max_connections(1).min_connections(1);
+        let db = Database::connect(options).await.unwrap();
+        db.execute_unprepared("SET track_functions = 'pl'")
+            .await
+            .unwrap();
+        let tombstones = TombstoneKey::new(b"writer").unwrap();
+
+        let mut first = new_response("one-call-a", 1, "one-call-1");
+        // A score with no short decimal form reads back bit for bit.
+        first.row.score_maturity = 1.0 / 3.0;
+        let second = new_response("one-call-b", 1, "one-call-2");
+        db.execute_unprepared("SELECT pg_stat_force_next_flush()")
+            .await
+            .unwrap();
+        let results = ResponseStore::insert_groups(
+            &db,
+            vec![vec![first.clone()], vec![second.clone()]],
+            &tombstones,
+        )
+        .await
+        .unwrap();
+        let stored_first = created(&results[0]);
+        created(&results[1]);
+        assert_eq!(
+            calls(&app, 1).await,
+            1,
+            "both requests went in with one call"
+        );
+        let read = ResponseStore::by_id(&app.db, first.row.id)
+            .await
+            .unwrap()
+            .expect("the row is stored");
+        assert_eq!(read.row, stored_first);
+        assert_eq!(
+            read.row,
+            response::Model {
+                firm_id: read.row.firm_id,
+                ..first.row.clone()
+            }
+        );
+        assert_eq!(read.firm_ref, "one-call-a");
+        assert_eq!(app.firm_rows().await, 2);
+
+        // A replay in the group: the function refuses the whole group (a call ended by its
+        // error is not counted), nothing of it stays, and the general path replays the first
+        // request and stores the second.
+        let third = new_response("one-call-c", 1, "one-call-3");
+        let results = ResponseStore::insert_groups(
+            &db,
+            vec![vec![first.clone()], vec![third.clone()]],
+            &tombstones,
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(&results[0].as_ref().unwrap()[..], [Outcome::Replayed(stored)] if stored.row == stored_first),
+            "the first request replays its original: {:?}",
+            results[0]
+        );
+        assert_eq!(created(&results[1]).id, third.row.id);
+        assert_eq!(app.response_rows().await, 3);
+        assert_eq!(app.firm_rows().await, 3);
     }
 }
