@@ -23,8 +23,9 @@ use crate::store::entities::response;
 
 const CALL: &str = "SELECT firm_ref, firm_id FROM store_response_group($1, $2, $3, $4)";
 
-/// Stores every group in one call; `None` when the function refused them (nothing is then
-/// stored) or the group cannot take this path (a key used twice in it).
+/// Stores every group in one call; `None` when the function refused them (it returns no rows
+/// and stores nothing), the call failed, or the group cannot take this path (a key used twice
+/// in it).
 pub(super) async fn groups(
     db: &DatabaseConnection,
     groups: &[Vec<NewResponse>],
@@ -43,9 +44,13 @@ pub(super) async fn groups(
         ))
         .await
     {
+        Ok(rows) if rows.is_empty() => {
+            tracing::debug!("the one-call write refused the group; writing it step by step");
+            return None;
+        }
         Ok(rows) => rows,
         Err(error) => {
-            tracing::debug!(%error, "the one-call write refused the group; writing it step by step");
+            tracing::debug!(%error, "the one-call write failed; writing the group step by step");
             return None;
         }
     };
