@@ -460,10 +460,13 @@ mod postgres_one_call {
         assert_eq!(read.firm_ref, "one-call-a");
         assert_eq!(app.firm_rows().await, 2);
 
-        // A replay in the group: the function refuses the whole group (a call ended by its
-        // error is not counted), nothing of it stays, and the general path replays the first
-        // request and stores the second.
+        // A replay in the group: the function refuses the whole group (it returns no rows and
+        // keeps nothing), and the general path replays the first request and stores the
+        // second.
         let third = new_response("one-call-c", 1, "one-call-3");
+        db.execute_unprepared("SELECT pg_stat_force_next_flush()")
+            .await
+            .unwrap();
         let results = ResponseStore::insert_groups(
             &db,
             vec![vec![first.clone()], vec![third.clone()]],
@@ -477,6 +480,11 @@ mod postgres_one_call {
             results[0]
         );
         assert_eq!(created(&results[1]).id, third.row.id);
+        assert_eq!(
+            calls(&app, 2).await,
+            2,
+            "the function was called and refused"
+        );
         assert_eq!(app.response_rows().await, 3);
         assert_eq!(app.firm_rows().await, 3);
     }
