@@ -256,12 +256,9 @@ async fn upsert_firms<'a, C: ConnectionTrait>(
     conn: &C,
     items: impl IntoIterator<Item = &'a NewResponse>,
 ) -> Result<HashMap<String, Uuid>, DbErr> {
-    let mut firms: BTreeMap<&str, firm::ActiveModel> = BTreeMap::new();
-    for item in items {
-        firms.insert(item.firm_ref.as_str(), firm_model(item));
-    }
+    let firms = latest_by_firm(items);
     let refs: Vec<String> = firms.keys().map(|r| (*r).to_owned()).collect();
-    let firm_rows: Vec<firm::ActiveModel> = firms.into_values().collect();
+    let firm_rows: Vec<firm::ActiveModel> = firms.into_values().map(firm_model).collect();
     for chunk in firm_rows.chunks(BULK_ROWS) {
         firm::Entity::insert_many(chunk.to_vec())
             .on_conflict(firm_upsert())
@@ -281,6 +278,17 @@ async fn upsert_firms<'a, C: ConnectionTrait>(
         firm_ids.extend(found.into_iter().map(|(id, r)| (r, id)));
     }
     Ok(firm_ids)
+}
+
+/// Each firm of `items` once, in reference order (the order concurrent transactions lock
+/// firms in), with its latest item: the one whose attributes the firm is stored with.
+fn latest_by_firm<'a>(
+    items: impl IntoIterator<Item = &'a NewResponse>,
+) -> BTreeMap<&'a str, &'a NewResponse> {
+    items
+        .into_iter()
+        .map(|item| (item.firm_ref.as_str(), item))
+        .collect()
 }
 
 /// The firm row an item creates, or whose attributes it updates.

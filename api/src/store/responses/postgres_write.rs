@@ -9,14 +9,14 @@
 //! the order the general path writes them (firms by reference, responses by key), so writers
 //! on either path wait for each other instead of deadlocking.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::{NewResponse, Outcome, Stored};
+use super::{NewResponse, Outcome, Stored, latest_by_firm};
 use crate::domain::idempotency::legacy_form;
 use crate::domain::tombstone::TombstoneKey;
 use crate::store::entities::response;
@@ -100,11 +100,7 @@ fn keys_distinct(items: &[&NewResponse]) -> bool {
 /// attributes, by reference), the responses (by key), the tombstone digests to look for, and
 /// the keys' forms from before keys were scoped.
 fn arguments(items: &[&NewResponse], tombstones: &TombstoneKey) -> Option<Vec<Value>> {
-    let mut firms: BTreeMap<&str, &NewResponse> = BTreeMap::new();
-    for item in items {
-        firms.insert(item.firm_ref.as_str(), item);
-    }
-    let firms = firms
+    let firms = latest_by_firm(items.iter().copied())
         .into_iter()
         .map(|(firm_ref, item)| {
             let row = &item.row;
