@@ -112,21 +112,21 @@ pub fn blockers(
     let mut report = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate().skip(1) {
         let below = i32::try_from(index).unwrap_or(i32::MAX);
-        let mut aggregates = pipeline::count().to_vec();
         let mut indicators = Vec::new();
         for (g, gate) in tier.gates.iter().enumerate() {
-            aggregates.extend(pipeline::gate_failures(
-                snapshot,
-                &gate.id,
-                &format!("g{g}"),
-            ));
             indicators.push(Indicator {
                 alias: format!("g{g}"),
                 condition: pipeline::gate_failed(snapshot, &gate.id),
             });
         }
         let (unlock_indicators, weighted_unlock) = unlock::indicators(snapshot, &tier.gates);
-        aggregates.extend(unlock::counts(&unlock_indicators));
+        let mut aggregates = pipeline::counted().to_vec();
+        aggregates.extend(
+            indicators
+                .iter()
+                .chain(&unlock_indicators)
+                .flat_map(|i| pipeline::counted_where(&i.alias)),
+        );
         if weighted {
             aggregates.push(pipeline::sum_of_weights());
             aggregates.push(pipeline::sum_of_squared_weights());
@@ -149,6 +149,9 @@ pub fn blockers(
             .lazy()
             .filter(col(columns::TIER_RANK).eq(lit(below)))
             .with_column(unlock::blocker_count(snapshot, &tier.gates));
+        let at_tier_below = pipeline::with_counted(at_tier_below, &indicators)
+            .collect()?
+            .lazy();
         let sums = (&indicators[..], weighted);
         let overall = aggregate(
             at_tier_below.clone(),
@@ -388,9 +391,23 @@ fn readiness_of(
         .map(|r| u8::try_from(r).unwrap_or(u8::MAX))
         .collect();
     let policy = &query.disclosure;
-    let mut aggregates = pipeline::count().to_vec();
-    aggregates.extend(ranks.iter().flat_map(|r| pipeline::tier_count(*r)));
-    aggregates.extend(pipeline::ready_count());
+    let mut indicators: Vec<Indicator> = ranks
+        .iter()
+        .map(|r| Indicator {
+            alias: format!("tier_{r}"),
+            condition: col(columns::TIER_RANK).eq(lit(i32::from(*r))),
+        })
+        .collect();
+    indicators.push(Indicator {
+        alias: "ready".to_owned(),
+        condition: col(columns::READY),
+    });
+    let mut aggregates = pipeline::counted().to_vec();
+    aggregates.extend(
+        indicators
+            .iter()
+            .flat_map(|i| pipeline::counted_where(&i.alias)),
+    );
     aggregates.extend(columns::SCORES.iter().map(|c| pipeline::score_sum(c)));
     if weighted {
         aggregates.push(pipeline::sum_of_weights());
@@ -403,17 +420,6 @@ fn readiness_of(
                 .map(|c| pipeline::weighted_score_sum(c)),
         );
     }
-    let mut indicators: Vec<Indicator> = ranks
-        .iter()
-        .map(|r| Indicator {
-            alias: format!("tier_{r}"),
-            condition: col(columns::TIER_RANK).eq(lit(i32::from(*r))),
-        })
-        .collect();
-    indicators.push(Indicator {
-        alias: "ready".to_owned(),
-        condition: col(columns::READY),
-    });
     let sums = (&indicators[..], weighted);
     let mut segment_columns = partition.to_vec();
     segment_columns.extend(query.by.iter().map(|f| segment_column(*f)));
@@ -430,7 +436,9 @@ fn readiness_of(
         read.push(pipeline::WEIGHT);
     }
     let read: Vec<Expr> = read.into_iter().map(col).collect();
-    let rows = rows.select(read).collect()?.lazy();
+    let rows = pipeline::with_counted(rows.select(read), &indicators)
+        .collect()?
+        .lazy();
 
     let overall = aggregate(
         rows.clone(),

@@ -62,13 +62,10 @@ pub fn counted_rows(
     let rows = frame.slice(i64::try_from(lo).unwrap_or(i64::MAX), hi - lo);
     let surveys = values(rows.column(columns::SURVEY)?.i32()?);
     let of_surveys = |survey: i32| query.survey_ids.contains(&survey);
-    let position = |at: usize| IdxSize::try_from(at).unwrap_or(IdxSize::MAX);
-    let mut kept: Vec<IdxSize> = Vec::new();
+    let mut kept = vec![false; hi - lo];
     if query.basis == Basis::All {
-        for (at, survey) in surveys.iter().enumerate() {
-            if of_surveys(*survey) {
-                kept.push(position(at));
-            }
+        for (kept, survey) in kept.iter_mut().zip(surveys.iter()) {
+            *kept = of_surveys(*survey);
         }
     } else {
         let next = snapshot.next_rows(&query.survey_ids)?;
@@ -79,7 +76,9 @@ pub fn counted_rows(
             .collect::<PolarsResult<Vec<_>>>()?;
         // Next positions are of the whole frame; the window ends at `hi`.
         let end = u32::try_from(hi).unwrap_or(NO_NEXT);
-        for (at, (survey, next)) in surveys.iter().zip(next).enumerate() {
+        for (at, ((kept, survey), next)) in
+            kept.iter_mut().zip(surveys.iter()).zip(next).enumerate()
+        {
             if *next < end {
                 // The firm's next row is in the window: this row counts only for a period
                 // the next one is not in.
@@ -91,30 +90,28 @@ pub fn counted_rows(
                     continue;
                 }
             }
-            if of_surveys(*survey) {
-                kept.push(position(at));
-            }
+            *kept = of_surveys(*survey);
         }
     }
-    // Gathered column by column as the report reads them, each into one contiguous array: a
-    // sum then adds the same rows in the same order whatever else the query selected.
-    // The frame holds narrow codes; each gathered column is read as reports expect it.
-    let kept = IdxCa::from_vec(KEPT.into(), kept).into_series();
+    // The kept rows, in frame order, each column filtered into one contiguous array as the
+    // report reads it: a sum then adds the same rows in the same order whatever else the
+    // query selected. The frame holds narrow codes; each column is read as reports expect.
     let columns: Vec<Expr> = rows
         .get_column_names()
         .into_iter()
         .map(|name| {
-            let gathered = col(name.clone()).gather(lit(kept.clone()), false);
             snapshot
                 .stored(name)
-                .read_expr(gathered)
+                .read_expr(col(name.clone()))
                 .alias(name.clone())
         })
         .collect();
-    Ok(rows.lazy().select(columns))
+    let mut rows = rows;
+    rows.with_column(BooleanChunked::from_slice(KEPT.into(), &kept).into_column())?;
+    Ok(rows.lazy().filter(col(KEPT)).select(columns))
 }
 
-/// The positions [`counted_rows`] keeps.
+/// The column marking the rows [`counted_rows`] keeps.
 const KEPT: &str = "counted";
 
 /// The values of an integer column without nulls, borrowed when it is one chunk.
@@ -153,15 +150,65 @@ pub fn count_where(condition: Expr, alias: &str) -> [Expr; 2] {
     ]
 }
 
+/// The record key as a 64-bit integer, computed once per row by [`with_counted`].
+const KEY64: &str = "__key";
+
+/// The column of an indicator's 0/1 value, computed once per row by [`with_counted`].
+fn indicator_column(alias: &str) -> String {
+    format!("__{alias}")
+}
+
+/// The column of the record key where an indicator holds (0 elsewhere).
+fn indicator_key_column(alias: &str) -> String {
+    format!("__{alias}_key")
+}
+
+/// `rows` with, computed once per row, what [`counted`] and [`counted_where`] sum: the
+/// record key as an `Int64`, and per indicator its 0/1 value and the key where it holds.
+/// A report that aggregates the same rows more than once (overall and per segment) then
+/// evaluates and casts each condition once, not once per aggregation.
+pub fn with_counted(rows: LazyFrame, indicators: &[Indicator]) -> LazyFrame {
+    let mut values = vec![col(columns::RECORD_KEY).cast(DataType::Int64).alias(KEY64)];
+    values.extend(indicators.iter().map(|i| {
+        i.condition
+            .clone()
+            .cast(DataType::Int32)
+            .alias(indicator_column(&i.alias))
+    }));
+    let keys: Vec<Expr> = indicators
+        .iter()
+        .map(|i| {
+            (col(KEY64) * col(indicator_column(&i.alias)).cast(DataType::Int64))
+                .alias(indicator_key_column(&i.alias))
+        })
+        .collect();
+    rows.with_columns(values).with_columns(keys)
+}
+
+/// [`count`] over rows prepared by [`with_counted`].
+pub fn counted() -> [Expr; 2] {
+    [
+        len().cast(DataType::Int64).alias("n"),
+        col(KEY64).sum().alias(key_of("n")),
+    ]
+}
+
+/// [`count_where`] of the indicator `alias`, over rows prepared by [`with_counted`].
+pub fn counted_where(alias: &str) -> [Expr; 2] {
+    [
+        col(indicator_column(alias))
+            .sum()
+            .cast(DataType::Int64)
+            .alias(alias),
+        col(indicator_key_column(alias)).sum().alias(key_of(alias)),
+    ]
+}
+
 pub fn tier_count(rank: u8) -> [Expr; 2] {
     count_where(
         col(columns::TIER_RANK).eq(lit(i32::from(rank))),
         &format!("tier_{rank}"),
     )
-}
-
-pub fn ready_count() -> [Expr; 2] {
-    count_where(col(columns::READY), "ready")
 }
 
 /// The sum of a score over a cell: means are published from sums (see the disclosure
@@ -180,11 +227,6 @@ pub fn gate_column_held(snapshot: &Snapshot, gate: &str) -> Option<String> {
     snapshot
         .gate_column(gate)
         .filter(|name| snapshot.frame().column(name).is_ok())
-}
-
-/// Rows failing a gate, and the sum of their record keys.
-pub fn gate_failures(snapshot: &Snapshot, gate: &str, alias: &str) -> [Expr; 2] {
-    count_where(gate_failed(snapshot, gate), alias)
 }
 
 /// Column of the distinct firms of a cell, with basis `all` (with basis `latest` a cell's

@@ -87,14 +87,6 @@ pub(super) fn indicators(snapshot: &Snapshot, gates: &[Gate]) -> (Vec<Indicator>
     (indicators, weighted)
 }
 
-/// The counts of the unlock indicators with their cell keys.
-pub(super) fn counts(indicators: &[Indicator]) -> Vec<Expr> {
-    indicators
-        .iter()
-        .flat_map(|i| pipeline::count_where(i.condition.clone(), &i.alias))
-        .collect()
-}
-
 /// One row of the table: the aggregated cell and whether the whole cell is suppressed.
 pub(super) struct CellRow<'a> {
     pub table: &'a Table<'a>,
