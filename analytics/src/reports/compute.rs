@@ -436,9 +436,11 @@ fn readiness_of(
         read.push(pipeline::WEIGHT);
     }
     let read: Vec<Expr> = read.into_iter().map(col).collect();
-    let rows = pipeline::with_counted(rows.select(read), &indicators)
-        .collect()?
-        .lazy();
+    let rows = pipeline::flag_sorted(
+        pipeline::with_counted(rows.select(read), &indicators).collect()?,
+        partition,
+    )?
+    .lazy();
 
     let overall = aggregate(
         rows.clone(),

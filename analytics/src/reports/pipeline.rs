@@ -185,6 +185,24 @@ pub fn with_counted(rows: LazyFrame, indicators: &[Indicator]) -> LazyFrame {
     rows.with_columns(values).with_columns(keys)
 }
 
+/// `rows` with each column of `partition` flagged as sorted where it is (a period column
+/// always is: rows stay in time order). Polars then groups by it in contiguous slices
+/// instead of by hashing and gathering each group's rows.
+pub fn flag_sorted(mut rows: DataFrame, partition: &[&str]) -> PolarsResult<DataFrame> {
+    for name in partition {
+        let mut column = rows.column(name)?.clone();
+        let ascending = {
+            let values = values(column.i32()?);
+            values.windows(2).all(|pair| pair[0] <= pair[1])
+        };
+        if ascending {
+            column.set_sorted_flag(polars::series::IsSorted::Ascending);
+            rows.replace(name, column)?;
+        }
+    }
+    Ok(rows)
+}
+
 /// [`count`] over rows prepared by [`with_counted`].
 pub fn counted() -> [Expr; 2] {
     [

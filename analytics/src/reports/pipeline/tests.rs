@@ -280,3 +280,58 @@ fn a_dimension_with_one_value_reads_back_on_every_row() {
         assert_eq!(scores, vec![Some(12.5); 5], "{name}");
     }
 }
+
+/// A period column is flagged sorted only when it is, and grouping by a flagged column (in
+/// slices) gives the same sums as grouping the same values unflagged (by hashing).
+#[test]
+fn flag_sorted_flags_only_sorted_columns_and_groups_the_same() {
+    use polars::series::IsSorted;
+
+    let mut random = Random(7);
+    let mut months: Vec<i32> = (0..5_000)
+        .map(|_| i32::try_from(random.below(30)).expect("small"))
+        .collect();
+    let keys: Vec<i64> = (0..5_000)
+        .map(|_| i64::try_from(random.below(256)).expect("small"))
+        .collect();
+    let shuffled = DataFrame::new(
+        months.len(),
+        vec![
+            Column::new("month".into(), months.clone()),
+            Column::new("key".into(), keys.clone()),
+        ],
+    )
+    .expect("frame");
+    let kept = super::flag_sorted(shuffled, &["month"]).expect("flag");
+    assert_eq!(
+        kept.column("month").expect("month").is_sorted_flag(),
+        IsSorted::Not
+    );
+    months.sort_unstable();
+    let frame = |months: Vec<i32>| {
+        DataFrame::new(
+            months.len(),
+            vec![
+                Column::new("month".into(), months),
+                Column::new("key".into(), keys.clone()),
+            ],
+        )
+        .expect("frame")
+    };
+    let flagged = super::flag_sorted(frame(months.clone()), &["month"]).expect("flag");
+    assert_eq!(
+        flagged.column("month").expect("month").is_sorted_flag(),
+        IsSorted::Ascending
+    );
+    let sums = |rows: DataFrame| {
+        rows.lazy()
+            .group_by([col("month")])
+            .agg([col("key").sum(), len()])
+            .sort(["month"], SortMultipleOptions::default())
+            .collect()
+            .expect("grouped")
+    };
+    let by_slices = sums(flagged);
+    assert_eq!(by_slices.height(), 30);
+    assert!(by_slices.equals(&sums(frame(months))));
+}
