@@ -14,8 +14,9 @@ use super::calendar::{month_label, quarter_label};
 use super::cells::{Method, blocker_cell, hidden_cell, readiness_cell};
 use super::disclosure::{DisclosurePolicy, discrepancy};
 use super::model::*;
-use super::pipeline::{self, Indicator, Table, WEIGHT, segment_column};
+use super::pipeline::{self, Indicator, ScoresAs, Table, WEIGHT, segment_column};
 use super::snapshot::{NO_REGION, Snapshot, columns};
+use super::sums::{Spec, cell_sums};
 use super::suppression::suppress;
 use super::unlock::{self, CellRow};
 use super::weighting::{DISCREPANCY_TOLERANCE, REGION_NOT_STATED, Raked, WeightingError, rake};
@@ -101,8 +102,9 @@ pub fn blockers(
         .collect();
     gates.sort_unstable();
     gates.dedup();
-    let mut read: Vec<Expr> = [columns::FIRM, columns::RECORD_KEY, columns::TIER_RANK]
+    let mut read: Vec<Expr> = [columns::RECORD_KEY, columns::TIER_RANK]
         .into_iter()
+        .chain(method.clustered.then_some(columns::FIRM))
         .chain(by.iter().copied())
         .chain(weighted.then_some(WEIGHT))
         .map(col)
@@ -120,59 +122,43 @@ pub fn blockers(
             });
         }
         let (unlock_indicators, weighted_unlock) = unlock::indicators(snapshot, &tier.gates);
-        let mut aggregates = pipeline::counted().to_vec();
-        aggregates.extend(
-            indicators
-                .iter()
-                .chain(&unlock_indicators)
-                .flat_map(|i| pipeline::counted_where(&i.alias)),
-        );
-        if weighted {
-            aggregates.push(pipeline::sum_of_weights());
-            aggregates.push(pipeline::sum_of_squared_weights());
-            for (g, gate) in tier.gates.iter().enumerate() {
-                let failed = pipeline::gate_failed(snapshot, &gate.id);
-                aggregates.push(pipeline::weighted_count(failed, &format!("wg{g}")));
-            }
-            aggregates.extend(weighted_unlock);
-        }
         let firm_counts: Vec<String> = match query.basis {
             Basis::All => unlock_indicators.iter().map(|i| i.alias.clone()).collect(),
             Basis::Latest => Vec::new(),
         };
-        indicators.extend(unlock_indicators.iter().map(|i| Indicator {
-            alias: i.alias.clone(),
-            condition: i.condition.clone(),
-        }));
+        let mut weighted_names: Vec<String> =
+            (0..tier.gates.len()).map(|g| format!("wg{g}")).collect();
+        weighted_names.extend(weighted_unlock);
+        indicators.extend(unlock_indicators);
+        let aliases: Vec<String> = indicators.iter().map(|i| i.alias.clone()).collect();
+        let spec = Spec {
+            indicators: &aliases,
+            weighted: weighted.then_some(&weighted_names[..]),
+            scores: &[],
+        };
         let at_tier_below = rows
             .clone()
             .lazy()
             .filter(col(columns::TIER_RANK).eq(lit(below)))
             .with_column(unlock::blocker_count(snapshot, &tier.gates));
-        let at_tier_below = pipeline::with_counted(at_tier_below, &indicators)
-            .collect()?
-            .lazy();
+        let at_tier_below = pipeline::with_indicators(at_tier_below, &indicators).collect()?;
         let sums = (&indicators[..], weighted);
-        let overall = aggregate(
-            at_tier_below.clone(),
-            &[],
-            aggregates.clone(),
+        let groupings: Vec<&[&str]> = if by.is_empty() {
+            vec![&[]]
+        } else {
+            vec![&[], &by]
+        };
+        let mut tables = aggregate(
+            &at_tier_below,
+            &groupings,
+            &spec,
             query.basis,
             sums,
             &firm_counts,
-        )?;
-        let segments = if by.is_empty() {
-            DataFrame::empty()
-        } else {
-            aggregate(
-                at_tier_below,
-                &by,
-                aggregates,
-                query.basis,
-                sums,
-                &firm_counts,
-            )?
-        };
+        )?
+        .into_iter();
+        let overall = tables.next().unwrap_or_default();
+        let segments = tables.next().unwrap_or_else(DataFrame::empty);
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
         let overall_table = Table(&overall);
         let order = sorted_order(&keys);
@@ -247,7 +233,7 @@ fn weighted_rows(
     partition: &[&str],
     margins: Option<&Margins>,
 ) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
-    let rows = pipeline::counted_rows(snapshot, query, partition)?;
+    let rows = pipeline::counted_rows(snapshot, query, partition, ScoresAs::Codes)?;
     let (rows, weighting) = match margins {
         None => (rows, BTreeMap::new()),
         Some(margins) => weigh(snapshot, query, rows.collect()?, partition, margins)?,
@@ -402,59 +388,47 @@ fn readiness_of(
         alias: "ready".to_owned(),
         condition: col(columns::READY),
     });
-    let mut aggregates = pipeline::counted().to_vec();
-    aggregates.extend(
-        indicators
-            .iter()
-            .flat_map(|i| pipeline::counted_where(&i.alias)),
-    );
-    aggregates.extend(columns::SCORES.iter().map(|c| pipeline::score_sum(c)));
-    if weighted {
-        aggregates.push(pipeline::sum_of_weights());
-        aggregates.push(pipeline::sum_of_squared_weights());
-        aggregates.extend(ranks.iter().map(|r| pipeline::weighted_tier(*r)));
-        aggregates.push(pipeline::weighted_ready());
-        aggregates.extend(
-            columns::SCORES
-                .iter()
-                .map(|c| pipeline::weighted_score_sum(c)),
-        );
-    }
+    let aliases: Vec<String> = indicators.iter().map(|i| i.alias.clone()).collect();
+    let weighted_names: Vec<String> = aliases.iter().map(|a| format!("w_{a}")).collect();
+    let scores: Vec<(&str, &[f64])> = columns::SCORES
+        .iter()
+        .map(|name| (*name, snapshot.score_values(name)))
+        .collect();
+    let spec = Spec {
+        indicators: &aliases,
+        weighted: weighted.then_some(&weighted_names[..]),
+        scores: &scores,
+    };
     let sums = (&indicators[..], weighted);
     let mut segment_columns = partition.to_vec();
     segment_columns.extend(query.by.iter().map(|f| segment_column(*f)));
     // Collected once for both aggregations, with only the columns they read.
-    let mut read = vec![
-        columns::FIRM,
-        columns::RECORD_KEY,
-        columns::TIER_RANK,
-        columns::READY,
-    ];
-    read.extend(columns::SCORES);
-    read.extend(&segment_columns);
+    // Firms only for the sums over firms of basis `all`.
+    let mut read: Vec<String> = [columns::RECORD_KEY, columns::TIER_RANK, columns::READY]
+        .into_iter()
+        .chain(method.clustered.then_some(columns::FIRM))
+        .chain(segment_columns.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    read.extend(
+        columns::SCORES
+            .iter()
+            .map(|name| pipeline::score_code(name)),
+    );
     if weighted {
-        read.push(pipeline::WEIGHT);
+        read.push(pipeline::WEIGHT.to_owned());
     }
-    let read: Vec<Expr> = read.into_iter().map(col).collect();
-    let rows = pipeline::flag_sorted(
-        pipeline::with_counted(rows.select(read), &indicators).collect()?,
-        partition,
-    )?
-    .lazy();
+    let read: Vec<Expr> = read.iter().map(|name| col(name.as_str())).collect();
+    let rows = pipeline::with_indicators(rows.select(read), &indicators).collect()?;
 
-    let overall = aggregate(
-        rows.clone(),
-        partition,
-        aggregates.clone(),
-        query.basis,
-        sums,
-        &[],
-    )?;
-    let segments = if query.by.is_empty() {
-        DataFrame::empty()
+    let groupings: Vec<&[&str]> = if query.by.is_empty() {
+        vec![partition]
     } else {
-        aggregate(rows, &segment_columns, aggregates, query.basis, sums, &[])?
+        vec![partition, &segment_columns]
     };
+    let mut tables = aggregate(&rows, &groupings, &spec, query.basis, sums, &[])?.into_iter();
+    let overall = tables.next().unwrap_or_default();
+    let segments = tables.next().unwrap_or_else(DataFrame::empty);
 
     let overall_table = Table(&overall);
     let segment_table = Table(&segments);
@@ -507,44 +481,48 @@ fn readiness_of(
     Ok(result)
 }
 
-/// Aggregates `rows` per group (one row in all when `group` is empty); with basis `all`, the
-/// distinct firms of each group beside, and the sums over firms that the clustered variance
-/// of each of `sums.0` needs (weighted too when `sums.1`).
+/// Aggregates `rows` per group of each grouping (one row in all for a grouping without
+/// columns): the sums of `spec` (see [`cell_sums`]), and with basis `all` the distinct firms
+/// of each group beside, and the sums over firms that the clustered variance of each of
+/// `sums.0` needs (weighted too when `sums.1`).
 fn aggregate(
-    rows: LazyFrame,
-    group: &[&str],
-    aggregates: Vec<Expr>,
+    rows: &DataFrame,
+    groupings: &[&[&str]],
+    spec: &Spec,
     basis: Basis,
     sums: (&[Indicator], bool),
     firm_counts: &[String],
-) -> PolarsResult<DataFrame> {
-    let keys: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
-    let cells = if group.is_empty() {
-        rows.clone().select(aggregates)
-    } else {
-        rows.clone().group_by(keys.clone()).agg(aggregates)
-    };
+) -> PolarsResult<Vec<DataFrame>> {
+    let tables = cell_sums(rows, groupings, spec)?;
     if basis == Basis::Latest {
-        return cells.collect();
+        return Ok(tables);
     }
-    let firms = pipeline::distinct_firms(rows.clone(), group);
-    let clusters = pipeline::cluster_sums(rows, group, sums.0, sums.1, firm_counts);
-    if group.is_empty() {
-        cells
-            .collect()?
-            .hstack(firms.collect()?.columns())?
-            .hstack(clusters.collect()?.columns())
-    } else {
-        cells
-            .join(
-                firms,
-                keys.clone(),
-                keys.clone(),
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(clusters, keys.clone(), keys, JoinArgs::new(JoinType::Left))
-            .collect()
-    }
+    tables
+        .into_iter()
+        .zip(groupings)
+        .map(|(cells, group)| {
+            let firms = pipeline::distinct_firms(rows.clone().lazy(), group);
+            let clusters =
+                pipeline::cluster_sums(rows.clone().lazy(), group, sums.0, sums.1, firm_counts);
+            if group.is_empty() {
+                cells
+                    .hstack(firms.collect()?.columns())?
+                    .hstack(clusters.collect()?.columns())
+            } else {
+                let keys: Vec<Expr> = group.iter().map(|c| col(*c)).collect();
+                cells
+                    .lazy()
+                    .join(
+                        firms,
+                        keys.clone(),
+                        keys.clone(),
+                        JoinArgs::new(JoinType::Left),
+                    )
+                    .join(clusters, keys.clone(), keys, JoinArgs::new(JoinType::Left))
+                    .collect()
+            }
+        })
+        .collect()
 }
 
 /// The count of a cell's distinct firms: with basis `latest` its rows are its firms.

@@ -15,6 +15,7 @@ mod pipeline;
 mod reference;
 mod snapshot;
 pub mod stats;
+mod sums;
 mod suppression;
 mod unlock;
 mod weighting;

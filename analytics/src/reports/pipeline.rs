@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::disclosure::Tally;
 use super::model::{Basis, FILTER_FIELDS, ReportQuery, SegmentField, SegmentFilter};
-use super::snapshot::{NO_NEXT, Snapshot, columns};
+use super::snapshot::{NO_NEXT, Snapshot, Stored, columns};
 
 /// Column holding each row's raking weight.
 pub const WEIGHT: &str = "w";
@@ -52,10 +52,14 @@ pub fn narrowed(snapshot: &Snapshot, filter: &SegmentFilter, rows: LazyFrame) ->
 /// and a row is its firm's latest in the window when the firm's next row of the surveys
 /// ([`Snapshot::next_rows`]) lies beyond the slice or, per partition, differs in a partition
 /// column (periods follow time, so a later row never returns to an earlier period).
+///
+/// Scores come as values under their own names, or with [`ScoresAs::Codes`] as the codes the
+/// snapshot holds, under [`score_code`] (for [`super::sums::cell_sums`]).
 pub fn counted_rows(
     snapshot: &Snapshot,
     query: &ReportQuery,
     partition: &[&str],
+    scores: ScoresAs,
 ) -> PolarsResult<LazyFrame> {
     let frame = snapshot.frame();
     let (lo, hi) = snapshot.window(query.from, query.until)?;
@@ -99,16 +103,28 @@ pub fn counted_rows(
     let columns: Vec<Expr> = rows
         .get_column_names()
         .into_iter()
-        .map(|name| {
-            snapshot
-                .stored(name)
-                .read_expr(col(name.clone()))
-                .alias(name.clone())
+        .map(|name| match (snapshot.stored(name), scores) {
+            (Stored::Scores(_), ScoresAs::Codes) => col(name.clone()).alias(score_code(name)),
+            (stored, _) => stored.read_expr(col(name.clone())).alias(name.clone()),
         })
         .collect();
     let mut rows = rows;
     rows.with_column(BooleanChunked::from_slice(KEPT.into(), &kept).into_column())?;
     Ok(rows.lazy().filter(col(KEPT)).select(columns))
+}
+
+/// How [`counted_rows`] gives the score columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoresAs {
+    /// The scores, `Float64`, under their names.
+    Values,
+    /// The snapshot's codes of the scores, `UInt32`, under [`score_code`].
+    Codes,
+}
+
+/// The column of the codes of score `name` (see [`ScoresAs::Codes`]).
+pub fn score_code(name: &str) -> String {
+    format!("{name}__code")
 }
 
 /// The column marking the rows [`counted_rows`] keeps.
@@ -150,76 +166,26 @@ pub fn count_where(condition: Expr, alias: &str) -> [Expr; 2] {
     ]
 }
 
-/// The record key as a 64-bit integer, computed once per row by [`with_counted`].
-const KEY64: &str = "__key";
-
-/// The column of an indicator's 0/1 value, computed once per row by [`with_counted`].
-fn indicator_column(alias: &str) -> String {
+/// The column of an indicator's 0/1 value (`UInt8`), added by [`with_indicators`].
+pub(crate) fn indicator_column(alias: &str) -> String {
     format!("__{alias}")
 }
 
-/// The column of the record key where an indicator holds (0 elsewhere).
-fn indicator_key_column(alias: &str) -> String {
-    format!("__{alias}_key")
-}
-
-/// `rows` with, computed once per row, what [`counted`] and [`counted_where`] sum: the
-/// record key as an `Int64`, and per indicator its 0/1 value and the key where it holds.
-/// A report that aggregates the same rows more than once (overall and per segment) then
-/// evaluates and casts each condition once, not once per aggregation.
-pub fn with_counted(rows: LazyFrame, indicators: &[Indicator]) -> LazyFrame {
-    let mut values = vec![col(columns::RECORD_KEY).cast(DataType::Int64).alias(KEY64)];
-    values.extend(indicators.iter().map(|i| {
-        i.condition
-            .clone()
-            .cast(DataType::Int32)
-            .alias(indicator_column(&i.alias))
-    }));
-    let keys: Vec<Expr> = indicators
-        .iter()
-        .map(|i| {
-            (col(KEY64) * col(indicator_column(&i.alias)).cast(DataType::Int64))
-                .alias(indicator_key_column(&i.alias))
-        })
-        .collect();
-    rows.with_columns(values).with_columns(keys)
-}
-
-/// `rows` with each column of `partition` flagged as sorted where it is (a period column
-/// always is: rows stay in time order). Polars then groups by it in contiguous slices
-/// instead of by hashing and gathering each group's rows.
-pub fn flag_sorted(mut rows: DataFrame, partition: &[&str]) -> PolarsResult<DataFrame> {
-    for name in partition {
-        let mut column = rows.column(name)?.clone();
-        let ascending = {
-            let values = values(column.i32()?);
-            values.windows(2).all(|pair| pair[0] <= pair[1])
-        };
-        if ascending {
-            column.set_sorted_flag(polars::series::IsSorted::Ascending);
-            rows.replace(name, column)?;
-        }
-    }
-    Ok(rows)
-}
-
-/// [`count`] over rows prepared by [`with_counted`].
-pub fn counted() -> [Expr; 2] {
-    [
-        len().cast(DataType::Int64).alias("n"),
-        col(KEY64).sum().alias(key_of("n")),
-    ]
-}
-
-/// [`count_where`] of the indicator `alias`, over rows prepared by [`with_counted`].
-pub fn counted_where(alias: &str) -> [Expr; 2] {
-    [
-        col(indicator_column(alias))
-            .sum()
-            .cast(DataType::Int64)
-            .alias(alias),
-        col(indicator_key_column(alias)).sum().alias(key_of(alias)),
-    ]
+/// `rows` with each indicator's value, evaluated once per row as a 0/1 column (see
+/// [`indicator_column`]): what [`super::sums::cell_sums`] counts, however many groupings it
+/// aggregates the rows by.
+pub fn with_indicators(rows: LazyFrame, indicators: &[Indicator]) -> LazyFrame {
+    rows.with_columns(
+        indicators
+            .iter()
+            .map(|i| {
+                i.condition
+                    .clone()
+                    .cast(DataType::UInt8)
+                    .alias(indicator_column(&i.alias))
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 pub fn tier_count(rank: u8) -> [Expr; 2] {
@@ -227,12 +193,6 @@ pub fn tier_count(rank: u8) -> [Expr; 2] {
         col(columns::TIER_RANK).eq(lit(i32::from(rank))),
         &format!("tier_{rank}"),
     )
-}
-
-/// The sum of a score over a cell: means are published from sums (see the disclosure
-/// module).
-pub fn score_sum(column: &str) -> Expr {
-    col(column).sum().cast(DataType::Float64).alias(column)
 }
 
 /// Whether a row failed a gate (false when no row ever failed it).
@@ -292,24 +252,6 @@ pub fn weighted_count(condition: Expr, alias: &str) -> Expr {
     (col(WEIGHT) * condition.cast(DataType::Float64))
         .sum()
         .alias(alias)
-}
-
-pub fn weighted_tier(rank: u8) -> Expr {
-    weighted_count(
-        col(columns::TIER_RANK).eq(lit(i32::from(rank))),
-        &format!("w_tier_{rank}"),
-    )
-}
-
-pub fn weighted_ready() -> Expr {
-    weighted_count(col(columns::READY), "w_ready")
-}
-
-/// Σ w·score over a cell, for the weighted mean of a dimension.
-pub fn weighted_score_sum(column: &str) -> Expr {
-    (col(WEIGHT) * col(column).cast(DataType::Float64))
-        .sum()
-        .alias(weighted_of(column))
 }
 
 /// The column of the weighted score sum of `column`.

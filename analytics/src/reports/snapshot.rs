@@ -258,6 +258,15 @@ impl Snapshot {
     }
 
     /// How reports read the column `name` (see [`Stored`]).
+    /// The value of each code of score column `name` ([`columns::SCORES`]); empty for any
+    /// other column.
+    pub(crate) fn score_values(&self, name: &str) -> &[f64] {
+        columns::SCORES
+            .iter()
+            .position(|s| *s == name)
+            .map_or(&[], |dimension| self.scores[dimension].values.as_slice())
+    }
+
     pub(crate) fn stored(&self, name: &str) -> Stored {
         if let Some(dimension) = columns::SCORES.iter().position(|s| *s == name) {
             return Stored::Scores(self.scores[dimension].values.clone());

@@ -55,8 +55,8 @@ pub(super) fn blocker_count(snapshot: &Snapshot, gates: &[Gate]) -> Expr {
 /// What the blockers report aggregates for the unlock analysis of a tier with `gates` (on
 /// rows with the [`blocker_count`] column): the indicator of each column (counted with its
 /// cell key, and used for the clustered variance and, with basis `all`, the distinct firms),
-/// and their weighted totals.
-pub(super) fn indicators(snapshot: &Snapshot, gates: &[Gate]) -> (Vec<Indicator>, Vec<Expr>) {
+/// and the names of their weighted totals.
+pub(super) fn indicators(snapshot: &Snapshot, gates: &[Gate]) -> (Vec<Indicator>, Vec<String>) {
     let failed: Vec<Expr> = gates
         .iter()
         .map(|g| pipeline::gate_failed(snapshot, &g.id))
@@ -79,11 +79,7 @@ pub(super) fn indicators(snapshot: &Snapshot, gates: &[Gate]) -> (Vec<Indicator>
             condition,
         })
         .collect();
-    let weighted = indicators
-        .iter()
-        .enumerate()
-        .map(|(column, i)| pipeline::weighted_count(i.condition.clone(), &weighted_alias(column)))
-        .collect();
+    let weighted = (0..indicators.len()).map(weighted_alias).collect();
     (indicators, weighted)
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::counted_rows;
+use super::{ScoresAs, counted_rows};
 use crate::reports::calendar::{month_index, quarter_index};
 use crate::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 use crate::reports::model::{Basis, DroppedCategories, ReportQuery, SegmentFilter};
@@ -168,7 +168,9 @@ fn the_next_position_selects_what_unique_selected() {
             let query = query(&mut random);
             for partition in [&[][..], &[columns::MONTH], &[columns::QUARTER]] {
                 let expected = reference(&snapshot, &query, partition);
-                let got = sorted(counted_rows(&snapshot, &query, partition).expect("select"));
+                let got = sorted(
+                    counted_rows(&snapshot, &query, partition, ScoresAs::Values).expect("select"),
+                );
                 assert!(
                     got.equals(&expected),
                     "{query:?} {partition:?}\nexpected {expected}\ngot {got}"
@@ -222,7 +224,7 @@ fn counted_rows_read_back_what_was_appended() {
     snapshot.append(early.to_vec()).expect("append");
     let mut query = query(&mut random);
     (query.survey_ids, query.from, query.until, query.basis) = (vec![1], None, None, Basis::All);
-    let got = counted_rows(&snapshot, &query, &[])
+    let got = counted_rows(&snapshot, &query, &[], ScoresAs::Values)
         .expect("select")
         .collect()
         .expect("collect");
@@ -271,7 +273,7 @@ fn a_dimension_with_one_value_reads_back_on_every_row() {
     snapshot.append(rows).expect("append");
     let mut query = query(&mut random);
     (query.survey_ids, query.from, query.until, query.basis) = (vec![1], None, None, Basis::All);
-    let got = counted_rows(&snapshot, &query, &[])
+    let got = counted_rows(&snapshot, &query, &[], ScoresAs::Values)
         .expect("select")
         .collect()
         .expect("collect");
@@ -279,59 +281,4 @@ fn a_dimension_with_one_value_reads_back_on_every_row() {
         let scores: Vec<Option<f64>> = got.column(name).unwrap().f64().unwrap().iter().collect();
         assert_eq!(scores, vec![Some(12.5); 5], "{name}");
     }
-}
-
-/// A period column is flagged sorted only when it is, and grouping by a flagged column (in
-/// slices) gives the same sums as grouping the same values unflagged (by hashing).
-#[test]
-fn flag_sorted_flags_only_sorted_columns_and_groups_the_same() {
-    use polars::series::IsSorted;
-
-    let mut random = Random(7);
-    let mut months: Vec<i32> = (0..5_000)
-        .map(|_| i32::try_from(random.below(30)).expect("small"))
-        .collect();
-    let keys: Vec<i64> = (0..5_000)
-        .map(|_| i64::try_from(random.below(256)).expect("small"))
-        .collect();
-    let shuffled = DataFrame::new(
-        months.len(),
-        vec![
-            Column::new("month".into(), months.clone()),
-            Column::new("key".into(), keys.clone()),
-        ],
-    )
-    .expect("frame");
-    let kept = super::flag_sorted(shuffled, &["month"]).expect("flag");
-    assert_eq!(
-        kept.column("month").expect("month").is_sorted_flag(),
-        IsSorted::Not
-    );
-    months.sort_unstable();
-    let frame = |months: Vec<i32>| {
-        DataFrame::new(
-            months.len(),
-            vec![
-                Column::new("month".into(), months),
-                Column::new("key".into(), keys.clone()),
-            ],
-        )
-        .expect("frame")
-    };
-    let flagged = super::flag_sorted(frame(months.clone()), &["month"]).expect("flag");
-    assert_eq!(
-        flagged.column("month").expect("month").is_sorted_flag(),
-        IsSorted::Ascending
-    );
-    let sums = |rows: DataFrame| {
-        rows.lazy()
-            .group_by([col("month")])
-            .agg([col("key").sum(), len()])
-            .sort(["month"], SortMultipleOptions::default())
-            .collect()
-            .expect("grouped")
-    };
-    let by_slices = sums(flagged);
-    assert_eq!(by_slices.height(), 30);
-    assert!(by_slices.equals(&sums(frame(months))));
 }
