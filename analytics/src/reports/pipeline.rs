@@ -78,23 +78,18 @@ pub fn counted_rows(
             .iter()
             .map(|name| Ok(values(rows.column(name)?.i32()?)))
             .collect::<PolarsResult<Vec<_>>>()?;
-        // Next positions are of the whole frame; the window ends at `hi`.
-        let end = u32::try_from(hi).unwrap_or(NO_NEXT);
-        for (at, ((kept, survey), next)) in
-            kept.iter_mut().zip(surveys.iter()).zip(next).enumerate()
-        {
-            if *next < end {
-                // The firm's next row is in the window: this row counts only for a period
-                // the next one is not in.
-                let next = usize::try_from(*next).unwrap_or(usize::MAX) - lo;
-                if !periods
-                    .iter()
-                    .any(|period| period.get(at) != period.get(next))
-                {
-                    continue;
-                }
+        // Rows are in time order, so each period is a run of consecutive rows, and a row is
+        // its firm's latest in its period (and in the window) exactly when the firm's next
+        // row lies at or beyond the end of the run: one comparison per row, with no look at
+        // the next row itself. Next positions are of the whole frame, hence `lo +`.
+        let Some(runs) = runs(&periods, hi - lo) else {
+            polars_bail!(ComputeError: "a report period column is not in time order");
+        };
+        for (start, end) in runs {
+            let end_position = u32::try_from(lo + end).unwrap_or(NO_NEXT);
+            for at in start..end {
+                kept[at] = next[at] >= end_position && of_surveys(surveys[at]);
             }
-            *kept = of_surveys(*survey);
         }
     }
     // The kept rows, in frame order, each column filtered into one contiguous array as the
@@ -111,6 +106,39 @@ pub fn counted_rows(
     let mut rows = rows;
     rows.with_column(BooleanChunked::from_slice(KEPT.into(), &kept).into_column())?;
     Ok(rows.lazy().filter(col(KEPT)).select(columns))
+}
+
+/// The runs of consecutive rows (start, end) of `0..len` with equal values in every column
+/// of `periods` (one run without columns), or `None` when a run's values are not greater
+/// than the run before (a period would come back after another one).
+pub(super) fn runs(
+    periods: &[std::borrow::Cow<'_, [i32]>],
+    len: usize,
+) -> Option<Vec<(usize, usize)>> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let order = |at: usize| match periods {
+        [] => std::cmp::Ordering::Equal,
+        [period] => period[at].cmp(&period[at - 1]),
+        _ => periods
+            .iter()
+            .map(|period| period[at])
+            .cmp(periods.iter().map(|period| period[at - 1])),
+    };
+    for at in 1..len {
+        match order(at) {
+            std::cmp::Ordering::Equal => {}
+            std::cmp::Ordering::Greater => {
+                runs.push((start, at));
+                start = at;
+            }
+            std::cmp::Ordering::Less => return None,
+        }
+    }
+    if len > 0 {
+        runs.push((start, len));
+    }
+    Some(runs)
 }
 
 /// How [`counted_rows`] gives the score columns.

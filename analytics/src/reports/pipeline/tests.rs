@@ -282,3 +282,26 @@ fn a_dimension_with_one_value_reads_back_on_every_row() {
         assert_eq!(scores, vec![Some(12.5); 5], "{name}");
     }
 }
+
+#[test]
+fn periods_in_time_order_are_runs_and_out_of_order_ones_are_refused() {
+    use std::borrow::Cow;
+    let month: Cow<[i32]> = Cow::Owned(vec![5, 5, 6, 6, 6, 9]);
+    assert_eq!(
+        super::runs(std::slice::from_ref(&month), 6),
+        Some(vec![(0, 2), (2, 5), (5, 6)])
+    );
+    assert_eq!(super::runs(&[], 4), Some(vec![(0, 4)]));
+    assert_eq!(super::runs(&[], 0), Some(vec![]));
+    let back: Cow<[i32]> = Cow::Owned(vec![5, 6, 5]);
+    assert_eq!(super::runs(&[back], 3), None);
+    // Two columns: ordered as tuples.
+    let year: Cow<[i32]> = Cow::Owned(vec![1, 1, 2, 2]);
+    let quarter: Cow<[i32]> = Cow::Owned(vec![3, 4, 1, 1]);
+    assert_eq!(
+        super::runs(&[year.clone(), quarter], 4),
+        Some(vec![(0, 1), (1, 2), (2, 4)])
+    );
+    let quarter: Cow<[i32]> = Cow::Owned(vec![3, 2, 1, 1]);
+    assert_eq!(super::runs(&[year, quarter], 4), None);
+}
