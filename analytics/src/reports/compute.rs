@@ -296,7 +296,11 @@ pub(super) fn weigh(
     let mut weights = vec![0.0; cells.height()];
     let mut diagnostics = BTreeMap::new();
     let mut refused: Vec<DroppedCategory> = Vec::new();
-    for (section, members) in cross_sections {
+    for (section, mut members) in cross_sections {
+        // Raked in the order of their categories, not the order grouping found them in, so
+        // that the same rows get the same weights to the last bit on every request and
+        // replica.
+        members.sort_by(|a, b| a.1.cmp(&b.1));
         let labelled: Vec<(Vec<String>, f64)> = members
             .iter()
             .map(|(_, categories, n)| (categories.clone(), *n))
@@ -624,3 +628,6 @@ pub(super) fn segment_keys(
     }
     Ok(keys)
 }
+
+#[cfg(test)]
+mod tests;
