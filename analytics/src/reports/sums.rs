@@ -213,6 +213,7 @@ impl Rollup {
 
 /// Per cell its rows and their key sum, and per cell and indicator (`[cell × indicators +
 /// indicator]`) the rows where it holds and their key sum.
+#[derive(Debug, PartialEq, Eq)]
 struct Counts {
     rows: Vec<i64>,
     row_keys: Vec<i64>,
@@ -245,42 +246,87 @@ impl Counts {
             }
             return counts;
         }
-        // Consecutive rows often fall in one cell (a trend's rows come month by month); each
-        // of `LANES` rows in turn adds to its own copy of the sums, so that an addition does
-        // not wait for the one before it to be stored.
-        let lane_size = count * width;
-        let mut rows = vec![0_i64; LANES * count];
-        let mut row_keys = vec![0_i64; LANES * count];
-        let mut holding = vec![0_i64; LANES * lane_size];
-        let mut holding_keys = vec![0_i64; LANES * lane_size];
-        for (row, (&cell, &key)) in ids.iter().zip(keys).enumerate() {
-            let lane = row % LANES;
-            let cell = cell as usize;
-            rows[lane * count + cell] += 1;
-            row_keys[lane * count + cell] += key;
-            let at = lane * lane_size + cell * width;
-            for (j, flags) in flags.iter().enumerate() {
-                let holds = i64::from(flags[row]);
-                holding[at + j] += holds;
-                holding_keys[at + j] += key * holds;
-            }
-        }
-        let merge = |lanes: &[i64], into: &mut [i64]| {
-            for lane in lanes.chunks_exact(into.len().max(1)) {
-                for (sum, value) in into.iter_mut().zip(lane) {
-                    *sum += value;
-                }
-            }
-        };
-        merge(&rows, &mut counts.rows);
-        merge(&row_keys, &mut counts.row_keys);
-        merge(&holding, &mut counts.holding);
-        merge(&holding_keys, &mut counts.holding_keys);
-        counts
+        Self::by_patterns(ids, count, keys, flags)
     }
 }
 
+/// Indicators counted together as one bit pattern (see [`Counts::by_patterns`]).
+const PATTERN_BITS: usize = 16;
+
 impl Counts {
+    /// [`Counts::of`] with the indicators taken [`PATTERN_BITS`] at a time, which each row
+    /// holds together as one bit pattern: rows and key sums are counted per cell and pattern
+    /// (two additions a row for up to 16 indicators, as indicators that go together, such
+    /// as a sole blocker and its gate, make few patterns), and each indicator's count is the
+    /// sum over the patterns with its bit. Each of `LANES` rows in turn adds to its own copy
+    /// of the sums: consecutive rows often fall in one cell (a trend's rows come month by
+    /// month), and an addition then does not wait for the one before it to be stored.
+    fn by_patterns(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
+        let width = flags.len();
+        let mut counts = Self {
+            rows: vec![0; count],
+            row_keys: vec![0; count],
+            holding: vec![0; count * width],
+            holding_keys: vec![0; count * width],
+        };
+        let groups: Vec<&[Cow<'_, [u8]>]> = if flags.is_empty() {
+            vec![&[]]
+        } else {
+            flags.chunks(PATTERN_BITS).collect()
+        };
+        let mut number = vec![u16::MAX; 1 << PATTERN_BITS];
+        for (group, flags) in groups.into_iter().enumerate() {
+            let offset = group * PATTERN_BITS;
+            let mut patterns = vec![0_u16; ids.len()];
+            for (bit, flags) in flags.iter().enumerate() {
+                for (pattern, &holds) in patterns.iter_mut().zip(flags.iter()) {
+                    *pattern |= u16::from(holds != 0) << bit;
+                }
+            }
+            // Each pattern seen, numbered in order of first sight.
+            let mut seen: Vec<u16> = Vec::new();
+            for pattern in &mut patterns {
+                let slot = &mut number[usize::from(*pattern)];
+                if *slot == u16::MAX {
+                    *slot = u16::try_from(seen.len()).unwrap_or(u16::MAX);
+                    seen.push(*pattern);
+                }
+                *pattern = *slot;
+            }
+            for pattern in &seen {
+                number[usize::from(*pattern)] = u16::MAX;
+            }
+            let kinds = seen.len().max(1);
+            let size = count * kinds;
+            let mut rows = vec![0_i64; LANES * size];
+            let mut row_keys = vec![0_i64; LANES * size];
+            for (row, ((&cell, &key), &kind)) in ids.iter().zip(keys).zip(&patterns).enumerate() {
+                let at = (row % LANES) * size + cell as usize * kinds + usize::from(kind);
+                rows[at] += 1;
+                row_keys[at] += key;
+            }
+            for lane in 0..LANES {
+                for cell in 0..count {
+                    for (kind, &pattern) in seen.iter().enumerate() {
+                        let at = lane * size + cell * kinds + kind;
+                        let (n, key) = (rows[at], row_keys[at]);
+                        if group == 0 {
+                            counts.rows[cell] += n;
+                            counts.row_keys[cell] += key;
+                        }
+                        for bit in 0..flags.len() {
+                            if pattern & (1 << bit) != 0 {
+                                counts.holding[cell * width + offset + bit] += n;
+                                counts.holding_keys[cell * width + offset + bit] += key;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        counts
+    }
+
     /// The counts of the coarser cells of `rollup`, of `width` indicators.
     fn rolled_up(&self, rollup: &Rollup, width: usize) -> Self {
         let count = rollup.keys.len();

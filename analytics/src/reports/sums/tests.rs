@@ -351,3 +351,69 @@ fn groupings_added_up_from_the_finest_cells_equal_their_own_sums() {
         }
     }
 }
+
+#[test]
+fn counting_by_patterns_agrees_with_counting_each_indicator_alone() {
+    use std::borrow::Cow;
+
+    use super::Counts;
+    let mut random = Random(2024);
+    for case in 0..60 {
+        let height = [0, 1, 5, 333, 2_000][case % 5];
+        let cells = 1 + usize::try_from(random.below(6)).unwrap_or(0);
+        // Up to 40 indicators: three groups of 16 bits at most.
+        let width = usize::try_from(random.below(41)).unwrap_or(0);
+        let ids: Vec<u32> = (0..height)
+            .map(|_| u32::try_from(random.below(cells as u64)).unwrap_or(0))
+            .collect();
+        let keys: Vec<i64> = (0..height)
+            .map(|_| i64::try_from(random.below(256)).unwrap_or(0))
+            .collect();
+        // Indicators that go together, as a gate and its sole blocker do.
+        let base: Vec<u8> = (0..height)
+            .map(|_| u8::from(random.below(3) == 0))
+            .collect();
+        let flags: Vec<Cow<[u8]>> = (0..width)
+            .map(|j| {
+                Cow::Owned(
+                    base.iter()
+                        .map(|&b| {
+                            if j % 2 == 0 {
+                                b
+                            } else {
+                                b & u8::from(random.below(2) == 0)
+                            }
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut expected = Counts {
+            rows: vec![0; cells],
+            row_keys: vec![0; cells],
+            holding: vec![0; cells * width],
+            holding_keys: vec![0; cells * width],
+        };
+        for (row, (&cell, &key)) in ids.iter().zip(&keys).enumerate() {
+            let cell = cell as usize;
+            expected.rows[cell] += 1;
+            expected.row_keys[cell] += key;
+            for (j, flags) in flags.iter().enumerate() {
+                if flags[row] == 1 {
+                    expected.holding[cell * width + j] += 1;
+                    expected.holding_keys[cell * width + j] += key;
+                }
+            }
+        }
+        assert_eq!(
+            Counts::by_patterns(&ids, cells, &keys, &flags),
+            expected,
+            "case {case}"
+        );
+        assert_eq!(
+            Counts::of(&ids, cells, &keys, &flags),
+            expected,
+            "case {case}"
+        );
+    }
+}
