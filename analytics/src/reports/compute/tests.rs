@@ -28,7 +28,7 @@ fn row(id: u128) -> ResponseRow {
         region: None,
         submitted_at: 1_767_225_600_000_000 + i64::try_from(id).unwrap_or(0) * 1_000_000,
         tier_rank: u8::try_from(id % 4).unwrap_or(0) + 1,
-        ready_to_customise: id % 3 == 0,
+        ready_to_customise: id.is_multiple_of(3),
         blockers: Vec::new(),
         scores: [50.0; 5],
     }
