@@ -33,7 +33,7 @@ pub struct Spec<'a> {
     pub scores: &'a [(&'a str, &'a [f64])],
 }
 
-/// Rows added to separate copies of per-cell sums in turn (see [`Counts::of`]).
+/// Rows added to separate copies of per-cell sums in turn (see [`Counts::by_patterns`]).
 const LANES: usize = 4;
 
 /// Dense per-cell arrays up to this many entries; past it cells are found by hashing and
@@ -221,17 +221,25 @@ struct Counts {
     holding_keys: Vec<i64>,
 }
 
+/// Indicators counted together as one bit pattern (see [`Counts::by_patterns`]).
+const PATTERN_BITS: usize = 16;
+
 impl Counts {
-    /// One pass over the rows, adding every sum of a row before the next row (sums of
-    /// consecutive rows of one cell then do not wait on each other), without branches.
-    fn of(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
-        let width = flags.len();
-        let mut counts = Self {
+    /// No rows in `count` cells, with `width` indicators.
+    fn zeros(count: usize, width: usize) -> Self {
+        Self {
             rows: vec![0; count],
             row_keys: vec![0; count],
             holding: vec![0; count * width],
             holding_keys: vec![0; count * width],
-        };
+        }
+    }
+
+    /// The counts of the rows, each in the cell `ids` gives (`count` cells): plain sums for
+    /// one cell, else [`Counts::by_patterns`].
+    fn of(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
+        let width = flags.len();
+        let mut counts = Self::zeros(count, width);
         if count == 1 {
             // One cell: plain sums, which the compiler vectorises.
             counts.rows[0] = i64::try_from(ids.len()).unwrap_or(i64::MAX);
@@ -248,12 +256,7 @@ impl Counts {
         }
         Self::by_patterns(ids, count, keys, flags)
     }
-}
 
-/// Indicators counted together as one bit pattern (see [`Counts::by_patterns`]).
-const PATTERN_BITS: usize = 16;
-
-impl Counts {
     /// [`Counts::of`] with the indicators taken [`PATTERN_BITS`] at a time, which each row
     /// holds together as one bit pattern: rows and key sums are counted per cell and pattern
     /// (two additions a row for up to 16 indicators, as indicators that go together, such
@@ -263,12 +266,7 @@ impl Counts {
     /// month), and an addition then does not wait for the one before it to be stored.
     fn by_patterns(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
         let width = flags.len();
-        let mut counts = Self {
-            rows: vec![0; count],
-            row_keys: vec![0; count],
-            holding: vec![0; count * width],
-            holding_keys: vec![0; count * width],
-        };
+        let mut counts = Self::zeros(count, width);
         let groups: Vec<&[Cow<'_, [u8]>]> = if flags.is_empty() {
             vec![&[]]
         } else {
@@ -330,12 +328,7 @@ impl Counts {
     /// The counts of the coarser cells of `rollup`, of `width` indicators.
     fn rolled_up(&self, rollup: &Rollup, width: usize) -> Self {
         let count = rollup.keys.len();
-        let mut sums = Self {
-            rows: vec![0; count],
-            row_keys: vec![0; count],
-            holding: vec![0; count * width],
-            holding_keys: vec![0; count * width],
-        };
+        let mut sums = Self::zeros(count, width);
         for (fine, &cell) in rollup.cells.iter().enumerate() {
             let cell = cell as usize;
             sums.rows[cell] += self.rows[fine];
