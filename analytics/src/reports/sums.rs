@@ -33,9 +33,6 @@ pub struct Spec<'a> {
     pub scores: &'a [(&'a str, &'a [f64])],
 }
 
-/// Rows added to separate copies of per-cell sums in turn (see [`Counts::by_patterns`]).
-const LANES: usize = 4;
-
 /// Dense per-cell arrays up to this many entries; past it cells are found by hashing and
 /// score values counted by sorting (same figures, less memory).
 const DENSE_LIMIT: usize = 1 << 22;
@@ -261,9 +258,7 @@ impl Counts {
     /// holds together as one bit pattern: rows and key sums are counted per cell and pattern
     /// (two additions a row for up to 16 indicators, as indicators that go together, such
     /// as a sole blocker and its gate, make few patterns), and each indicator's count is the
-    /// sum over the patterns with its bit. Each of `LANES` rows in turn adds to its own copy
-    /// of the sums: consecutive rows often fall in one cell (a trend's rows come month by
-    /// month), and an addition then does not wait for the one before it to be stored.
+    /// sum over the patterns with its bit.
     fn by_patterns(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
         let width = flags.len();
         let mut counts = Self::zeros(count, width);
@@ -296,27 +291,24 @@ impl Counts {
             }
             let kinds = seen.len().max(1);
             let size = count * kinds;
-            let mut rows = vec![0_i64; LANES * size];
-            let mut row_keys = vec![0_i64; LANES * size];
-            for (row, ((&cell, &key), &kind)) in ids.iter().zip(keys).zip(&patterns).enumerate() {
-                let at = (row % LANES) * size + cell as usize * kinds + usize::from(kind);
+            let mut rows = vec![0_i64; size];
+            let mut row_keys = vec![0_i64; size];
+            for ((&cell, &key), &kind) in ids.iter().zip(keys).zip(&patterns) {
+                let at = cell as usize * kinds + usize::from(kind);
                 rows[at] += 1;
                 row_keys[at] += key;
             }
-            for lane in 0..LANES {
-                for cell in 0..count {
-                    for (kind, &pattern) in seen.iter().enumerate() {
-                        let at = lane * size + cell * kinds + kind;
-                        let (n, key) = (rows[at], row_keys[at]);
-                        if group == 0 {
-                            counts.rows[cell] += n;
-                            counts.row_keys[cell] += key;
-                        }
-                        for bit in 0..flags.len() {
-                            if pattern & (1 << bit) != 0 {
-                                counts.holding[cell * width + offset + bit] += n;
-                                counts.holding_keys[cell * width + offset + bit] += key;
-                            }
+            for cell in 0..count {
+                for (kind, &pattern) in seen.iter().enumerate() {
+                    let (n, key) = (rows[cell * kinds + kind], row_keys[cell * kinds + kind]);
+                    if group == 0 {
+                        counts.rows[cell] += n;
+                        counts.row_keys[cell] += key;
+                    }
+                    for bit in 0..flags.len() {
+                        if pattern & (1 << bit) != 0 {
+                            counts.holding[cell * width + offset + bit] += n;
+                            counts.holding_keys[cell * width + offset + bit] += key;
                         }
                     }
                 }
@@ -411,20 +403,12 @@ struct Histogram(Option<(Vec<u32>, usize)>);
 impl Histogram {
     fn of(cells: &[u32], codes: &[u32], values: &[f64], count: usize, dense_limit: usize) -> Self {
         let width = code_width(codes, values);
-        if count.saturating_mul(width).saturating_mul(LANES) > dense_limit {
+        if count.saturating_mul(width) > dense_limit {
             return Self(None);
         }
-        // One table per lane, as in `Counts::of`, added up after.
-        let size = count * width;
-        let mut lanes = vec![0_u32; LANES * size];
-        for (row, (&cell, &code)) in cells.iter().zip(codes).enumerate() {
-            lanes[(row % LANES) * size + cell as usize * width + code as usize] += 1;
-        }
-        let mut table = vec![0_u32; size];
-        for lane in lanes.chunks_exact(size.max(1)) {
-            for (sum, rows) in table.iter_mut().zip(lane) {
-                *sum += rows;
-            }
+        let mut table = vec![0_u32; count * width];
+        for (&cell, &code) in cells.iter().zip(codes) {
+            table[cell as usize * width + code as usize] += 1;
         }
         Self(Some((table, width)))
     }
