@@ -48,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 os.environ.setdefault("POLARS_MAX_THREADS", "2")
@@ -354,7 +355,16 @@ def polars_timings(columns, gates, runs):
 # --- the run ----------------------------------------------------------------------------------
 
 def postgres_database(url, firms, responses_per_firm, seed):
-    """Fills the PostgreSQL database at `url` with the demo unless it holds responses."""
+    """Fills the PostgreSQL database at `url` with the demo unless it holds responses, creating
+    the database first when the server does not have it."""
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    exists = subprocess.run(["psql", maintenance, "-tAc",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            capture_output=True, text=True, check=True)
+    if exists.stdout.strip() != "1":
+        run(["psql", maintenance, "-c", f'CREATE DATABASE "{name}"'])
     count = subprocess.run(["psql", url, "-tAc", "SELECT count(*) FROM responses"],
                            capture_output=True, text=True)
     if count.returncode != 0 or int(count.stdout.strip() or 0) == 0:
