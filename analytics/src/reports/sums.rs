@@ -130,26 +130,25 @@ fn cell_sums_within(
             ));
         }
         // Each row's cell of this grouping, made only when a sum needs the rows again.
-        let mut ids: Option<Vec<u32>> = None;
-        let mut row_cells = || -> Vec<u32> {
-            ids.get_or_insert_with(|| {
-                cells
-                    .ids
-                    .iter()
-                    .map(|&f| rollup.cells[f as usize])
-                    .collect()
-            })
-            .clone()
-        };
+        let row_cells: Option<Vec<u32>> = (weights.is_some()
+            || scores.iter().any(|histogram| histogram.0.is_none()))
+        .then(|| {
+            cells
+                .ids
+                .iter()
+                .map(|&f| rollup.cells[f as usize])
+                .collect()
+        });
+        let row_cells = row_cells.as_deref().unwrap_or_default();
         for (((name, values), codes), histogram) in spec.scores.iter().zip(&codes).zip(&scores) {
             let sums = match histogram.rolled_up(&rollup) {
                 Some(histogram) => histogram.sums(values, coarse),
-                None => sorted_sums(&row_cells(), codes, values, coarse),
+                None => sorted_sums(row_cells, codes, values, coarse),
             };
             out.push(Column::new((*name).into(), sums));
         }
         if let (Some(names), Some(weights)) = (spec.weighted, &weights) {
-            let ids = row_cells();
+            let ids = row_cells;
             let mut w = Compensated::new(coarse);
             let mut w2 = Compensated::new(coarse);
             for (&cell, &weight) in ids.iter().zip(weights.iter()) {
@@ -187,21 +186,24 @@ struct Rollup {
 
 impl Rollup {
     fn of(finest: &[Vec<i32>], positions: &[usize]) -> Self {
+        if positions.is_empty() {
+            return Self {
+                cells: vec![0; finest.len()],
+                keys: vec![Vec::new()],
+            };
+        }
         let mut found: HashMap<Vec<i32>, u32> = HashMap::new();
         let mut keys = Vec::new();
-        if positions.is_empty() {
-            keys.push(Vec::new());
-        }
         let cells = finest
             .iter()
             .map(|key| {
                 let key: Vec<i32> = positions.iter().map(|&p| key[p]).collect();
                 let next = u32::try_from(keys.len()).unwrap_or(u32::MAX);
                 let cell = *found.entry(key.clone()).or_insert(next);
-                if cell == next && !positions.is_empty() {
+                if cell == next {
                     keys.push(key);
                 }
-                if positions.is_empty() { 0 } else { cell }
+                cell
             })
             .collect();
         Self { cells, keys }
