@@ -22,7 +22,7 @@ use super::disclosure::{DisclosurePolicy, Published, estimate};
 use super::model::{
     Basis, DroppedCategories, ReportQuery, SegmentField, SegmentFilter, TierEstimate,
 };
-use super::pipeline::{ScoresAs, Table, count, count_where, counted_rows, tier_count};
+use super::pipeline::{ReadAs, Table, count, count_where, counted_rows, tier_count};
 use super::snapshot::{Snapshot, columns};
 
 /// The default smallest number of other firms a peer group must hold.
@@ -135,7 +135,7 @@ pub fn benchmark(snapshot: &Snapshot, query: &PeerQuery) -> PolarsResult<Option<
         disclosure: query.disclosure.clone(),
         dropped_categories: DroppedCategories::Report,
     };
-    let mut others = counted_rows(snapshot, &report, &[], ScoresAs::Values)?;
+    let mut others = counted_rows(snapshot, &report, &[], ReadAs::Values)?;
     if let Some(code) = snapshot.firm_code(query.firm) {
         others = others.filter(col(columns::FIRM).neq(lit(code)));
     }

@@ -30,7 +30,7 @@ use super::compute::{Margins, ReportError, segment_keys, sorted_order, weigh};
 use super::disclosure::{DisclosurePolicy, Published, scaled_total};
 use super::model::*;
 use super::paired::{PairedTable, mcnemar_exact, newcombe_paired, paired_t_interval};
-use super::pipeline::{self, ScoresAs, Table, WEIGHT, segment_column};
+use super::pipeline::{self, ReadAs, Table, WEIGHT, segment_column};
 use super::snapshot::{Snapshot, columns};
 use super::stats::kish_n_eff;
 use super::suppression::{Relation, suppress, suppress_related};
@@ -88,13 +88,13 @@ pub fn change(
     let (baseline, followup) = (latest(baseline), latest(followup));
     // Segment filters apply to the firms as they were at baseline (after the raking, as in
     // the other reports); a firm seen only at follow-up counts in the segments it had then.
-    let base_all = pipeline::counted_rows(snapshot, &baseline, &[], ScoresAs::Values)?.collect()?;
+    let base_all = pipeline::counted_rows(snapshot, &baseline, &[], ReadAs::Values)?.collect()?;
     let base =
         pipeline::narrowed(snapshot, &baseline.segments, base_all.clone().lazy()).collect()?;
     let mut follow_columns = vec![col(columns::FIRM), col(columns::TIER_RANK).alias(F_TIER)];
     follow_columns.extend((0..5).map(|i| col(columns::SCORES[i]).alias(f_score(i))));
     let follow =
-        pipeline::counted_rows(snapshot, &followup, &[], ScoresAs::Values)?.select(follow_columns);
+        pipeline::counted_rows(snapshot, &followup, &[], ReadAs::Values)?.select(follow_columns);
     let follow = follow.collect()?;
 
     // Firms in one window only.
@@ -118,7 +118,7 @@ pub fn change(
     let followup_rows = pipeline::narrowed(
         snapshot,
         &followup.segments,
-        pipeline::counted_rows(snapshot, &followup, &[], ScoresAs::Values)?,
+        pipeline::counted_rows(snapshot, &followup, &[], ReadAs::Values)?,
     )
     .select([col(columns::FIRM), col(columns::RECORD_KEY)]);
     let baseline_only = one_window(base.lazy(), matched(&follow))?;

@@ -14,7 +14,7 @@ use super::calendar::{month_label, quarter_label};
 use super::cells::{Method, blocker_cell, hidden_cell, readiness_cell};
 use super::disclosure::{DisclosurePolicy, discrepancy};
 use super::model::*;
-use super::pipeline::{self, Indicator, ScoresAs, Table, WEIGHT, segment_column};
+use super::pipeline::{self, Indicator, ReadAs, Table, WEIGHT, segment_column};
 use super::snapshot::{NO_REGION, Snapshot, columns};
 use super::sums::{Spec, cell_sums};
 use super::suppression::suppress;
@@ -130,33 +130,46 @@ pub fn blockers(
             (0..tier.gates.len()).map(|g| format!("wg{g}")).collect();
         weighted_names.extend(weighted_unlock);
         indicators.extend(unlock_indicators);
-        let aliases: Vec<String> = indicators.iter().map(|i| i.alias.clone()).collect();
+        // The tier's gates that some row failed: the states the indicators read.
+        let held: Vec<String> = tier
+            .gates
+            .iter()
+            .filter_map(|gate| pipeline::gate_column_held(snapshot, &gate.id))
+            .collect();
+        let states: Vec<&str> = held.iter().map(String::as_str).collect();
+        let blocker_count = [unlock::blocker_count(snapshot, &tier.gates)];
         let spec = Spec {
-            indicators: &aliases,
+            states: &states,
+            derived: &blocker_count,
+            indicators: &indicators,
             weighted: weighted.then_some(&weighted_names[..]),
             scores: &[],
         };
+        let mut tier_columns: Vec<Expr> = [columns::RECORD_KEY]
+            .into_iter()
+            .chain(method.clustered.then_some(columns::FIRM))
+            .chain(by.iter().copied())
+            .chain(weighted.then_some(WEIGHT))
+            .chain(states.iter().copied())
+            .map(col)
+            .collect();
+        if method.clustered {
+            // The sums over firms evaluate the indicators on the rows.
+            tier_columns.extend(blocker_count.iter().cloned());
+        }
         let at_tier_below = rows
             .clone()
             .lazy()
             .filter(col(columns::TIER_RANK).eq(lit(below)))
-            .with_column(unlock::blocker_count(snapshot, &tier.gates));
-        let at_tier_below = pipeline::with_indicators(at_tier_below, &indicators).collect()?;
-        let sums = (&indicators[..], weighted);
+            .select(tier_columns)
+            .collect()?;
         let groupings: Vec<&[&str]> = if by.is_empty() {
             vec![&[]]
         } else {
             vec![&[], &by]
         };
-        let mut tables = aggregate(
-            &at_tier_below,
-            &groupings,
-            &spec,
-            query.basis,
-            sums,
-            &firm_counts,
-        )?
-        .into_iter();
+        let mut tables =
+            aggregate(&at_tier_below, &groupings, &spec, query.basis, &firm_counts)?.into_iter();
         let overall = tables.next().unwrap_or_default();
         let segments = tables.next().unwrap_or_else(DataFrame::empty);
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
@@ -233,7 +246,7 @@ fn weighted_rows(
     partition: &[&str],
     margins: Option<&Margins>,
 ) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
-    let rows = pipeline::counted_rows(snapshot, query, partition, ScoresAs::Codes)?;
+    let rows = pipeline::counted_rows(snapshot, query, partition, ReadAs::Stored)?;
     let (rows, weighting) = match margins {
         None => (rows, BTreeMap::new()),
         Some(margins) => weigh(snapshot, query, rows.collect()?, partition, margins)?,
@@ -392,18 +405,21 @@ fn readiness_of(
         alias: "ready".to_owned(),
         condition: col(columns::READY),
     });
-    let aliases: Vec<String> = indicators.iter().map(|i| i.alias.clone()).collect();
-    let weighted_names: Vec<String> = aliases.iter().map(|a| format!("w_{a}")).collect();
+    let weighted_names: Vec<String> = indicators
+        .iter()
+        .map(|i| format!("w_{}", i.alias))
+        .collect();
     let scores: Vec<(&str, &[f64])> = columns::SCORES
         .iter()
         .map(|name| (*name, snapshot.score_values(name)))
         .collect();
     let spec = Spec {
-        indicators: &aliases,
+        states: &[columns::TIER_RANK, columns::READY],
+        derived: &[],
+        indicators: &indicators,
         weighted: weighted.then_some(&weighted_names[..]),
         scores: &scores,
     };
-    let sums = (&indicators[..], weighted);
     let mut segment_columns = partition.to_vec();
     segment_columns.extend(query.by.iter().map(|f| segment_column(*f)));
     // Collected once for both aggregations, with only the columns they read.
@@ -423,14 +439,14 @@ fn readiness_of(
         read.push(pipeline::WEIGHT.to_owned());
     }
     let read: Vec<Expr> = read.iter().map(|name| col(name.as_str())).collect();
-    let rows = pipeline::with_indicators(rows.select(read), &indicators).collect()?;
+    let rows = rows.select(read).collect()?;
 
     let groupings: Vec<&[&str]> = if query.by.is_empty() {
         vec![partition]
     } else {
         vec![partition, &segment_columns]
     };
-    let mut tables = aggregate(&rows, &groupings, &spec, query.basis, sums, &[])?.into_iter();
+    let mut tables = aggregate(&rows, &groupings, &spec, query.basis, &[])?.into_iter();
     let overall = tables.next().unwrap_or_default();
     let segments = tables.next().unwrap_or_else(DataFrame::empty);
 
@@ -487,27 +503,32 @@ fn readiness_of(
 
 /// Aggregates `rows` per group of each grouping (one row in all for a grouping without
 /// columns): the sums of `spec` (see [`cell_sums`]), and with basis `all` the distinct firms
-/// of each group beside, and the sums over firms that the clustered variance of each of
-/// `sums.0` needs (weighted too when `sums.1`).
+/// of each group beside, and the sums over firms that the clustered variance of each
+/// indicator of `spec` needs (weighted too with weights).
 fn aggregate(
     rows: &DataFrame,
     groupings: &[&[&str]],
     spec: &Spec,
     basis: Basis,
-    sums: (&[Indicator], bool),
     firm_counts: &[String],
 ) -> PolarsResult<Vec<DataFrame>> {
     let tables = cell_sums(rows, groupings, spec)?;
     if basis == Basis::Latest {
         return Ok(tables);
     }
+    let weighted = spec.weighted.is_some();
     tables
         .into_iter()
         .zip(groupings)
         .map(|(cells, group)| {
             let firms = pipeline::distinct_firms(rows.clone().lazy(), group);
-            let clusters =
-                pipeline::cluster_sums(rows.clone().lazy(), group, sums.0, sums.1, firm_counts);
+            let clusters = pipeline::cluster_sums(
+                rows.clone().lazy(),
+                group,
+                spec.indicators,
+                weighted,
+                firm_counts,
+            );
             if group.is_empty() {
                 cells
                     .hstack(firms.collect()?.columns())?

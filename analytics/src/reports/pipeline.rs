@@ -53,13 +53,14 @@ pub fn narrowed(snapshot: &Snapshot, filter: &SegmentFilter, rows: LazyFrame) ->
 /// ([`Snapshot::next_rows`]) lies beyond the slice or, per partition, differs in a partition
 /// column (periods follow time, so a later row never returns to an earlier period).
 ///
-/// Scores come as values under their own names, or with [`ScoresAs::Codes`] as the codes the
-/// snapshot holds, under [`score_code`] (for [`super::sums::cell_sums`]).
+/// Columns come as reports read them (see [`Snapshot::stored`]), or with [`ReadAs::Stored`]
+/// as the snapshot holds them: narrow codes, and the scores' codes under [`score_code`] (for
+/// [`super::sums::cell_sums`]).
 pub fn counted_rows(
     snapshot: &Snapshot,
     query: &ReportQuery,
     partition: &[&str],
-    scores: ScoresAs,
+    read_as: ReadAs,
 ) -> PolarsResult<LazyFrame> {
     let frame = snapshot.frame();
     let (lo, hi) = snapshot.window(query.from, query.until)?;
@@ -98,9 +99,10 @@ pub fn counted_rows(
     let columns: Vec<Expr> = rows
         .get_column_names()
         .into_iter()
-        .map(|name| match (snapshot.stored(name), scores) {
-            (Stored::Scores(_), ScoresAs::Codes) => col(name.clone()).alias(score_code(name)),
-            (stored, _) => stored.read_expr(col(name.clone())).alias(name.clone()),
+        .map(|name| match (snapshot.stored(name), read_as) {
+            (Stored::Scores(_), ReadAs::Stored) => col(name.clone()).alias(score_code(name)),
+            (_, ReadAs::Stored) => col(name.clone()),
+            (stored, ReadAs::Values) => stored.read_expr(col(name.clone())).alias(name.clone()),
         })
         .collect();
     let mut rows = rows;
@@ -141,16 +143,17 @@ pub(super) fn runs(
     Some(runs)
 }
 
-/// How [`counted_rows`] gives the score columns.
+/// How [`counted_rows`] gives the columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScoresAs {
-    /// The scores, `Float64`, under their names.
+pub enum ReadAs {
+    /// As reports read them: codes as `Int32`, scores as `Float64` under their names.
     Values,
-    /// The snapshot's codes of the scores, `UInt32`, under [`score_code`].
-    Codes,
+    /// As the snapshot holds them: 8- and 16-bit codes, and the scores' codes (`UInt32`)
+    /// under [`score_code`].
+    Stored,
 }
 
-/// The column of the codes of score `name` (see [`ScoresAs::Codes`]).
+/// The column of the codes of score `name` (see [`ReadAs::Stored`]).
 pub fn score_code(name: &str) -> String {
     format!("{name}__code")
 }
@@ -192,28 +195,6 @@ pub fn count_where(condition: Expr, alias: &str) -> [Expr; 2] {
             .sum()
             .alias(key_of(alias)),
     ]
-}
-
-/// The column of an indicator's 0/1 value (`UInt8`), added by [`with_indicators`].
-pub(crate) fn indicator_column(alias: &str) -> String {
-    format!("__{alias}")
-}
-
-/// `rows` with each indicator's value, evaluated once per row as a 0/1 column (see
-/// [`indicator_column`]): what [`super::sums::cell_sums`] counts, however many groupings it
-/// aggregates the rows by.
-pub fn with_indicators(rows: LazyFrame, indicators: &[Indicator]) -> LazyFrame {
-    rows.with_columns(
-        indicators
-            .iter()
-            .map(|i| {
-                i.condition
-                    .clone()
-                    .cast(DataType::UInt8)
-                    .alias(indicator_column(&i.alias))
-            })
-            .collect::<Vec<_>>(),
-    )
 }
 
 pub fn tier_count(rank: u8) -> [Expr; 2] {

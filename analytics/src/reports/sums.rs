@@ -3,6 +3,11 @@
 //! rows and key sum, the sum of each score, and with weights Σw, Σw², Σw per indicator and
 //! Σw·score.
 //!
+//! Rows are counted once per finest cell: their values of every grouping column and of the
+//! columns the indicators read (a tier, a failed gate: the *states*). An indicator is a
+//! function of those values, so it is evaluated once per finest cell, not once per row, and
+//! its count in a cell is the rows of the finest cells where it holds.
+//!
 //! Counts and key sums are integers, so they do not depend on the order rows are added in.
 //! A score sum is defined so that it does not either: rows are counted per score value, and
 //! the sum adds `count × value` over the values in ascending order. It is a function of the
@@ -18,14 +23,20 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::pipeline::{WEIGHT, indicator_column, key_of, score_code, weighted_of};
+use super::pipeline::{Indicator, WEIGHT, key_of, score_code, weighted_of};
 use super::snapshot::columns;
 
 /// What to sum per cell besides its rows and key sum.
 pub struct Spec<'a> {
-    /// Aliases of the indicators counted (columns added by
-    /// [`super::pipeline::with_indicators`]), each with its key sum under [`key_of`].
-    pub indicators: &'a [String],
+    /// The columns the indicators read besides the grouping columns (integer or boolean):
+    /// rows are counted per value of these too.
+    pub states: &'a [&'a str],
+    /// Columns made from the grouping and state columns before the indicators are
+    /// evaluated (such as a count of failed gates).
+    pub derived: &'a [Expr],
+    /// The indicators counted, each with its key sum under [`key_of`]. A condition may read
+    /// only the grouping, state and derived columns.
+    pub indicators: &'a [Indicator],
     /// With weights: per indicator, in the order of `indicators`, the name of its Σw.
     /// Σw and Σw² are summed too (`w_sum`, `w2_sum`), and Σw·score per score.
     pub weighted: Option<&'a [String]>,
@@ -37,15 +48,16 @@ pub struct Spec<'a> {
 /// score values counted by sorting (same figures, less memory).
 const DENSE_LIMIT: usize = 1 << 22;
 
-/// The sums of `spec` per group of `rows` by the `Int32` columns of each grouping of
+/// The sums of `spec` per group of `rows` by the integer columns of each grouping of
 /// `groupings`: per grouping one frame, with one row per group that has rows (one row in
-/// all, with zeros when `rows` is empty, for a grouping without columns).
+/// all, with zeros when `rows` is empty, for a grouping without columns). The group columns
+/// keep the type they have in `rows`.
 ///
-/// The rows are read once, and counted once by every column any grouping names (the finest
-/// cells); each grouping's counts and score sums are added up from those cells, which
-/// gives exactly what counting its own cells would, integers and the per-value counts of
-/// the score sums being exact. Weighted sums, which depend on the order of addition, are
-/// added per grouping over the rows.
+/// The rows are read once, and counted once by every column any grouping names and every
+/// state column (the finest cells); each grouping's counts and score sums are added up from
+/// those cells, which gives exactly what counting its own cells would, integers and the
+/// per-value counts of the score sums being exact. Weighted sums, which depend on the order
+/// of addition, are added per grouping over the rows.
 pub fn cell_sums(
     rows: &DataFrame,
     groupings: &[&[&str]],
@@ -62,22 +74,19 @@ fn cell_sums_within(
     dense_limit: usize,
 ) -> PolarsResult<Vec<DataFrame>> {
     let mut finest: Vec<&str> = Vec::new();
-    for name in groupings.iter().flat_map(|group| group.iter()) {
+    for name in groupings
+        .iter()
+        .flat_map(|group| group.iter())
+        .chain(spec.states)
+    {
         if !finest.contains(name) {
             finest.push(name);
         }
     }
     let cells = Cells::of(rows, &finest, dense_limit)?;
     let count = cells.keys.len();
-    let record_keys = int64(rows.column(columns::RECORD_KEY)?)?;
-    let flags = spec
-        .indicators
-        .iter()
-        .map(|alias| {
-            let column = rows.column(&indicator_column(alias))?;
-            Ok(to_slice(column.as_materialized_series().u8()?))
-        })
-        .collect::<PolarsResult<Vec<_>>>()?;
+    let flags = cells.evaluate(rows, &finest, spec)?;
+    let record_keys = record_keys(rows.column(columns::RECORD_KEY)?)?;
     let codes = spec
         .scores
         .iter()
@@ -112,18 +121,19 @@ fn cell_sums_within(
             .enumerate()
             .map(|(c, name)| {
                 let keys: Vec<i32> = rollup.keys.iter().map(|key| key[c]).collect();
-                Column::new((*name).into(), keys)
+                Column::new((*name).into(), keys).cast(rows.column(name)?.dtype())
             })
-            .collect();
+            .collect::<PolarsResult<_>>()?;
         let width = flags.len();
         let counts = counts.rolled_up(&rollup, width);
         out.push(Column::new("n".into(), counts.rows));
         out.push(Column::new(key_of("n").into(), counts.row_keys));
-        for (j, alias) in spec.indicators.iter().enumerate() {
+        for (j, indicator) in spec.indicators.iter().enumerate() {
             let column = |sums: &[i64]| -> Vec<i64> {
                 sums.iter().skip(j).step_by(width).copied().collect()
             };
-            out.push(Column::new(alias.as_str().into(), column(&counts.holding)));
+            let alias = indicator.alias.as_str();
+            out.push(Column::new(alias.into(), column(&counts.holding)));
             out.push(Column::new(
                 key_of(alias).into(),
                 column(&counts.holding_keys),
@@ -159,8 +169,8 @@ fn cell_sums_within(
             out.push(Column::new("w2_sum".into(), w2.sums()));
             for (name, holds) in names.iter().zip(&flags) {
                 let mut sums = Compensated::new(coarse);
-                for ((&cell, &weight), &holds) in ids.iter().zip(weights.iter()).zip(holds.iter()) {
-                    sums.add(cell, if holds != 0 { weight } else { 0.0 });
+                for ((&cell, &weight), &fine) in ids.iter().zip(weights.iter()).zip(&cells.ids) {
+                    sums.add(cell, if holds[fine as usize] { weight } else { 0.0 });
                 }
                 out.push(Column::new(name.as_str().into(), sums.sums()));
             }
@@ -220,9 +230,6 @@ struct Counts {
     holding_keys: Vec<i64>,
 }
 
-/// Indicators counted together as one bit pattern (see [`Counts::by_patterns`]).
-const PATTERN_BITS: usize = 16;
-
 impl Counts {
     /// No rows in `count` cells, with `width` indicators.
     fn zeros(count: usize, width: usize) -> Self {
@@ -234,85 +241,28 @@ impl Counts {
         }
     }
 
-    /// The counts of the rows, each in the cell `ids` gives (`count` cells): plain sums for
-    /// one cell, else [`Counts::by_patterns`].
-    fn of(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
+    /// The counts of the rows, each in the finest cell `ids` gives (`count` cells), with
+    /// `flags[j][cell]` whether indicator `j` holds in a cell: the rows and key sums of each
+    /// cell, and each indicator's are those of the cells where it holds.
+    fn of(ids: &[u32], count: usize, keys: &[u8], flags: &[Vec<bool>]) -> Self {
         let width = flags.len();
         let mut counts = Self::zeros(count, width);
         if count == 1 {
             // One cell: plain sums, which the compiler vectorises.
             counts.rows[0] = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-            counts.row_keys[0] = keys.iter().sum();
-            for (j, flags) in flags.iter().enumerate() {
-                counts.holding[j] = flags.iter().map(|&h| i64::from(h)).sum();
-                counts.holding_keys[j] = keys
-                    .iter()
-                    .zip(flags.iter())
-                    .map(|(&key, &h)| key * i64::from(h))
-                    .sum();
-            }
-            return counts;
-        }
-        Self::by_patterns(ids, count, keys, flags)
-    }
-
-    /// [`Counts::of`] with the indicators taken [`PATTERN_BITS`] at a time, which each row
-    /// holds together as one bit pattern: rows and key sums are counted per cell and pattern
-    /// (two additions a row for up to 16 indicators, as indicators that go together, such
-    /// as a sole blocker and its gate, make few patterns), and each indicator's count is the
-    /// sum over the patterns with its bit.
-    fn by_patterns(ids: &[u32], count: usize, keys: &[i64], flags: &[Cow<'_, [u8]>]) -> Self {
-        let width = flags.len();
-        let mut counts = Self::zeros(count, width);
-        let groups: Vec<&[Cow<'_, [u8]>]> = if flags.is_empty() {
-            vec![&[]]
+            counts.row_keys[0] = i64::try_from(keys.iter().map(|&key| u64::from(key)).sum::<u64>())
+                .unwrap_or(i64::MAX);
         } else {
-            flags.chunks(PATTERN_BITS).collect()
-        };
-        let mut number = vec![u16::MAX; 1 << PATTERN_BITS];
-        for (group, flags) in groups.into_iter().enumerate() {
-            let offset = group * PATTERN_BITS;
-            let mut patterns = vec![0_u16; ids.len()];
-            for (bit, flags) in flags.iter().enumerate() {
-                for (pattern, &holds) in patterns.iter_mut().zip(flags.iter()) {
-                    *pattern |= u16::from(holds != 0) << bit;
-                }
+            for (&cell, &key) in ids.iter().zip(keys) {
+                counts.rows[cell as usize] += 1;
+                counts.row_keys[cell as usize] += i64::from(key);
             }
-            // Each pattern seen, numbered in order of first sight.
-            let mut seen: Vec<u16> = Vec::new();
-            for pattern in &mut patterns {
-                let slot = &mut number[usize::from(*pattern)];
-                if *slot == u16::MAX {
-                    *slot = u16::try_from(seen.len()).unwrap_or(u16::MAX);
-                    seen.push(*pattern);
-                }
-                *pattern = *slot;
-            }
-            for pattern in &seen {
-                number[usize::from(*pattern)] = u16::MAX;
-            }
-            let kinds = seen.len().max(1);
-            let size = count * kinds;
-            let mut rows = vec![0_i64; size];
-            let mut row_keys = vec![0_i64; size];
-            for ((&cell, &key), &kind) in ids.iter().zip(keys).zip(&patterns) {
-                let at = cell as usize * kinds + usize::from(kind);
-                rows[at] += 1;
-                row_keys[at] += key;
-            }
-            for cell in 0..count {
-                for (kind, &pattern) in seen.iter().enumerate() {
-                    let (n, key) = (rows[cell * kinds + kind], row_keys[cell * kinds + kind]);
-                    if group == 0 {
-                        counts.rows[cell] += n;
-                        counts.row_keys[cell] += key;
-                    }
-                    for bit in 0..flags.len() {
-                        if pattern & (1 << bit) != 0 {
-                            counts.holding[cell * width + offset + bit] += n;
-                            counts.holding_keys[cell * width + offset + bit] += key;
-                        }
-                    }
+        }
+        for cell in 0..count {
+            for (j, holds) in flags.iter().enumerate() {
+                if holds[cell] {
+                    counts.holding[cell * width + j] = counts.rows[cell];
+                    counts.holding_keys[cell * width + j] = counts.row_keys[cell];
                 }
             }
         }
@@ -491,45 +441,43 @@ impl Cells {
         }
         let values = group
             .iter()
-            .map(|name| Ok(to_slice(rows.column(name)?.as_materialized_series().i32()?)))
+            .map(|name| Codes::of(rows.column(name)?))
             .collect::<PolarsResult<Vec<_>>>()?;
         // Mixed radix over each column's range, when the product is small enough to index.
-        let ranges: Vec<(i32, u64)> = values
+        let ranges: Vec<(i32, u32)> = values
             .iter()
             .map(|column| {
-                let low = column.iter().copied().min().unwrap_or(0);
-                let high = column.iter().copied().max().unwrap_or(0);
-                (
-                    low,
-                    u64::try_from(i64::from(high) - i64::from(low) + 1).unwrap_or(1),
-                )
+                let (low, high) = column.range();
+                let width = i64::from(high) - i64::from(low) + 1;
+                (low, u32::try_from(width).unwrap_or(u32::MAX))
             })
             .collect();
         let product = ranges
             .iter()
-            .try_fold(1_u64, |product, (_, width)| product.checked_mul(*width));
-        let mut ids = Vec::with_capacity(height);
+            .try_fold(1_u32, |product, (_, width)| product.checked_mul(*width));
         let mut keys = Vec::new();
-        let key_of_row = |row: usize| values.iter().map(|c| c[row]).collect::<Vec<i32>>();
         match product.and_then(|p| usize::try_from(p).ok()) {
             Some(slots) if slots <= dense_limit => {
+                // Each row's slot, one column at a time.
+                let mut ids = vec![0_u32; height];
+                for (column, &(low, width)) in values.iter().zip(&ranges) {
+                    column.fold(&mut ids, low, width);
+                }
                 let mut slot_cell = vec![u32::MAX; slots];
-                for row in 0..height {
-                    let mut slot = 0_u64;
-                    for (column, (low, width)) in values.iter().zip(&ranges) {
-                        let offset =
-                            u64::try_from(i64::from(column[row]) - i64::from(*low)).unwrap_or(0);
-                        slot = slot * width + offset;
-                    }
-                    let cell = &mut slot_cell[slot as usize];
+                for id in &mut ids {
+                    let cell = &mut slot_cell[*id as usize];
                     if *cell == u32::MAX {
                         *cell = u32::try_from(keys.len()).unwrap_or(u32::MAX);
-                        keys.push(key_of_row(row));
+                        keys.push(unfold(*id, &ranges));
                     }
-                    ids.push(*cell);
+                    *id = *cell;
                 }
+                Ok(Self { ids, keys })
             }
             _ => {
+                let key_of_row =
+                    |row: usize| values.iter().map(|c| c.get(row)).collect::<Vec<i32>>();
+                let mut ids = Vec::with_capacity(height);
                 let mut found: HashMap<Vec<i32>, u32> = HashMap::new();
                 for row in 0..height {
                     let key = key_of_row(row);
@@ -540,9 +488,140 @@ impl Cells {
                     }
                     ids.push(cell);
                 }
+                Ok(Self { ids, keys })
             }
         }
-        Ok(Self { ids, keys })
+    }
+
+    /// Per indicator of `spec`, whether it holds in each cell: its condition evaluated on a
+    /// frame of one row per cell, with the cell's values of the columns `names` (which
+    /// [`Cells::of`] was given) in their types in `rows`.
+    fn evaluate(
+        &self,
+        rows: &DataFrame,
+        names: &[&str],
+        spec: &Spec,
+    ) -> PolarsResult<Vec<Vec<bool>>> {
+        if spec.indicators.is_empty() {
+            return Ok(Vec::new());
+        }
+        let count = self.keys.len();
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let values: Vec<i32> = self.keys.iter().map(|key| key[c]).collect();
+                Column::new((*name).into(), values).cast(rows.column(name)?.dtype())
+            })
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let conditions: Vec<Expr> = spec
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(j, indicator)| {
+                indicator
+                    .condition
+                    .clone()
+                    .fill_null(lit(false))
+                    .alias(format!("i{j}"))
+            })
+            .collect();
+        let evaluated = DataFrame::new(count, columns)?
+            .lazy()
+            .with_columns(spec.derived)
+            .select(conditions)
+            .collect()?;
+        evaluated
+            .columns()
+            .iter()
+            .map(|column| {
+                let holds = column.as_materialized_series().bool()?;
+                // A condition that does not depend on the row (a literal) comes as one value.
+                Ok(match holds.len() {
+                    1 if count != 1 => vec![holds.get(0).unwrap_or(false); count],
+                    _ => holds.iter().map(|h| h.unwrap_or(false)).collect(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The values of column `c` of each slot of `ranges` (see [`Cells::of`]).
+fn unfold(mut slot: u32, ranges: &[(i32, u32)]) -> Vec<i32> {
+    let mut key = vec![0; ranges.len()];
+    for (value, &(low, width)) in key.iter_mut().zip(ranges).rev() {
+        let offset = i64::from(slot % width);
+        slot /= width;
+        *value = i32::try_from(i64::from(low) + offset).unwrap_or(i32::MAX);
+    }
+    key
+}
+
+/// A grouping or state column's values as stored: 32-, 16- or 8-bit integers, or booleans
+/// (as 0 and 1).
+enum Codes<'a> {
+    I32(Cow<'a, [i32]>),
+    I16(Cow<'a, [i16]>),
+    U8(Cow<'a, [u8]>),
+}
+
+impl<'a> Codes<'a> {
+    fn of(column: &'a Column) -> PolarsResult<Self> {
+        let series = column.as_materialized_series();
+        Ok(match series.dtype() {
+            DataType::Int32 => Self::I32(to_slice(series.i32()?)),
+            DataType::Int16 => Self::I16(to_slice(series.i16()?)),
+            DataType::UInt8 => Self::U8(to_slice(series.u8()?)),
+            DataType::Boolean => Self::U8(Cow::Owned(
+                series
+                    .bool()?
+                    .iter()
+                    .map(|holds| u8::from(holds.unwrap_or(false)))
+                    .collect(),
+            )),
+            _ => {
+                let cast = series.cast(&DataType::Int32)?;
+                Self::I32(Cow::Owned(to_slice(cast.i32()?).into_owned()))
+            }
+        })
+    }
+
+    fn get(&self, row: usize) -> i32 {
+        match self {
+            Self::I32(values) => values[row],
+            Self::I16(values) => i32::from(values[row]),
+            Self::U8(values) => i32::from(values[row]),
+        }
+    }
+
+    /// The lowest and highest value (0 and 0 without rows).
+    fn range(&self) -> (i32, i32) {
+        fn of<T: Copy + Ord + Into<i32>>(values: &[T]) -> (i32, i32) {
+            let low = values.iter().copied().min().map_or(0, Into::into);
+            let high = values.iter().copied().max().map_or(0, Into::into);
+            (low, high)
+        }
+        match self {
+            Self::I32(values) => of(values),
+            Self::I16(values) => of(values),
+            Self::U8(values) => of(values),
+        }
+    }
+
+    /// `slots[row] = slots[row] × width + (value − low)` for each row: the next digit of
+    /// each row's slot.
+    fn fold(&self, slots: &mut [u32], low: i32, width: u32) {
+        fn of<T: Copy + Into<i32>>(values: &[T], slots: &mut [u32], low: i32, width: u32) {
+            for (slot, &value) in slots.iter_mut().zip(values) {
+                let offset = value.into().wrapping_sub(low) as u32;
+                *slot = *slot * width + offset;
+            }
+        }
+        match self {
+            Self::I32(values) => of(values, slots, low, width),
+            Self::I16(values) => of(values, slots, low, width),
+            Self::U8(values) => of(values, slots, low, width),
+        }
     }
 }
 
@@ -562,14 +641,15 @@ fn to_slice<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Cow<'_, [T::Nativ
     Cow::Owned(values)
 }
 
-/// A column of integers as `i64` values (record keys are held in 8 bits).
-fn int64(column: &Column) -> PolarsResult<Vec<i64>> {
+/// The record keys of the rows (held in 8 bits; a wider column is narrowed, and refused if
+/// a key does not fit).
+fn record_keys(column: &Column) -> PolarsResult<Cow<'_, [u8]>> {
     let series = column.as_materialized_series();
     if let Ok(keys) = series.u8() {
-        return Ok(to_slice(keys).iter().map(|&key| i64::from(key)).collect());
+        return Ok(to_slice(keys));
     }
-    let cast = series.cast(&DataType::Int64)?;
-    Ok(to_slice(cast.i64()?).into_owned())
+    let cast = series.strict_cast(&DataType::UInt8)?;
+    Ok(Cow::Owned(to_slice(cast.u8()?).into_owned()))
 }
 
 #[cfg(test)]

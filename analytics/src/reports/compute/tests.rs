@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::{Margins, weigh};
 use crate::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 use crate::reports::model::{Basis, DroppedCategories, ReportQuery, SegmentFilter};
-use crate::reports::pipeline::{ScoresAs, WEIGHT, counted_rows};
+use crate::reports::pipeline::{ReadAs, WEIGHT, counted_rows};
 use crate::reports::snapshot::{ResponseRow, Snapshot};
 
 fn row(id: u128) -> ResponseRow {
@@ -81,7 +81,7 @@ fn raked_weights_do_not_depend_on_the_order_of_the_rows() {
     ]
     .into_iter()
     .collect();
-    let rows = counted_rows(&snapshot, &query, &[], ScoresAs::Values)
+    let rows = counted_rows(&snapshot, &query, &[], ReadAs::Values)
         .expect("rows")
         .collect()
         .expect("collect");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use super::{ScoresAs, counted_rows};
+use super::{ReadAs, counted_rows};
 use crate::reports::calendar::{month_index, quarter_index};
 use crate::reports::disclosure::{DisclosurePolicy, PerturbationTable};
 use crate::reports::model::{Basis, DroppedCategories, ReportQuery, SegmentFilter};
@@ -169,7 +169,7 @@ fn the_next_position_selects_what_unique_selected() {
             for partition in [&[][..], &[columns::MONTH], &[columns::QUARTER]] {
                 let expected = reference(&snapshot, &query, partition);
                 let got = sorted(
-                    counted_rows(&snapshot, &query, partition, ScoresAs::Values).expect("select"),
+                    counted_rows(&snapshot, &query, partition, ReadAs::Values).expect("select"),
                 );
                 assert!(
                     got.equals(&expected),
@@ -224,7 +224,7 @@ fn counted_rows_read_back_what_was_appended() {
     snapshot.append(early.to_vec()).expect("append");
     let mut query = query(&mut random);
     (query.survey_ids, query.from, query.until, query.basis) = (vec![1], None, None, Basis::All);
-    let got = counted_rows(&snapshot, &query, &[], ScoresAs::Values)
+    let got = counted_rows(&snapshot, &query, &[], ReadAs::Values)
         .expect("select")
         .collect()
         .expect("collect");
@@ -273,7 +273,7 @@ fn a_dimension_with_one_value_reads_back_on_every_row() {
     snapshot.append(rows).expect("append");
     let mut query = query(&mut random);
     (query.survey_ids, query.from, query.until, query.basis) = (vec![1], None, None, Basis::All);
-    let got = counted_rows(&snapshot, &query, &[], ScoresAs::Values)
+    let got = counted_rows(&snapshot, &query, &[], ReadAs::Values)
         .expect("select")
         .collect()
         .expect("collect");

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::{Spec, cell_sums_within};
-use crate::reports::pipeline::{WEIGHT, indicator_column, key_of, score_code, weighted_of};
+use crate::reports::pipeline::{Indicator, WEIGHT, key_of, score_code, weighted_of};
 use crate::reports::snapshot::columns;
 
 /// The sums of one grouping.
@@ -45,14 +45,14 @@ const VALUES: [f64; 7] = [
 ];
 
 /// `height` random rows: two group columns (one with negative codes), a record key, two
-/// indicators, a score code and a weight.
+/// state columns (`x` 8-bit, `y` boolean), a score code and a weight.
 fn rows(random: &mut Random, height: usize) -> DataFrame {
     let mut pick = |n: u64| -> Vec<u64> { (0..height).map(|_| random.below(n)).collect() };
     let a: Vec<i32> = pick(4).iter().map(|v| *v as i32 + 24_300).collect();
-    let b: Vec<i32> = pick(5).iter().map(|v| *v as i32 - 1).collect();
+    let b: Vec<i16> = pick(5).iter().map(|v| *v as i16 - 1).collect();
     let key: Vec<u8> = pick(256).iter().map(|v| *v as u8).collect();
-    let x: Vec<u8> = pick(2).iter().map(|v| *v as u8).collect();
-    let y: Vec<u8> = pick(3).iter().map(|v| u8::from(*v == 0)).collect();
+    let x: Vec<u8> = pick(3).iter().map(|v| *v as u8).collect();
+    let y: Vec<bool> = pick(3).iter().map(|v| *v == 0).collect();
     let code: Vec<u32> = pick(VALUES.len() as u64)
         .iter()
         .map(|v| *v as u32)
@@ -64,8 +64,8 @@ fn rows(random: &mut Random, height: usize) -> DataFrame {
             Column::new("a".into(), a),
             Column::new("b".into(), b),
             Column::new(columns::RECORD_KEY.into(), key),
-            Column::new(indicator_column("x").into(), x),
-            Column::new(indicator_column("y").into(), y),
+            Column::new("x".into(), x),
+            Column::new("y".into(), y),
             Column::new(score_code(SCORE).into(), code),
             Column::new(WEIGHT.into(), w),
         ],
@@ -73,12 +73,31 @@ fn rows(random: &mut Random, height: usize) -> DataFrame {
     .expect("frame")
 }
 
+/// The state columns of [`rows`].
+const STATES: [&str; 2] = ["x", "y"];
+
+/// Two indicators of the state columns: `x` is 1, and `y`.
+fn indicators() -> Vec<Indicator> {
+    vec![
+        Indicator {
+            alias: "x".to_owned(),
+            condition: col("x").eq(lit(1)),
+        },
+        Indicator {
+            alias: "y".to_owned(),
+            condition: col("y"),
+        },
+    ]
+}
+
 fn spec<'a>(
-    indicators: &'a [String],
+    indicators: &'a [Indicator],
     weighted: &'a [String],
     scores: &'a [(&'a str, &'a [f64])],
 ) -> Spec<'a> {
     Spec {
+        states: &STATES,
+        derived: &[],
         indicators,
         weighted: Some(weighted),
         scores,
@@ -112,7 +131,7 @@ fn floats(frame: &DataFrame, name: &str) -> Vec<f64> {
 
 #[test]
 fn sums_agree_with_other_ways_of_making_them() {
-    let aliases = vec!["x".to_owned(), "y".to_owned()];
+    let aliases = indicators();
     let weighted = vec!["wx".to_owned(), "w_y".to_owned()];
     let scores: [(&str, &[f64]); 1] = [(SCORE, &VALUES)];
     let mut random = Random(0x5EED);
@@ -152,7 +171,7 @@ fn sums_agree_with_other_ways_of_making_them() {
             let got = by_key(got, group);
 
             // Counts and key sums: Polars' group sums.
-            let indicator = |alias: &str| col(indicator_column(alias)).cast(DataType::Int64);
+            let indicator = |alias: &Indicator| alias.condition.clone().cast(DataType::Int64);
             let key = col(columns::RECORD_KEY).cast(DataType::Int64);
             let mut aggregates = vec![
                 len().cast(DataType::Int64).alias("n"),
@@ -160,8 +179,12 @@ fn sums_agree_with_other_ways_of_making_them() {
                 col(WEIGHT).sum().alias("w_sum"),
             ];
             for alias in &aliases {
-                aggregates.push(indicator(alias).sum().alias(alias.as_str()));
-                aggregates.push((key.clone() * indicator(alias)).sum().alias(key_of(alias)));
+                aggregates.push(indicator(alias).sum().alias(alias.alias.as_str()));
+                aggregates.push(
+                    (key.clone() * indicator(alias))
+                        .sum()
+                        .alias(key_of(&alias.alias)),
+                );
             }
             let expected = if group.is_empty() {
                 frame.clone().lazy().select(aggregates)
@@ -196,6 +219,8 @@ fn sums_agree_with_other_ways_of_making_them() {
                         frame
                             .column(c)
                             .expect("group")
+                            .cast(&DataType::Int32)
+                            .expect("cast")
                             .i32()
                             .expect("i32")
                             .get(row)
@@ -211,7 +236,7 @@ fn sums_agree_with_other_ways_of_making_them() {
                 .expect("u32")
                 .into_no_null_iter()
                 .collect();
-            let x = ints(&frame, &indicator_column("x"));
+            let x = ints(&frame, "x");
             let mut loops: HashMap<Vec<i32>, [f64; 5]> = HashMap::new();
             for row in 0..frame.height() {
                 let sums = loops.entry(key_of_row(row)).or_default();
@@ -276,6 +301,8 @@ fn a_score_sum_is_the_same_in_a_cell_and_in_a_finer_cell_with_the_same_rows() {
     let frame = rows(&mut random, 5_000);
     let scores: [(&str, &[f64]); 1] = [(SCORE, &VALUES)];
     let plain = Spec {
+        states: &[],
+        derived: &[],
         indicators: &[],
         weighted: None,
         scores: &scores,
@@ -299,8 +326,11 @@ fn a_score_sum_is_the_same_in_a_cell_and_in_a_finer_cell_with_the_same_rows() {
 #[test]
 fn no_rows_give_one_empty_cell_without_a_group_and_none_with_one() {
     let frame = rows(&mut Random(1), 0);
+    let indicators = indicators();
     let plain = Spec {
-        indicators: &["x".to_owned()],
+        states: &STATES,
+        derived: &[],
+        indicators: &indicators,
         weighted: None,
         scores: &[],
     };
@@ -311,6 +341,8 @@ fn no_rows_give_one_empty_cell_without_a_group_and_none_with_one() {
     let cells = cell_sums(&frame, &["a"], &plain).expect("cells");
     assert_eq!(cells.height(), 0);
     assert_eq!(cells.column("a").expect("a").dtype(), &DataType::Int32);
+    let cells = cell_sums(&frame, &["b"], &plain).expect("cells");
+    assert_eq!(cells.column("b").expect("b").dtype(), &DataType::Int16);
 }
 
 #[test]
@@ -329,7 +361,7 @@ fn weighted_sums_keep_their_accuracy_over_many_rows() {
 
 #[test]
 fn groupings_added_up_from_the_finest_cells_equal_their_own_sums() {
-    let aliases = vec!["x".to_owned(), "y".to_owned()];
+    let aliases = indicators();
     let weighted = vec!["wx".to_owned(), "wy".to_owned()];
     let scores: [(&str, &[f64]); 1] = [(SCORE, &VALUES)];
     let spec = spec(&aliases, &weighted, &scores);
@@ -353,67 +385,66 @@ fn groupings_added_up_from_the_finest_cells_equal_their_own_sums() {
 }
 
 #[test]
-fn counting_by_patterns_agrees_with_counting_each_indicator_alone() {
-    use std::borrow::Cow;
-
-    use super::Counts;
+fn indicators_of_derived_columns_and_literals_are_evaluated_per_cell() {
+    // A count made from the states (as the blockers report counts failed gates), conditions
+    // on it, and a condition that holds nowhere: against the same conditions per row.
     let mut random = Random(2024);
-    for case in 0..60 {
-        let height = [0, 1, 5, 333, 2_000][case % 5];
-        let cells = 1 + usize::try_from(random.below(6)).unwrap_or(0);
-        // Up to 40 indicators: three groups of 16 bits at most.
-        let width = usize::try_from(random.below(41)).unwrap_or(0);
-        let ids: Vec<u32> = (0..height)
-            .map(|_| u32::try_from(random.below(cells as u64)).unwrap_or(0))
-            .collect();
-        let keys: Vec<i64> = (0..height)
-            .map(|_| i64::try_from(random.below(256)).unwrap_or(0))
-            .collect();
-        // Indicators that go together, as a gate and its sole blocker do.
-        let base: Vec<u8> = (0..height)
-            .map(|_| u8::from(random.below(3) == 0))
-            .collect();
-        let flags: Vec<Cow<[u8]>> = (0..width)
-            .map(|j| {
-                Cow::Owned(
-                    base.iter()
-                        .map(|&b| {
-                            if j % 2 == 0 {
-                                b
-                            } else {
-                                b & u8::from(random.below(2) == 0)
-                            }
-                        })
-                        .collect(),
-                )
-            })
-            .collect();
-        let mut expected = Counts {
-            rows: vec![0; cells],
-            row_keys: vec![0; cells],
-            holding: vec![0; cells * width],
-            holding_keys: vec![0; cells * width],
-        };
-        for (row, (&cell, &key)) in ids.iter().zip(&keys).enumerate() {
-            let cell = cell as usize;
-            expected.rows[cell] += 1;
-            expected.row_keys[cell] += key;
-            for (j, flags) in flags.iter().enumerate() {
-                if flags[row] == 1 {
-                    expected.holding[cell * width + j] += 1;
-                    expected.holding_keys[cell * width + j] += key;
+    let derived = [(col("x").cast(DataType::Int32) + col("y").cast(DataType::Int32)).alias("s")];
+    let conditions = [
+        col("s").eq(lit(1)),
+        col("s").gt_eq(lit(2)),
+        col("y").and(col("s").eq(lit(1))),
+        lit(false),
+    ];
+    let indicators: Vec<Indicator> = conditions
+        .iter()
+        .enumerate()
+        .map(|(j, condition)| Indicator {
+            alias: format!("c{j}"),
+            condition: condition.clone(),
+        })
+        .collect();
+    for height in [0, 1, 5, 333, 2_000] {
+        let frame = rows(&mut random, height);
+        for limit in [1, super::DENSE_LIMIT] {
+            for group in [&[][..], &["b"][..], &["a", "b"][..]] {
+                let spec = Spec {
+                    states: &STATES,
+                    derived: &derived,
+                    indicators: &indicators,
+                    weighted: None,
+                    scores: &[],
+                };
+                let got = by_key(
+                    one(cell_sums_within(&frame, &[group], &spec, limit)).expect("sums"),
+                    group,
+                );
+                let key = col(columns::RECORD_KEY).cast(DataType::Int64);
+                let mut aggregates = vec![len().cast(DataType::Int64).alias("n")];
+                for (indicator, condition) in indicators.iter().zip(&conditions) {
+                    let holds = condition.clone().cast(DataType::Int64);
+                    aggregates.push(holds.clone().sum().alias(indicator.alias.as_str()));
+                    aggregates.push((key.clone() * holds).sum().alias(key_of(&indicator.alias)));
+                }
+                let with_s = frame.clone().lazy().with_columns(&derived);
+                let expected = if group.is_empty() {
+                    with_s.select(aggregates)
+                } else {
+                    with_s
+                        .group_by(group.iter().map(|c| col(*c)).collect::<Vec<_>>())
+                        .agg(aggregates)
+                };
+                let expected = by_key(expected.collect().expect("expected"), group);
+                for indicator in &indicators {
+                    for name in [indicator.alias.clone(), key_of(&indicator.alias)] {
+                        assert_eq!(
+                            ints(&got, &name),
+                            ints(&expected, &name),
+                            "{name} of {group:?} over {height} rows"
+                        );
+                    }
                 }
             }
         }
-        assert_eq!(
-            Counts::by_patterns(&ids, cells, &keys, &flags),
-            expected,
-            "case {case}"
-        );
-        assert_eq!(
-            Counts::of(&ids, cells, &keys, &flags),
-            expected,
-            "case {case}"
-        );
     }
 }
