@@ -10,25 +10,18 @@ pub(crate) struct ResponseIds {
     recent: IdSet,
 }
 
-/// A batch at least this fraction of the array is merged into it at once: one linear pass
-/// instead of a binary search per id.
+/// A batch at least this fraction of the array is merged into it at once (one linear pass);
+/// the new ids of a smaller batch go to the recent set.
 const MERGE_FRACTION: usize = 16;
 
 impl ResponseIds {
     /// For each id of a batch, whether it is new: neither held before nor earlier in the batch.
     /// The new ids are held from now on.
+    ///
+    /// The batch is taken in id order and walked beside the array by galloping from the last
+    /// position found, so a large array is read near where the previous id was found, not
+    /// by a binary search over the whole of it per id.
     pub fn insert_batch(&mut self, ids: &[u128]) -> Vec<bool> {
-        if ids.len().saturating_mul(MERGE_FRACTION) < self.sorted.len() {
-            let new = ids
-                .iter()
-                .map(|id| self.sorted.binary_search(id).is_err() && self.recent.insert(*id))
-                .collect();
-            if self.recent.len() > self.sorted.len() / 8 {
-                self.compact();
-            }
-            return new;
-        }
-        // The batch in id order (first occurrences first), walked beside the array.
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|at| (ids[*at], *at));
         let mut new = vec![false; ids.len()];
@@ -41,13 +34,22 @@ impl ResponseIds {
                 continue;
             }
             previous = Some(id);
-            cursor += self.sorted[cursor..].partition_point(|held| *held < id);
+            cursor = gallop(&self.sorted, cursor, id);
             if self.sorted.get(cursor) != Some(&id) && !self.recent.contains(&id) {
                 new[at] = true;
                 added.push(id);
             }
         }
-        self.sorted = merge(&self.sorted, &added);
+        if added.len().saturating_mul(MERGE_FRACTION) >= self.sorted.len() {
+            self.sorted = merge(&self.sorted, &added);
+        } else {
+            for id in added {
+                self.recent.insert(id);
+            }
+            if self.recent.len() > self.sorted.len() / 8 {
+                self.compact();
+            }
+        }
         new
     }
 
@@ -62,6 +64,20 @@ impl ResponseIds {
     pub fn memory_bytes(&self) -> usize {
         self.sorted.capacity() * 16 + self.recent.capacity() * 24
     }
+}
+
+/// The first position at or after `from` whose id is not below `id` (`sorted.len()` when
+/// none): the distance from `from` doubled until it passes `id`, then a binary search within
+/// the last step.
+fn gallop(sorted: &[u128], from: usize, id: u128) -> usize {
+    let rest = sorted.get(from..).unwrap_or_default();
+    let mut bound = 1;
+    while bound < rest.len() && rest[bound - 1] < id {
+        bound *= 2;
+    }
+    let low = bound / 2;
+    let high = bound.min(rest.len());
+    from + low + rest[low..high].partition_point(|held| *held < id)
 }
 
 /// Two sorted arrays of distinct ids (no id in both) as one, allocated to its exact size.
@@ -113,5 +129,17 @@ mod tests {
         assert_eq!(taken, reference.len());
         assert!(ids.sorted.windows(2).all(|w| w[0] < w[1]));
         assert!(taken > 20_000, "{taken}");
+    }
+
+    #[test]
+    fn galloping_finds_what_a_binary_search_finds() {
+        let sorted: Vec<u128> = (0..300).map(|i| u128::from(i * 3_u32)).collect();
+        for from in [0, 1, 2, 5, 64, 150, 299, 300] {
+            for id in 0..=905 {
+                let expected = from + sorted[from..].partition_point(|held| *held < id);
+                assert_eq!(gallop(&sorted, from, id), expected, "from {from}, id {id}");
+            }
+        }
+        assert_eq!(gallop(&[], 0, 7), 0);
     }
 }
