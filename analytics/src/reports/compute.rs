@@ -102,18 +102,24 @@ pub fn blockers(
         .collect();
     gates.sort_unstable();
     gates.dedup();
-    let mut read: Vec<Expr> = [columns::RECORD_KEY, columns::TIER_RANK]
+    let mut read: Vec<String> = [columns::RECORD_KEY, columns::TIER_RANK]
         .into_iter()
         .chain(method.clustered.then_some(columns::FIRM))
         .chain(by.iter().copied())
         .chain(weighted.then_some(WEIGHT))
-        .map(col)
+        .map(str::to_owned)
         .collect();
-    read.extend(gates.iter().map(|gate| col(gate.as_str())));
-    let rows = rows.select(read).collect()?;
+    read.extend(gates);
+    let (rows, kept) = rows.read(&read)?;
+    // Each tier counts the rows one tier below it: their positions, found once per tier.
+    let ranks = super::sums::to_slice(rows.column(columns::TIER_RANK)?.u8()?);
+    let counted: Vec<u32> = match &kept {
+        Some(kept) => kept.clone(),
+        None => (0..u32::try_from(rows.height()).unwrap_or(u32::MAX)).collect(),
+    };
     let mut report = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate().skip(1) {
-        let below = i32::try_from(index).unwrap_or(i32::MAX);
+        let below = u8::try_from(index).unwrap_or(u8::MAX);
         let mut indicators = Vec::new();
         for (g, gate) in tier.gates.iter().enumerate() {
             indicators.push(Indicator {
@@ -145,31 +151,25 @@ pub fn blockers(
             weighted: weighted.then_some(&weighted_names[..]),
             scores: &[],
         };
-        let mut tier_columns: Vec<Expr> = [columns::RECORD_KEY]
-            .into_iter()
-            .chain(method.clustered.then_some(columns::FIRM))
-            .chain(by.iter().copied())
-            .chain(weighted.then_some(WEIGHT))
-            .chain(states.iter().copied())
-            .map(col)
+        let at_tier_below: Vec<u32> = counted
+            .iter()
+            .copied()
+            .filter(|&row| ranks[row as usize] == below)
             .collect();
-        if method.clustered {
-            // The sums over firms evaluate the indicators on the rows.
-            tier_columns.extend(blocker_count.iter().cloned());
-        }
-        let at_tier_below = rows
-            .clone()
-            .lazy()
-            .filter(col(columns::TIER_RANK).eq(lit(below)))
-            .select(tier_columns)
-            .collect()?;
         let groupings: Vec<&[&str]> = if by.is_empty() {
             vec![&[]]
         } else {
             vec![&[], &by]
         };
-        let mut tables =
-            aggregate(&at_tier_below, &groupings, &spec, query.basis, &firm_counts)?.into_iter();
+        let mut tables = aggregate(
+            &rows,
+            Some(&at_tier_below),
+            &groupings,
+            &spec,
+            query.basis,
+            &firm_counts,
+        )?
+        .into_iter();
         let overall = tables.next().unwrap_or_default();
         let segments = tables.next().unwrap_or_else(DataFrame::empty);
         let keys = segment_keys(snapshot, query, &Table(&segments))?;
@@ -237,15 +237,49 @@ fn empty() -> Readiness {
     }
 }
 
-/// The counted rows, with a weight column when margins are given: each value of `partition`
-/// (each period of a trend; the whole window when empty) is raked to the margins on its own,
-/// and its diagnostics are returned under that value (0 without a partition).
+/// The rows a report counts: for an unweighted report of basis `latest`, the window's rows
+/// as stored and the positions of those counted (nothing copied); otherwise the counted rows
+/// themselves, as stored, with a weight column when margins are given.
+enum Counted {
+    Kept(pipeline::Kept),
+    Rows(Box<LazyFrame>),
+}
+
+impl Counted {
+    /// The columns `read` of the rows, and the positions of the counted rows among them
+    /// (`None`: every row is counted).
+    fn read(self, read: &[String]) -> PolarsResult<(DataFrame, Option<Vec<u32>>)> {
+        match self {
+            Self::Kept(kept) => Ok((
+                kept.rows.select(read.iter().cloned())?,
+                Some(kept.positions),
+            )),
+            Self::Rows(rows) => Ok((
+                rows.select(
+                    read.iter()
+                        .map(|name| col(name.as_str()))
+                        .collect::<Vec<_>>(),
+                )
+                .collect()?,
+                None,
+            )),
+        }
+    }
+}
+
+/// The counted rows (see [`Counted`]): with margins, each value of `partition` (each period
+/// of a trend; the whole window when empty) is raked to the margins on its own, and its
+/// diagnostics are returned under that value (0 without a partition).
 fn weighted_rows(
     snapshot: &Snapshot,
     query: &ReportQuery,
     partition: &[&str],
     margins: Option<&Margins>,
-) -> Result<(LazyFrame, BTreeMap<i32, Weighting>), ReportError> {
+) -> Result<(Counted, BTreeMap<i32, Weighting>), ReportError> {
+    if margins.is_none() && query.basis == Basis::Latest {
+        let kept = pipeline::kept_rows(snapshot, query, partition)?;
+        return Ok((Counted::Kept(kept), BTreeMap::new()));
+    }
     let rows = pipeline::counted_rows(snapshot, query, partition, ReadAs::Stored)?;
     let (rows, weighting) = match margins {
         None => (rows, BTreeMap::new()),
@@ -256,7 +290,11 @@ fn weighted_rows(
     // the whole cross-section is raked (domain estimation: a segment keeps the weights the
     // whole sample gives it).
     Ok((
-        pipeline::narrowed(snapshot, &query.segments, rows),
+        Counted::Rows(Box::new(pipeline::narrowed(
+            snapshot,
+            &query.segments,
+            rows,
+        ))),
         weighting,
     ))
 }
@@ -381,7 +419,7 @@ fn readiness_of(
     snapshot: &Snapshot,
     instrument: &Instrument,
     query: &ReportQuery,
-    rows: LazyFrame,
+    rows: Counted,
     partition: &[&str],
     weighting: &BTreeMap<i32, Weighting>,
 ) -> Result<Vec<(i32, Readiness)>, ReportError> {
@@ -438,15 +476,15 @@ fn readiness_of(
     if weighted {
         read.push(pipeline::WEIGHT.to_owned());
     }
-    let read: Vec<Expr> = read.iter().map(|name| col(name.as_str())).collect();
-    let rows = rows.select(read).collect()?;
+    let (rows, kept) = rows.read(&read)?;
 
     let groupings: Vec<&[&str]> = if query.by.is_empty() {
         vec![partition]
     } else {
         vec![partition, &segment_columns]
     };
-    let mut tables = aggregate(&rows, &groupings, &spec, query.basis, &[])?.into_iter();
+    let mut tables =
+        aggregate(&rows, kept.as_deref(), &groupings, &spec, query.basis, &[])?.into_iter();
     let overall = tables.next().unwrap_or_default();
     let segments = tables.next().unwrap_or_else(DataFrame::empty);
 
@@ -501,21 +539,29 @@ fn readiness_of(
     Ok(result)
 }
 
-/// Aggregates `rows` per group of each grouping (one row in all for a grouping without
-/// columns): the sums of `spec` (see [`cell_sums`]), and with basis `all` the distinct firms
-/// of each group beside, and the sums over firms that the clustered variance of each
-/// indicator of `spec` needs (weighted too with weights).
+/// Aggregates the counted rows (those of `rows` at the positions `kept`, or all of them) per
+/// group of each grouping (one row in all for a grouping without columns): the sums of
+/// `spec` (see [`cell_sums`]), and with basis `all` the distinct firms of each group beside,
+/// and the sums over firms that the clustered variance of each indicator of `spec` needs
+/// (weighted too with weights).
 fn aggregate(
     rows: &DataFrame,
+    kept: Option<&[u32]>,
     groupings: &[&[&str]],
     spec: &Spec,
     basis: Basis,
     firm_counts: &[String],
 ) -> PolarsResult<Vec<DataFrame>> {
-    let tables = cell_sums(rows, groupings, spec)?;
+    let tables = cell_sums(rows, kept, groupings, spec)?;
     if basis == Basis::Latest {
         return Ok(tables);
     }
+    // The sums over firms evaluate the indicators on the counted rows themselves.
+    let rows = match kept {
+        Some(kept) => rows.take(&IdxCa::from_vec("kept".into(), kept.to_vec()))?,
+        None => rows.clone(),
+    };
+    let rows = rows.lazy().with_columns(spec.derived).collect()?;
     let weighted = spec.weighted.is_some();
     tables
         .into_iter()

@@ -47,11 +47,8 @@ pub fn narrowed(snapshot: &Snapshot, filter: &SegmentFilter, rows: LazyFrame) ->
 }
 
 /// The rows a report counts: the chosen surveys and window, and with basis `latest` only each
-/// firm's latest response per `partition` (e.g. per period). The snapshot is kept sorted by
-/// submission time (ties in arrival order), so the window is a slice found by binary search,
-/// and a row is its firm's latest in the window when the firm's next row of the surveys
-/// ([`Snapshot::next_rows`]) lies beyond the slice or, per partition, differs in a partition
-/// column (periods follow time, so a later row never returns to an earlier period).
+/// firm's latest response per `partition` (e.g. per period), filtered into new arrays (see
+/// [`selection`]).
 ///
 /// Columns come as reports read them (see [`Snapshot::stored`]), or with [`ReadAs::Stored`]
 /// as the snapshot holds them: narrow codes, and the scores' codes under [`score_code`] (for
@@ -62,15 +59,85 @@ pub fn counted_rows(
     partition: &[&str],
     read_as: ReadAs,
 ) -> PolarsResult<LazyFrame> {
+    let (mut rows, positions) = selection(snapshot, query, partition)?;
+    let mut kept = vec![false; rows.height()];
+    for position in positions {
+        kept[position as usize] = true;
+    }
+    // The kept rows, in frame order, each column filtered into one contiguous array as the
+    // report reads it: a sum then adds the same rows in the same order whatever else the
+    // query selected. The frame holds narrow codes; each column is read as reports expect.
+    let columns: Vec<Expr> = rows
+        .get_column_names()
+        .into_iter()
+        .map(|name| match (snapshot.stored(name), read_as) {
+            (Stored::Scores(_), ReadAs::Stored) => col(name.clone()).alias(score_code(name)),
+            (_, ReadAs::Stored) => col(name.clone()),
+            (stored, ReadAs::Values) => stored.read_expr(col(name.clone())).alias(name.clone()),
+        })
+        .collect();
+    rows.with_column(BooleanChunked::from_slice(KEPT.into(), &kept).into_column())?;
+    Ok(rows.lazy().filter(col(KEPT)).select(columns))
+}
+
+/// The rows a report counts, not copied: the window's rows as the snapshot holds them (the
+/// scores' codes under [`score_code`]) and the positions of those counted, in frame order,
+/// after the segment filter of the query.
+pub struct Kept {
+    pub rows: DataFrame,
+    pub positions: Vec<u32>,
+}
+
+/// [`counted_rows`] as positions in the window (see [`Kept`]), with the segment filter
+/// applied: what the reports that sum their cells themselves read.
+pub fn kept_rows(
+    snapshot: &Snapshot,
+    query: &ReportQuery,
+    partition: &[&str],
+) -> PolarsResult<Kept> {
+    let (mut rows, mut positions) = selection(snapshot, query, partition)?;
+    if let Some(filter) = in_segments(snapshot, &query.segments) {
+        let held = rows.clone().lazy().select([filter.alias(KEPT)]).collect()?;
+        let held: Vec<bool> = held
+            .column(KEPT)?
+            .bool()?
+            .iter()
+            .map(|held| held.unwrap_or(false))
+            .collect();
+        positions.retain(|&position| held.get(position as usize).copied().unwrap_or(false));
+    }
+    for name in columns::SCORES {
+        if rows.column(name).is_ok() {
+            rows.rename(name, score_code(name).into())?;
+        }
+    }
+    Ok(Kept { rows, positions })
+}
+
+/// The window's rows (a slice of the snapshot's frame, columns as stored) and the positions
+/// in it of the rows a report counts: the chosen surveys, and with basis `latest` only each
+/// firm's latest response per `partition` (e.g. per period). The snapshot is kept sorted by
+/// submission time (ties in arrival order), so the window is a slice found by binary search,
+/// and a row is its firm's latest in the window when the firm's next row of the surveys
+/// ([`Snapshot::next_rows`]) lies beyond the slice or, per partition, differs in a partition
+/// column (periods follow time, so a later row never returns to an earlier period).
+fn selection(
+    snapshot: &Snapshot,
+    query: &ReportQuery,
+    partition: &[&str],
+) -> PolarsResult<(DataFrame, Vec<u32>)> {
     let frame = snapshot.frame();
     let (lo, hi) = snapshot.window(query.from, query.until)?;
     let rows = frame.slice(i64::try_from(lo).unwrap_or(i64::MAX), hi - lo);
     let surveys = values(rows.column(columns::SURVEY)?.i32()?);
     let of_surveys = |survey: i32| query.survey_ids.contains(&survey);
-    let mut kept = vec![false; hi - lo];
+    let position = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+    let mut kept = Vec::new();
     if query.basis == Basis::All {
-        for (kept, survey) in kept.iter_mut().zip(surveys.iter()) {
-            *kept = of_surveys(*survey);
+        for (at, survey) in surveys.iter().enumerate() {
+            if of_surveys(*survey) {
+                kept.push(position(at));
+            }
         }
     } else {
         let next = snapshot.next_rows(&query.survey_ids)?;
@@ -89,25 +156,13 @@ pub fn counted_rows(
         for (start, end) in runs {
             let end_position = u32::try_from(lo + end).unwrap_or(NO_NEXT);
             for at in start..end {
-                kept[at] = next[at] >= end_position && of_surveys(surveys[at]);
+                if next[at] >= end_position && of_surveys(surveys[at]) {
+                    kept.push(position(at));
+                }
             }
         }
     }
-    // The kept rows, in frame order, each column filtered into one contiguous array as the
-    // report reads it: a sum then adds the same rows in the same order whatever else the
-    // query selected. The frame holds narrow codes; each column is read as reports expect.
-    let columns: Vec<Expr> = rows
-        .get_column_names()
-        .into_iter()
-        .map(|name| match (snapshot.stored(name), read_as) {
-            (Stored::Scores(_), ReadAs::Stored) => col(name.clone()).alias(score_code(name)),
-            (_, ReadAs::Stored) => col(name.clone()),
-            (stored, ReadAs::Values) => stored.read_expr(col(name.clone())).alias(name.clone()),
-        })
-        .collect();
-    let mut rows = rows;
-    rows.with_column(BooleanChunked::from_slice(KEPT.into(), &kept).into_column())?;
-    Ok(rows.lazy().filter(col(KEPT)).select(columns))
+    Ok((rows, kept))
 }
 
 /// The runs of consecutive rows (start, end) of `0..len` with equal values in every column

@@ -48,10 +48,11 @@ pub struct Spec<'a> {
 /// score values counted by sorting (same figures, less memory).
 const DENSE_LIMIT: usize = 1 << 22;
 
-/// The sums of `spec` per group of `rows` by the integer columns of each grouping of
-/// `groupings`: per grouping one frame, with one row per group that has rows (one row in
-/// all, with zeros when `rows` is empty, for a grouping without columns). The group columns
-/// keep the type they have in `rows`.
+/// The sums of `spec` per group of the counted rows by the integer columns of each grouping
+/// of `groupings`: per grouping one frame, with one row per group that has rows (one row in
+/// all, with zeros when no row is counted, for a grouping without columns). The counted rows
+/// are those of `rows` at the positions `kept` gives, in that order, or every row of `rows`
+/// when `None`. The group columns keep the type they have in `rows`.
 ///
 /// The rows are read once, and counted once by every column any grouping names and every
 /// state column (the finest cells); each grouping's counts and score sums are added up from
@@ -60,15 +61,17 @@ const DENSE_LIMIT: usize = 1 << 22;
 /// of addition, are added per grouping over the rows.
 pub fn cell_sums(
     rows: &DataFrame,
+    kept: Option<&[u32]>,
     groupings: &[&[&str]],
     spec: &Spec,
 ) -> PolarsResult<Vec<DataFrame>> {
-    cell_sums_within(rows, groupings, spec, DENSE_LIMIT)
+    cell_sums_within(rows, kept, groupings, spec, DENSE_LIMIT)
 }
 
 /// [`cell_sums`] with dense arrays up to `dense_limit` entries.
 fn cell_sums_within(
     rows: &DataFrame,
+    kept: Option<&[u32]>,
     groupings: &[&[&str]],
     spec: &Spec,
     dense_limit: usize,
@@ -83,22 +86,26 @@ fn cell_sums_within(
             finest.push(name);
         }
     }
-    let cells = Cells::of(rows, &finest, dense_limit)?;
+    let cells = Cells::of(rows, kept, &finest, dense_limit)?;
     let count = cells.keys.len();
     let flags = cells.evaluate(rows, &finest, spec)?;
-    let record_keys = record_keys(rows.column(columns::RECORD_KEY)?)?;
+    let record_keys = record_keys(rows.column(columns::RECORD_KEY)?, kept)?;
     let codes = spec
         .scores
         .iter()
         .map(|(name, _)| {
             let column = rows.column(&score_code(name))?;
-            Ok(to_slice(column.as_materialized_series().u32()?))
+            Ok(Gathered {
+                values: to_slice(column.as_materialized_series().u32()?),
+                kept,
+            })
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     let weights = match spec.weighted {
-        Some(_) => Some(to_slice(
-            rows.column(WEIGHT)?.as_materialized_series().f64()?,
-        )),
+        Some(_) => Some(Gathered {
+            values: to_slice(rows.column(WEIGHT)?.as_materialized_series().f64()?),
+            kept,
+        }),
         None => None,
     };
     let counts = Counts::of(&cells.ids, count, &record_keys, &flags);
@@ -161,7 +168,7 @@ fn cell_sums_within(
             let ids = row_cells;
             let mut w = Compensated::new(coarse);
             let mut w2 = Compensated::new(coarse);
-            for (&cell, &weight) in ids.iter().zip(weights.iter()) {
+            for (&cell, weight) in ids.iter().zip(weights.iter()) {
                 w.add(cell, weight);
                 w2.add(cell, weight * weight);
             }
@@ -169,14 +176,14 @@ fn cell_sums_within(
             out.push(Column::new("w2_sum".into(), w2.sums()));
             for (name, holds) in names.iter().zip(&flags) {
                 let mut sums = Compensated::new(coarse);
-                for ((&cell, &weight), &fine) in ids.iter().zip(weights.iter()).zip(&cells.ids) {
+                for ((&cell, weight), &fine) in ids.iter().zip(weights.iter()).zip(&cells.ids) {
                     sums.add(cell, if holds[fine as usize] { weight } else { 0.0 });
                 }
                 out.push(Column::new(name.as_str().into(), sums.sums()));
             }
             for ((name, values), codes) in spec.scores.iter().zip(&codes) {
                 let mut sums = Compensated::new(coarse);
-                for ((&cell, &weight), &code) in ids.iter().zip(weights.iter()).zip(codes.iter()) {
+                for ((&cell, weight), code) in ids.iter().zip(weights.iter()).zip(codes.iter()) {
                     sums.add(cell, weight * value_of(values, code));
                 }
                 out.push(Column::new(weighted_of(name).into(), sums.sums()));
@@ -244,19 +251,20 @@ impl Counts {
     /// The counts of the rows, each in the finest cell `ids` gives (`count` cells), with
     /// `flags[j][cell]` whether indicator `j` holds in a cell: the rows and key sums of each
     /// cell, and each indicator's are those of the cells where it holds.
-    fn of(ids: &[u32], count: usize, keys: &[u8], flags: &[Vec<bool>]) -> Self {
+    fn of(ids: &[u32], count: usize, keys: &Gathered<'_, u8>, flags: &[Vec<bool>]) -> Self {
         let width = flags.len();
         let mut counts = Self::zeros(count, width);
         if count == 1 {
-            // One cell: plain sums, which the compiler vectorises.
             counts.rows[0] = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-            counts.row_keys[0] = i64::try_from(keys.iter().map(|&key| u64::from(key)).sum::<u64>())
-                .unwrap_or(i64::MAX);
+            let mut sum = 0_u64;
+            keys.for_each(|_, key| sum += u64::from(key));
+            counts.row_keys[0] = i64::try_from(sum).unwrap_or(i64::MAX);
         } else {
-            for (&cell, &key) in ids.iter().zip(keys) {
-                counts.rows[cell as usize] += 1;
-                counts.row_keys[cell as usize] += i64::from(key);
-            }
+            keys.for_each(|row, key| {
+                let cell = ids[row] as usize;
+                counts.rows[cell] += 1;
+                counts.row_keys[cell] += i64::from(key);
+            });
         }
         for cell in 0..count {
             for (j, holds) in flags.iter().enumerate() {
@@ -330,7 +338,7 @@ fn value_of(values: &[f64], code: u32) -> f64 {
 }
 
 /// How many codes a score column spans: each code the snapshot gave out, and any other
-/// found in `codes` (none should be; it counts with the value 0).
+/// found in `codes` (none should be; it counts with the value 0), counted or not.
 fn code_width(codes: &[u32], values: &[f64]) -> usize {
     codes
         .iter()
@@ -353,15 +361,21 @@ fn ascending(values: &[f64], width: usize) -> Vec<u32> {
 struct Histogram(Option<(Vec<u32>, usize)>);
 
 impl Histogram {
-    fn of(cells: &[u32], codes: &[u32], values: &[f64], count: usize, dense_limit: usize) -> Self {
-        let width = code_width(codes, values);
+    fn of(
+        cells: &[u32],
+        codes: &Gathered<'_, u32>,
+        values: &[f64],
+        count: usize,
+        dense_limit: usize,
+    ) -> Self {
+        let width = code_width(&codes.values, values);
         if count.saturating_mul(width) > dense_limit {
             return Self(None);
         }
         let mut table = vec![0_u32; count * width];
-        for (&cell, &code) in cells.iter().zip(codes) {
-            table[cell as usize * width + code as usize] += 1;
-        }
+        codes.for_each(|row, code| {
+            table[cells[row] as usize * width + code as usize] += 1;
+        });
         Self(Some((table, width)))
     }
 
@@ -401,8 +415,8 @@ impl Histogram {
 
 /// [`Histogram::sums`] without the table: the same counts, added in the same order, found
 /// by sorting (cell, rank of the value) pairs.
-fn sorted_sums(cells: &[u32], codes: &[u32], values: &[f64], count: usize) -> Vec<f64> {
-    let width = code_width(codes, values);
+fn sorted_sums(cells: &[u32], codes: &Gathered<'_, u32>, values: &[f64], count: usize) -> Vec<f64> {
+    let width = code_width(&codes.values, values);
     let order = ascending(values, width);
     let mut rank = vec![0_u32; width];
     for (position, code) in order.iter().enumerate() {
@@ -410,8 +424,8 @@ fn sorted_sums(cells: &[u32], codes: &[u32], values: &[f64], count: usize) -> Ve
     }
     let mut pairs: Vec<u64> = cells
         .iter()
-        .zip(codes)
-        .map(|(&cell, &code)| (u64::from(cell) << 32) | u64::from(rank[code as usize]))
+        .zip(codes.iter())
+        .map(|(&cell, code)| (u64::from(cell) << 32) | u64::from(rank[code as usize]))
         .collect();
     pairs.sort_unstable();
     let mut sums = vec![0.0; count];
@@ -431,8 +445,13 @@ struct Cells {
 }
 
 impl Cells {
-    fn of(rows: &DataFrame, group: &[&str], dense_limit: usize) -> PolarsResult<Self> {
-        let height = rows.height();
+    fn of(
+        rows: &DataFrame,
+        kept: Option<&[u32]>,
+        group: &[&str],
+        dense_limit: usize,
+    ) -> PolarsResult<Self> {
+        let height = kept.map_or(rows.height(), <[u32]>::len);
         if group.is_empty() {
             return Ok(Self {
                 ids: vec![0; height],
@@ -441,9 +460,10 @@ impl Cells {
         }
         let values = group
             .iter()
-            .map(|name| Codes::of(rows.column(name)?))
+            .map(|name| Codes::of(rows.column(name)?, kept))
             .collect::<PolarsResult<Vec<_>>>()?;
-        // Mixed radix over each column's range, when the product is small enough to index.
+        // Mixed radix over each column's range (of every row, counted or not), when the
+        // product is small enough to index.
         let ranges: Vec<(i32, u32)> = values
             .iter()
             .map(|column| {
@@ -557,44 +577,111 @@ fn unfold(mut slot: u32, ranges: &[(i32, u32)]) -> Vec<i32> {
     key
 }
 
+/// A column's values at the counted rows: the stored values, and when not every row is
+/// counted, the positions of those that are.
+struct Gathered<'a, T: Clone> {
+    values: Cow<'a, [T]>,
+    kept: Option<&'a [u32]>,
+}
+
+impl<T: Copy> Gathered<'_, T> {
+    /// Calls `f` with each counted row's index among the counted rows, and its value.
+    #[inline]
+    fn for_each(&self, mut f: impl FnMut(usize, T)) {
+        match self.kept {
+            None => {
+                for (row, &value) in self.values.iter().enumerate() {
+                    f(row, value);
+                }
+            }
+            Some(kept) => {
+                for (row, &position) in kept.iter().enumerate() {
+                    f(row, self.values[position as usize]);
+                }
+            }
+        }
+    }
+
+    /// The value of the counted row `row`.
+    #[inline]
+    fn at(&self, row: usize) -> T {
+        match self.kept {
+            None => self.values[row],
+            Some(kept) => self.values[kept[row] as usize],
+        }
+    }
+
+    /// The counted rows' values in order.
+    fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        let count = self.kept.map_or(self.values.len(), <[u32]>::len);
+        (0..count).map(|row| self.at(row))
+    }
+}
+
 /// A grouping or state column's values as stored: 32-, 16- or 8-bit integers, or booleans
 /// (as 0 and 1).
 enum Codes<'a> {
-    I32(Cow<'a, [i32]>),
-    I16(Cow<'a, [i16]>),
-    U8(Cow<'a, [u8]>),
+    I32(Gathered<'a, i32>),
+    I16(Gathered<'a, i16>),
+    U8(Gathered<'a, u8>),
 }
 
 impl<'a> Codes<'a> {
-    fn of(column: &'a Column) -> PolarsResult<Self> {
+    fn of(column: &'a Column, kept: Option<&'a [u32]>) -> PolarsResult<Self> {
         let series = column.as_materialized_series();
         Ok(match series.dtype() {
-            DataType::Int32 => Self::I32(to_slice(series.i32()?)),
-            DataType::Int16 => Self::I16(to_slice(series.i16()?)),
-            DataType::UInt8 => Self::U8(to_slice(series.u8()?)),
-            DataType::Boolean => Self::U8(Cow::Owned(
-                series
-                    .bool()?
-                    .iter()
-                    .map(|holds| u8::from(holds.unwrap_or(false)))
-                    .collect(),
-            )),
+            DataType::Int32 => Self::I32(Gathered {
+                values: to_slice(series.i32()?),
+                kept,
+            }),
+            DataType::Int16 => Self::I16(Gathered {
+                values: to_slice(series.i16()?),
+                kept,
+            }),
+            DataType::UInt8 => Self::U8(Gathered {
+                values: to_slice(series.u8()?),
+                kept,
+            }),
+            DataType::Boolean => {
+                // Only the counted rows' bits, as 0 and 1.
+                let bools = series.bool()?.rechunk();
+                let bit = |array: &<BooleanType as PolarsDataType>::Array, row: usize| {
+                    u8::from(
+                        array.validity().is_none_or(|valid| valid.get_bit(row)) && array.value(row),
+                    )
+                };
+                let values: Vec<u8> = match (bools.downcast_iter().next(), kept) {
+                    (None, _) => Vec::new(),
+                    (Some(array), Some(kept)) => kept
+                        .iter()
+                        .map(|&position| bit(array, position as usize))
+                        .collect(),
+                    (Some(array), None) => (0..array.len()).map(|row| bit(array, row)).collect(),
+                };
+                Self::U8(Gathered {
+                    values: Cow::Owned(values),
+                    kept: None,
+                })
+            }
             _ => {
                 let cast = series.cast(&DataType::Int32)?;
-                Self::I32(Cow::Owned(to_slice(cast.i32()?).into_owned()))
+                Self::I32(Gathered {
+                    values: Cow::Owned(to_slice(cast.i32()?).into_owned()),
+                    kept,
+                })
             }
         })
     }
 
     fn get(&self, row: usize) -> i32 {
         match self {
-            Self::I32(values) => values[row],
-            Self::I16(values) => i32::from(values[row]),
-            Self::U8(values) => i32::from(values[row]),
+            Self::I32(values) => values.at(row),
+            Self::I16(values) => i32::from(values.at(row)),
+            Self::U8(values) => i32::from(values.at(row)),
         }
     }
 
-    /// The lowest and highest value (0 and 0 without rows).
+    /// The lowest and highest value of every row, counted or not (0 and 0 without rows).
     fn range(&self) -> (i32, i32) {
         fn of<T: Copy + Ord + Into<i32>>(values: &[T]) -> (i32, i32) {
             let low = values.iter().copied().min().map_or(0, Into::into);
@@ -602,20 +689,25 @@ impl<'a> Codes<'a> {
             (low, high)
         }
         match self {
-            Self::I32(values) => of(values),
-            Self::I16(values) => of(values),
-            Self::U8(values) => of(values),
+            Self::I32(values) => of(&values.values),
+            Self::I16(values) => of(&values.values),
+            Self::U8(values) => of(&values.values),
         }
     }
 
-    /// `slots[row] = slots[row] × width + (value − low)` for each row: the next digit of
-    /// each row's slot.
+    /// `slots[row] = slots[row] × width + (value − low)` for each counted row: the next
+    /// digit of each row's slot.
     fn fold(&self, slots: &mut [u32], low: i32, width: u32) {
-        fn of<T: Copy + Into<i32>>(values: &[T], slots: &mut [u32], low: i32, width: u32) {
-            for (slot, &value) in slots.iter_mut().zip(values) {
+        fn of<T: Copy + Into<i32>>(
+            values: &Gathered<'_, T>,
+            slots: &mut [u32],
+            low: i32,
+            width: u32,
+        ) {
+            values.for_each(|row, value| {
                 let offset = value.into().wrapping_sub(low) as u32;
-                *slot = *slot * width + offset;
-            }
+                slots[row] = slots[row] * width + offset;
+            });
         }
         match self {
             Self::I32(values) => of(values, slots, low, width),
@@ -627,7 +719,7 @@ impl<'a> Codes<'a> {
 
 /// The values of a numeric column, borrowed when it is one chunk without nulls, else
 /// copied chunk by chunk (a null counts as zero).
-fn to_slice<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Cow<'_, [T::Native]> {
+pub(super) fn to_slice<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Cow<'_, [T::Native]> {
     if let Ok(values) = column.cont_slice() {
         return Cow::Borrowed(values);
     }
@@ -641,15 +733,18 @@ fn to_slice<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Cow<'_, [T::Nativ
     Cow::Owned(values)
 }
 
-/// The record keys of the rows (held in 8 bits; a wider column is narrowed, and refused if
-/// a key does not fit).
-fn record_keys(column: &Column) -> PolarsResult<Cow<'_, [u8]>> {
+/// The record keys of the counted rows (held in 8 bits; a wider column is narrowed, and
+/// refused if a key does not fit).
+fn record_keys<'a>(column: &'a Column, kept: Option<&'a [u32]>) -> PolarsResult<Gathered<'a, u8>> {
     let series = column.as_materialized_series();
-    if let Ok(keys) = series.u8() {
-        return Ok(to_slice(keys));
-    }
-    let cast = series.strict_cast(&DataType::UInt8)?;
-    Ok(Cow::Owned(to_slice(cast.u8()?).into_owned()))
+    let values = match series.u8() {
+        Ok(keys) => to_slice(keys),
+        Err(_) => {
+            let cast = series.strict_cast(&DataType::UInt8)?;
+            Cow::Owned(to_slice(cast.u8()?).into_owned())
+        }
+    };
+    Ok(Gathered { values, kept })
 }
 
 #[cfg(test)]

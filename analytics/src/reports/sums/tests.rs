@@ -13,7 +13,7 @@ use crate::reports::snapshot::columns;
 
 /// The sums of one grouping.
 fn cell_sums(rows: &DataFrame, group: &[&str], spec: &Spec) -> PolarsResult<DataFrame> {
-    one(super::cell_sums(rows, &[group], spec))
+    one(super::cell_sums(rows, None, &[group], spec))
 }
 
 fn one(frames: PolarsResult<Vec<DataFrame>>) -> PolarsResult<DataFrame> {
@@ -144,6 +144,7 @@ fn sums_agree_with_other_ways_of_making_them() {
             // by sorting.
             let sparse = one(cell_sums_within(
                 &frame,
+                None,
                 &[group],
                 &spec(&aliases, &weighted, &scores),
                 1,
@@ -370,10 +371,12 @@ fn groupings_added_up_from_the_finest_cells_equal_their_own_sums() {
         let frame = rows(&mut random, height);
         let groupings: [&[&str]; 4] = [&[], &["a"], &["b"], &["a", "b"]];
         for limit in [1, super::DENSE_LIMIT] {
-            let together = cell_sums_within(&frame, &groupings, &spec, limit).expect("together");
+            let together =
+                cell_sums_within(&frame, None, &groupings, &spec, limit).expect("together");
             assert_eq!(together.len(), groupings.len());
             for (frame_of_group, group) in together.into_iter().zip(groupings) {
-                let alone = one(cell_sums_within(&frame, &[group], &spec, limit)).expect("alone");
+                let alone =
+                    one(cell_sums_within(&frame, None, &[group], &spec, limit)).expect("alone");
                 assert_eq!(
                     by_key(frame_of_group, group),
                     by_key(alone, group),
@@ -416,7 +419,7 @@ fn indicators_of_derived_columns_and_literals_are_evaluated_per_cell() {
                     scores: &[],
                 };
                 let got = by_key(
-                    one(cell_sums_within(&frame, &[group], &spec, limit)).expect("sums"),
+                    one(cell_sums_within(&frame, None, &[group], &spec, limit)).expect("sums"),
                     group,
                 );
                 let key = col(columns::RECORD_KEY).cast(DataType::Int64);
@@ -445,6 +448,34 @@ fn indicators_of_derived_columns_and_literals_are_evaluated_per_cell() {
                     }
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn counted_positions_give_what_the_rows_at_them_give() {
+    // Summing the rows at some positions of a frame equals summing a frame of those rows, in
+    // that order: with dense and hashed cells, and weighted sums in the same order.
+    let aliases = indicators();
+    let weighted = vec!["wx".to_owned(), "wy".to_owned()];
+    let scores: [(&str, &[f64]); 1] = [(SCORE, &VALUES)];
+    let spec = spec(&aliases, &weighted, &scores);
+    let mut random = Random(4242);
+    for height in [0, 1, 9, 500, 4_000] {
+        let frame = rows(&mut random, height);
+        let kept: Vec<u32> = (0..height)
+            .filter(|_| random.below(3) != 0)
+            .map(|row| u32::try_from(row).expect("row"))
+            .collect();
+        let taken = frame
+            .take(&IdxCa::from_vec("kept".into(), kept.clone()))
+            .expect("take");
+        let groupings: [&[&str]; 3] = [&[], &["b"], &["a", "b"]];
+        for limit in [1, super::DENSE_LIMIT] {
+            let by_position =
+                cell_sums_within(&frame, Some(&kept), &groupings, &spec, limit).expect("kept");
+            let by_frame = cell_sums_within(&taken, None, &groupings, &spec, limit).expect("taken");
+            assert_eq!(by_position, by_frame, "{height} rows, limit {limit}");
         }
     }
 }
