@@ -111,12 +111,19 @@ pub fn blockers(
         .collect();
     read.extend(gates);
     let (rows, kept) = rows.read(&read)?;
-    // Each tier counts the rows one tier below it: their positions, found once per tier.
+    // Each tier counts the rows one tier below it: the counted rows' positions by tier
+    // rank, found in one pass.
     let ranks = super::sums::to_slice(rows.column(columns::TIER_RANK)?.u8()?);
-    let counted: Vec<u32> = match &kept {
-        Some(kept) => kept.clone(),
-        None => (0..u32::try_from(rows.height()).unwrap_or(u32::MAX)).collect(),
+    let mut by_rank: Vec<Vec<u32>> = vec![Vec::new(); instrument.tiers().len() + 1];
+    let mut add = |row: u32| {
+        if let Some(rows) = by_rank.get_mut(usize::from(ranks[row as usize])) {
+            rows.push(row);
+        }
     };
+    match &kept {
+        Some(kept) => kept.iter().for_each(|&row| add(row)),
+        None => (0..u32::try_from(rows.height()).unwrap_or(u32::MAX)).for_each(&mut add),
+    }
     let mut report = Vec::new();
     for (index, tier) in instrument.tiers().iter().enumerate().skip(1) {
         let below = u8::try_from(index).unwrap_or(u8::MAX);
@@ -151,11 +158,9 @@ pub fn blockers(
             weighted: weighted.then_some(&weighted_names[..]),
             scores: &[],
         };
-        let at_tier_below: Vec<u32> = counted
-            .iter()
-            .copied()
-            .filter(|&row| ranks[row as usize] == below)
-            .collect();
+        let at_tier_below = by_rank
+            .get(usize::from(below))
+            .map_or(&[][..], Vec::as_slice);
         let groupings: Vec<&[&str]> = if by.is_empty() {
             vec![&[]]
         } else {
@@ -163,7 +168,7 @@ pub fn blockers(
         };
         let mut tables = aggregate(
             &rows,
-            Some(&at_tier_below),
+            Some(at_tier_below),
             &groupings,
             &spec,
             query.basis,

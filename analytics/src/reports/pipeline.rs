@@ -130,14 +130,25 @@ fn selection(
     let (lo, hi) = snapshot.window(query.from, query.until)?;
     let rows = frame.slice(i64::try_from(lo).unwrap_or(i64::MAX), hi - lo);
     let surveys = values(rows.column(columns::SURVEY)?.i32()?);
-    let of_surveys = |survey: i32| query.survey_ids.contains(&survey);
     let position = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
-    let mut kept = Vec::new();
+    // Positions are written one after the other whether or not a row is kept, and the end
+    // moves on only for kept rows: no branch on a condition that holds for some rows in no
+    // particular pattern.
+    let mut kept = vec![0_u32; hi - lo];
+    let mut count = 0;
+    let mut keep = |at: usize, holds: bool| {
+        kept[count] = position(at);
+        count += usize::from(holds);
+    };
+    // One survey (the usual case) is one comparison.
+    let (first, more) = match query.survey_ids.as_slice() {
+        [one] => (*one, false),
+        ids => (ids.first().copied().unwrap_or(i32::MIN), true),
+    };
+    let of_surveys = |survey: i32| (survey == first) | (more && query.survey_ids.contains(&survey));
     if query.basis == Basis::All {
         for (at, survey) in surveys.iter().enumerate() {
-            if of_surveys(*survey) {
-                kept.push(position(at));
-            }
+            keep(at, of_surveys(*survey));
         }
     } else {
         let next = snapshot.next_rows(&query.survey_ids)?;
@@ -155,13 +166,13 @@ fn selection(
         };
         for (start, end) in runs {
             let end_position = u32::try_from(lo + end).unwrap_or(NO_NEXT);
-            for at in start..end {
-                if next[at] >= end_position && of_surveys(surveys[at]) {
-                    kept.push(position(at));
-                }
+            let (next, surveys) = (&next[start..end], &surveys[start..end]);
+            for (offset, (&next, &survey)) in next.iter().zip(surveys.iter()).enumerate() {
+                keep(start + offset, (next >= end_position) & of_surveys(survey));
             }
         }
     }
+    kept.truncate(count);
     Ok((rows, kept))
 }
 

@@ -619,11 +619,12 @@ impl<T: Copy> Gathered<'_, T> {
 }
 
 /// A grouping or state column's values as stored: 32-, 16- or 8-bit integers, or booleans
-/// (as 0 and 1).
+/// (read as 0 and 1 from their bits, at the counted rows).
 enum Codes<'a> {
     I32(Gathered<'a, i32>),
     I16(Gathered<'a, i16>),
     U8(Gathered<'a, u8>),
+    Bits(BooleanChunked, Option<&'a [u32]>),
 }
 
 impl<'a> Codes<'a> {
@@ -642,27 +643,7 @@ impl<'a> Codes<'a> {
                 values: to_slice(series.u8()?),
                 kept,
             }),
-            DataType::Boolean => {
-                // Only the counted rows' bits, as 0 and 1.
-                let bools = series.bool()?.rechunk();
-                let bit = |array: &<BooleanType as PolarsDataType>::Array, row: usize| {
-                    u8::from(
-                        array.validity().is_none_or(|valid| valid.get_bit(row)) && array.value(row),
-                    )
-                };
-                let values: Vec<u8> = match (bools.downcast_iter().next(), kept) {
-                    (None, _) => Vec::new(),
-                    (Some(array), Some(kept)) => kept
-                        .iter()
-                        .map(|&position| bit(array, position as usize))
-                        .collect(),
-                    (Some(array), None) => (0..array.len()).map(|row| bit(array, row)).collect(),
-                };
-                Self::U8(Gathered {
-                    values: Cow::Owned(values),
-                    kept: None,
-                })
-            }
+            DataType::Boolean => Self::Bits(series.bool()?.rechunk().into_owned(), kept),
             _ => {
                 let cast = series.cast(&DataType::Int32)?;
                 Self::I32(Gathered {
@@ -678,20 +659,38 @@ impl<'a> Codes<'a> {
             Self::I32(values) => values.at(row),
             Self::I16(values) => i32::from(values.at(row)),
             Self::U8(values) => i32::from(values.at(row)),
+            Self::Bits(bits, kept) => {
+                let row = kept.map_or(row, |kept| kept[row] as usize);
+                i32::from(bits.get(row).unwrap_or(false))
+            }
         }
     }
 
-    /// The lowest and highest value of every row, counted or not (0 and 0 without rows).
+    /// A range holding every counted row's value: the lowest and highest value of the
+    /// counted rows, or of every row when most are counted (one pass, no gather); 0 to 1 for
+    /// booleans; 0 and 0 without rows.
     fn range(&self) -> (i32, i32) {
-        fn of<T: Copy + Ord + Into<i32>>(values: &[T]) -> (i32, i32) {
-            let low = values.iter().copied().min().map_or(0, Into::into);
-            let high = values.iter().copied().max().map_or(0, Into::into);
-            (low, high)
+        fn of<T: Copy + Into<i32>>(values: &Gathered<'_, T>) -> (i32, i32) {
+            let mut range: Option<(i32, i32)> = None;
+            let mut widen = |value: T| {
+                let value = value.into();
+                range = Some(range.map_or((value, value), |(low, high)| {
+                    (low.min(value), high.max(value))
+                }));
+            };
+            match values.kept {
+                Some(kept) if kept.len() < values.values.len() / 4 => {
+                    values.for_each(|_, value| widen(value));
+                }
+                _ => values.values.iter().for_each(|&value| widen(value)),
+            }
+            range.unwrap_or((0, 0))
         }
         match self {
-            Self::I32(values) => of(&values.values),
-            Self::I16(values) => of(&values.values),
-            Self::U8(values) => of(&values.values),
+            Self::I32(values) => of(values),
+            Self::I16(values) => of(values),
+            Self::U8(values) => of(values),
+            Self::Bits(..) => (0, 1),
         }
     }
 
@@ -713,6 +712,29 @@ impl<'a> Codes<'a> {
             Self::I32(values) => of(values, slots, low, width),
             Self::I16(values) => of(values, slots, low, width),
             Self::U8(values) => of(values, slots, low, width),
+            Self::Bits(bits, kept) => {
+                let Some(array) = bits.downcast_iter().next() else {
+                    return;
+                };
+                let bit = |row: usize| {
+                    u32::from(
+                        array.validity().is_none_or(|valid| valid.get_bit(row)) && array.value(row),
+                    )
+                };
+                let offset = |row: usize| bit(row).wrapping_sub(low as u32);
+                match kept {
+                    Some(kept) => {
+                        for (slot, &position) in slots.iter_mut().zip(kept.iter()) {
+                            *slot = *slot * width + offset(position as usize);
+                        }
+                    }
+                    None => {
+                        for (row, slot) in slots.iter_mut().enumerate() {
+                            *slot = *slot * width + offset(row);
+                        }
+                    }
+                }
+            }
         }
     }
 }
