@@ -9,8 +9,7 @@ use std::collections::HashMap;
 
 use futures::TryStreamExt;
 use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
-use sea_orm::sqlx::PgPool;
-use sea_orm::sqlx::postgres::PgPoolCopyExt;
+use sea_orm::sqlx::{self, PgPool};
 
 use super::Watermark;
 
@@ -50,7 +49,18 @@ pub async fn copy<E: std::fmt::Display>(
         at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         id.hyphenated()
     );
-    let mut stream = pool
+    // In a transaction of its own, so that JIT compilation is off for this statement only:
+    // compiling its expressions cost about 0.1 s of a 1.7 s copy of a million rows, which
+    // the one pass over them does not win back.
+    let mut transaction = pool
+        .begin()
+        .await
+        .map_err(|e| format!("starting the copy: {e}"))?;
+    sqlx::query("SET LOCAL jit = off")
+        .execute(&mut *transaction)
+        .await
+        .map_err(|e| format!("starting the copy: {e}"))?;
+    let mut stream = transaction
         .copy_out_raw(&statement)
         .await
         .map_err(|e| format!("starting the copy: {e}"))?;
@@ -68,6 +78,11 @@ pub async fn copy<E: std::fmt::Display>(
             sink(batch).map_err(|e| e.to_string())?;
         }
     }
+    drop(stream);
+    transaction
+        .commit()
+        .await
+        .map_err(|e| format!("ending the copy: {e}"))?;
     if !decoder.finished {
         return Err("the copy ended before its trailer".to_owned());
     }
