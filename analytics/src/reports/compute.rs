@@ -113,7 +113,7 @@ pub fn blockers(
     let (rows, kept) = rows.read(&read)?;
     // Each tier counts the rows one tier below it: the counted rows' positions by tier
     // rank, found in one pass.
-    let ranks = super::sums::to_slice(rows.column(columns::TIER_RANK)?.u8()?);
+    let ranks = pipeline::to_slice(rows.column(columns::TIER_RANK)?.u8()?);
     let mut by_rank: Vec<Vec<u32>> = vec![Vec::new(); instrument.tiers().len() + 1];
     let mut add = |row: u32| {
         if let Some(rows) = by_rank.get_mut(usize::from(ranks[row as usize])) {

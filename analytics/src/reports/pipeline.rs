@@ -1,6 +1,8 @@
 //! The Polars building blocks: small functions returning `Expr`s and lazy frames, composed by
 //! the reports and collected once per aggregation.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 
 use super::disclosure::Tally;
@@ -129,7 +131,7 @@ fn selection(
     let frame = snapshot.frame();
     let (lo, hi) = snapshot.window(query.from, query.until)?;
     let rows = frame.slice(i64::try_from(lo).unwrap_or(i64::MAX), hi - lo);
-    let surveys = values(rows.column(columns::SURVEY)?.i32()?);
+    let surveys = to_slice(rows.column(columns::SURVEY)?.i32()?);
     let position = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
     // Positions are written one after the other whether or not a row is kept, and the end
     // moves on only for kept rows: no branch on a condition that holds for some rows in no
@@ -155,7 +157,7 @@ fn selection(
         let next = next.get(lo..hi).unwrap_or_default();
         let periods = partition
             .iter()
-            .map(|name| Ok(values(rows.column(name)?.i32()?)))
+            .map(|name| Ok(to_slice(rows.column(name)?.i32()?)))
             .collect::<PolarsResult<Vec<_>>>()?;
         // Rows are in time order, so each period is a run of consecutive rows, and a row is
         // its firm's latest in its period (and in the window) exactly when the firm's next
@@ -179,10 +181,7 @@ fn selection(
 /// The runs of consecutive rows (start, end) of `0..len` with equal values in every column
 /// of `periods` (one run without columns), or `None` when a run's values are not greater
 /// than the run before (a period would come back after another one).
-pub(super) fn runs(
-    periods: &[std::borrow::Cow<'_, [i32]>],
-    len: usize,
-) -> Option<Vec<(usize, usize)>> {
+pub(super) fn runs(periods: &[Cow<'_, [i32]>], len: usize) -> Option<Vec<(usize, usize)>> {
     let mut runs = Vec::new();
     let mut start = 0;
     let order = |at: usize| match periods {
@@ -227,12 +226,20 @@ pub fn score_code(name: &str) -> String {
 /// The column marking the rows [`counted_rows`] keeps.
 const KEPT: &str = "counted";
 
-/// The values of an integer column without nulls, borrowed when it is one chunk.
-fn values(column: &Int32Chunked) -> std::borrow::Cow<'_, [i32]> {
-    column.cont_slice().map_or_else(
-        |_| std::borrow::Cow::Owned(column.into_no_null_iter().collect()),
-        std::borrow::Cow::Borrowed,
-    )
+/// The values of a numeric column, borrowed when it is one chunk without nulls, else
+/// copied chunk by chunk (a null counts as zero).
+pub(super) fn to_slice<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Cow<'_, [T::Native]> {
+    if let Ok(values) = column.cont_slice() {
+        return Cow::Borrowed(values);
+    }
+    if column.null_count() > 0 {
+        return Cow::Owned(column.iter().map(Option::unwrap_or_default).collect());
+    }
+    let mut values = Vec::with_capacity(column.len());
+    for chunk in column.downcast_iter() {
+        values.extend_from_slice(chunk.values().as_slice());
+    }
+    Cow::Owned(values)
 }
 
 /// The column of the cell key summed beside the count column `count`.

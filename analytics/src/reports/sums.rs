@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::pipeline::{Indicator, WEIGHT, key_of, score_code, weighted_of};
+use super::pipeline::{Indicator, WEIGHT, key_of, score_code, to_slice, weighted_of};
 use super::snapshot::columns;
 
 /// What to sum per cell besides its rows and key sum.
@@ -126,10 +126,7 @@ fn cell_sums_within(
         let mut out: Vec<Column> = group
             .iter()
             .enumerate()
-            .map(|(c, name)| {
-                let keys: Vec<i32> = rollup.keys.iter().map(|key| key[c]).collect();
-                Column::new((*name).into(), keys).cast(rows.column(name)?.dtype())
-            })
+            .map(|(c, name)| key_column(rows, name, &rollup.keys, c))
             .collect::<PolarsResult<_>>()?;
         let width = flags.len();
         let counts = counts.rolled_up(&rollup, width);
@@ -338,13 +335,11 @@ fn value_of(values: &[f64], code: u32) -> f64 {
 }
 
 /// How many codes a score column spans: each code the snapshot gave out, and any other
-/// found in `codes` (none should be; it counts with the value 0), counted or not.
-fn code_width(codes: &[u32], values: &[f64]) -> usize {
+/// found among the counted rows' `codes` (none should be; it counts with the value 0).
+fn code_width(codes: &Gathered<'_, u32>, values: &[f64]) -> usize {
     codes
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |code| code as usize + 1)
+        .extent()
+        .map_or(0, |(_, highest)| highest as usize + 1)
         .max(values.len())
         .max(1)
 }
@@ -368,7 +363,7 @@ impl Histogram {
         count: usize,
         dense_limit: usize,
     ) -> Self {
-        let width = code_width(&codes.values, values);
+        let width = code_width(codes, values);
         if count.saturating_mul(width) > dense_limit {
             return Self(None);
         }
@@ -416,7 +411,7 @@ impl Histogram {
 /// [`Histogram::sums`] without the table: the same counts, added in the same order, found
 /// by sorting (cell, rank of the value) pairs.
 fn sorted_sums(cells: &[u32], codes: &Gathered<'_, u32>, values: &[f64], count: usize) -> Vec<f64> {
-    let width = code_width(&codes.values, values);
+    let width = code_width(codes, values);
     let order = ascending(values, width);
     let mut rank = vec![0_u32; width];
     for (position, code) in order.iter().enumerate() {
@@ -529,10 +524,7 @@ impl Cells {
         let columns = names
             .iter()
             .enumerate()
-            .map(|(c, name)| {
-                let values: Vec<i32> = self.keys.iter().map(|key| key[c]).collect();
-                Column::new((*name).into(), values).cast(rows.column(name)?.dtype())
-            })
+            .map(|(c, name)| key_column(rows, name, &self.keys, c))
             .collect::<PolarsResult<Vec<_>>>()?;
         let conditions: Vec<Expr> = spec
             .indicators
@@ -564,6 +556,12 @@ impl Cells {
             })
             .collect()
     }
+}
+
+/// Column `c` of each cell's key, as the column `name`, in the type it has in `rows`.
+fn key_column(rows: &DataFrame, name: &str, keys: &[Vec<i32>], c: usize) -> PolarsResult<Column> {
+    let values: Vec<i32> = keys.iter().map(|key| key[c]).collect();
+    Column::new(name.into(), values).cast(rows.column(name)?.dtype())
 }
 
 /// The values of column `c` of each slot of `ranges` (see [`Cells::of`]).
@@ -609,6 +607,28 @@ impl<T: Copy> Gathered<'_, T> {
             None => self.values[row],
             Some(kept) => self.values[kept[row] as usize],
         }
+    }
+
+    /// The lowest and highest value of a set holding every counted row's value: of the
+    /// counted rows when they are few, else of every row (one pass, no gather); `None`
+    /// without rows.
+    fn extent(&self) -> Option<(T, T)>
+    where
+        T: Ord,
+    {
+        let mut extent: Option<(T, T)> = None;
+        let mut widen = |value: T| {
+            extent = Some(extent.map_or((value, value), |(low, high)| {
+                (low.min(value), high.max(value))
+            }));
+        };
+        match self.kept {
+            Some(kept) if kept.len() < self.values.len() / 4 => {
+                self.for_each(|_, value| widen(value))
+            }
+            _ => self.values.iter().for_each(|&value| widen(value)),
+        }
+        extent
     }
 
     /// The counted rows' values in order.
@@ -666,25 +686,13 @@ impl<'a> Codes<'a> {
         }
     }
 
-    /// A range holding every counted row's value: the lowest and highest value of the
-    /// counted rows, or of every row when most are counted (one pass, no gather); 0 to 1 for
+    /// A range holding every counted row's value (see [`Gathered::extent`]); 0 to 1 for
     /// booleans; 0 and 0 without rows.
     fn range(&self) -> (i32, i32) {
-        fn of<T: Copy + Into<i32>>(values: &Gathered<'_, T>) -> (i32, i32) {
-            let mut range: Option<(i32, i32)> = None;
-            let mut widen = |value: T| {
-                let value = value.into();
-                range = Some(range.map_or((value, value), |(low, high)| {
-                    (low.min(value), high.max(value))
-                }));
-            };
-            match values.kept {
-                Some(kept) if kept.len() < values.values.len() / 4 => {
-                    values.for_each(|_, value| widen(value));
-                }
-                _ => values.values.iter().for_each(|&value| widen(value)),
-            }
-            range.unwrap_or((0, 0))
+        fn of<T: Copy + Ord + Into<i32>>(values: &Gathered<'_, T>) -> (i32, i32) {
+            values
+                .extent()
+                .map_or((0, 0), |(low, high)| (low.into(), high.into()))
         }
         match self {
             Self::I32(values) => of(values),
@@ -737,22 +745,6 @@ impl<'a> Codes<'a> {
             }
         }
     }
-}
-
-/// The values of a numeric column, borrowed when it is one chunk without nulls, else
-/// copied chunk by chunk (a null counts as zero).
-pub(super) fn to_slice<T: PolarsNumericType>(column: &ChunkedArray<T>) -> Cow<'_, [T::Native]> {
-    if let Ok(values) = column.cont_slice() {
-        return Cow::Borrowed(values);
-    }
-    if column.null_count() > 0 {
-        return Cow::Owned(column.iter().map(Option::unwrap_or_default).collect());
-    }
-    let mut values = Vec::with_capacity(column.len());
-    for chunk in column.downcast_iter() {
-        values.extend_from_slice(chunk.values().as_slice());
-    }
-    Cow::Owned(values)
 }
 
 /// The record keys of the counted rows (held in 8 bits; a wider column is narrowed, and
