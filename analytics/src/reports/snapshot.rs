@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 
 use super::batch::{IdHasher, IdMap, RowBatch};
 use super::ids::ResponseIds;
@@ -457,21 +458,12 @@ impl Snapshot {
             new_columns.push(Column::new((*name).into(), codes));
         }
         let gate_count = self.gates.values.len();
-        for code in 0..gate_count {
-            let code = i32::try_from(code).unwrap_or(i32::MAX);
-            // Per distinct blocker list, whether it holds this gate; then per row.
-            let in_set: Vec<bool> = sets.iter().map(|set| set.contains(&code)).collect();
-            let values: Vec<bool> = blocker_set
-                .iter()
-                .map(|set| {
-                    usize::try_from(*set)
-                        .ok()
-                        .and_then(|s| in_set.get(s))
-                        .copied()
-                        .unwrap_or(false)
-                })
-                .collect();
-            new_columns.push(Column::new(gate_column_name(code).into(), values));
+        for (code, bits) in gate_bits(&sets, &blocker_set, gate_count)
+            .into_iter()
+            .enumerate()
+        {
+            let name = gate_column_name(i32::try_from(code).unwrap_or(i32::MAX));
+            new_columns.push(BooleanChunked::from_bitmap(name.into(), bits).into_column());
         }
         let mut chunk = DataFrame::new(height, new_columns)?;
         let in_order = earliest >= self.latest_submission;
@@ -492,8 +484,10 @@ impl Snapshot {
             for code in 0..gate_count {
                 let name = gate_column_name(i32::try_from(code).unwrap_or(i32::MAX));
                 if self.frame.column(&name).is_err() {
-                    self.frame
-                        .with_column(Column::new(name.into(), vec![false; existing]))?;
+                    let none = Bitmap::new_zeroed(existing);
+                    self.frame.with_column(
+                        BooleanChunked::from_bitmap(name.into(), none).into_column(),
+                    )?;
                 }
             }
             self.frame.vstack_mut_owned(chunk)?;
@@ -664,6 +658,68 @@ fn submitted_at_sorted(chunk: &DataFrame) -> PolarsResult<bool> {
     Ok(true)
 }
 
+/// Each gate's column for a batch's rows, packed straight into bits: a row holds gate `g`
+/// when the distinct blocker list it points to (`blocker_set`) holds `g`. The lists' gates
+/// become masks of 64 gates, one mask per row, and each gate's bits are taken from them eight
+/// rows to a byte.
+fn gate_bits(sets: &[Vec<i32>], blocker_set: &[u32], gate_count: usize) -> Vec<Bitmap> {
+    let mut columns = Vec::with_capacity(gate_count);
+    for first in (0..gate_count).step_by(64) {
+        let masks: Vec<u64> = sets
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .filter_map(|gate| usize::try_from(*gate).ok())
+                    .filter(|gate| (first..first + 64).contains(gate))
+                    .fold(0, |mask, gate| mask | 1 << (gate - first))
+            })
+            .collect();
+        let rows: Vec<u64> = blocker_set
+            .iter()
+            .map(|set| masks.get(*set as usize).copied().unwrap_or(0))
+            .collect();
+        for bit in 0..(gate_count - first).min(64) {
+            let bytes: Vec<u8> = rows
+                .chunks(8)
+                .map(|eight| {
+                    eight
+                        .iter()
+                        .enumerate()
+                        .fold(0, |byte, (i, mask)| byte | (((mask >> bit) & 1) as u8) << i)
+                })
+                .collect();
+            columns.push(Bitmap::from_u8_vec(bytes, rows.len()));
+        }
+    }
+    columns
+}
+
 fn gate_column_name(code: i32) -> String {
     format!("gate_{code}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_gate_bits_are_what_each_row_holds() {
+        // 70 gates (two masks), lists with gates on either side of 64, an empty list, and
+        // row counts that do not fill a byte or a mask.
+        let sets: Vec<Vec<i32>> = vec![vec![], vec![0, 3], vec![63, 64, 69], vec![7, 8, 65]];
+        for rows in [0_usize, 1, 7, 8, 9, 63, 64, 65, 1_000] {
+            let blocker_set: Vec<u32> = (0..rows)
+                .map(|row| ((row * 7 + row / 3) % sets.len()) as u32)
+                .collect();
+            let bits = gate_bits(&sets, &blocker_set, 70);
+            assert_eq!(bits.len(), 70);
+            for (gate, column) in bits.iter().enumerate() {
+                assert_eq!(column.len(), rows);
+                for (row, set) in blocker_set.iter().enumerate() {
+                    let held = sets[*set as usize].contains(&(gate as i32));
+                    assert_eq!(column.get_bit(row), held, "gate {gate}, row {row}");
+                }
+            }
+        }
+    }
 }
