@@ -20,7 +20,7 @@ mod suppression;
 mod unlock;
 mod weighting;
 
-pub use batch::{BadBlockers, Blockers, RowBatch, RowRef};
+pub use batch::{BadBlockers, Blockers, IdMap, RowBatch, RowRef};
 pub use benchmark::{
     Benchmark, DEFAULT_PEER_MIN, DimensionStanding, PeerGroup, PeerQuery, benchmark,
 };

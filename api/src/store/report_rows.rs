@@ -161,12 +161,12 @@ impl ReportRowQuery {
     }
 
     /// Every response received up to `until` (inclusive), by one binary `COPY` (PostgreSQL
-    /// only; see [`postgres_copy`]), handed to `sink` batch by batch as it streams in.
-    pub async fn copy_until<E: std::fmt::Display>(
+    /// only; see [`postgres_copy`]), sent to `sink` batch by batch as it streams in.
+    pub async fn copy_until(
         db: &DatabaseConnection,
         until: Watermark,
         versions: &HashMap<i32, i32>,
-        sink: &mut impl FnMut(RowBatch) -> Result<(), E>,
+        sink: &tokio::sync::mpsc::Sender<RowBatch>,
     ) -> Result<(), DbErr> {
         match db.get_database_backend() {
             DbBackend::Postgres => {

@@ -22,7 +22,7 @@ impl<'de> de::Deserialize<'de> for CheckedJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut problems = Vec::new();
         let value = Node {
-            pointer: String::new(),
+            at: &Step::Root,
             problems: &mut problems,
         }
         .deserialize(deserializer)?;
@@ -32,22 +32,41 @@ impl<'de> de::Deserialize<'de> for CheckedJson {
 
 const NUL: &str = "must not contain the NUL character (U+0000)";
 
-/// One value of the document, at `pointer`.
-struct Node<'p> {
-    pointer: String,
+/// Where a value sits in the document: the steps from the root. Its JSON pointer is written
+/// only when a problem is found there, so a clean body costs no string per value.
+enum Step<'a> {
+    Root,
+    Key(&'a Step<'a>, &'a str),
+    Index(&'a Step<'a>, usize),
+}
+
+impl Step<'_> {
+    fn pointer(&self) -> String {
+        match self {
+            Step::Root => String::new(),
+            Step::Key(parent, key) => pointer::child(&parent.pointer(), key),
+            Step::Index(parent, index) => format!("{}/{index}", parent.pointer()),
+        }
+    }
+}
+
+/// One value of the document, at `at`.
+struct Node<'a, 'p> {
+    at: &'a Step<'a>,
     problems: &'p mut Vec<FieldProblem>,
 }
 
-impl Node<'_> {
+impl Node<'_, '_> {
     fn string(self, text: String) -> Value {
         if text.contains('\0') {
-            self.problems.push(FieldProblem::new(self.pointer, NUL));
+            self.problems
+                .push(FieldProblem::new(self.at.pointer(), NUL));
         }
         Value::String(text)
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Node<'_> {
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -55,7 +74,7 @@ impl<'de> DeserializeSeed<'de> for Node<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Node<'_> {
+impl<'de> Visitor<'de> for Node<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,8 +116,9 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
         loop {
+            let at = Step::Index(self.at, items.len());
             let node = Node {
-                pointer: format!("{}/{}", self.pointer, items.len()),
+                at: &at,
                 problems: &mut *self.problems,
             };
             match seq.next_element_seed(node)? {
@@ -111,17 +131,19 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = access.next_key::<String>()? {
-            let at = pointer::child(&self.pointer, &key);
+            let at = Step::Key(self.at, &key);
             if key.contains('\0') {
-                self.problems.push(FieldProblem::new(at.clone(), NUL));
+                self.problems.push(FieldProblem::new(at.pointer(), NUL));
             }
             let value = access.next_value_seed(Node {
-                pointer: at.clone(),
+                at: &at,
                 problems: &mut *self.problems,
             })?;
-            if object.insert(key, value).is_some() {
+            let twice = object.contains_key(&key).then(|| at.pointer());
+            object.insert(key, value);
+            if let Some(pointer) = twice {
                 self.problems.push(FieldProblem::new(
-                    at,
+                    pointer,
                     "appears more than once in its object",
                 ));
             }

@@ -249,12 +249,24 @@ impl ReportSnapshot {
             }
             Backend::Postgres => {
                 if let Some(until) = watermark {
-                    ReportRowQuery::copy_until(db, until, &versions, &mut append).await?;
+                    // The copy is read and decoded on a task of its own, so it streams on
+                    // while a batch is appended here.
+                    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+                    let db = db.clone();
+                    let copy = tokio::spawn(async move {
+                        ReportRowQuery::copy_until(&db, until, &versions, &sender).await
+                    });
+                    while let Some(batch) = receiver.recv().await {
+                        append(batch)?;
+                    }
+                    copy.await??;
                 }
             }
             Backend::SqliteMemory => return Ok(None),
         }
         self.touch();
+        // Reading goes on while a batch is appended: what is logged as reading is the time
+        // spent waiting for rows.
         let reading = started.elapsed().saturating_sub(appending);
         self.settle_and_log(started, appended, reading, appending)?;
         Ok(Some(watermark))

@@ -3,24 +3,27 @@
 //!
 //! The server sends each value in its binary form (a UUID as 16 bytes, a time as
 //! microseconds), so nothing is parsed from text but the strings themselves. The firms' record
-//! keys come with the rows by a join, which PostgreSQL makes once for the whole table.
+//! keys are read first, into a map by firm id, and given to each row as it is decoded: without
+//! a join, PostgreSQL sends the rows as it walks the index by receipt time, while the server
+//! decodes them, instead of joining and sorting the whole table before it sends the first.
 
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
+use readiness_analytics::reports::{Blockers, IdMap, RowBatch, RowRef};
 use sea_orm::sqlx::{self, PgPool};
+use tokio::sync::mpsc::Sender;
 
 use super::Watermark;
 
 /// The response columns as [`super::response_columns`] names them, each cast to the type
-/// decoded below, then the firm's record key.
+/// decoded below.
 const COLUMNS: &str = "r.id, r.firm_id, r.survey_id::int4, r.industry::text, \
      r.size_band::text, r.country::text, r.region::text, r.tier_rank::int2, \
      r.ready_to_customise, r.blockers::text, r.score_maturity::float8, \
      r.score_clarity::float8, r.score_vendor_gap::float8, r.score_capability::float8, \
-     r.score_governance::float8, r.submitted_at, r.received_at, f.record_key::int2";
-const FIELDS: usize = 18;
+     r.score_governance::float8, r.submitted_at, r.received_at";
+const FIELDS: usize = 17;
 
 /// The binary copy format's signature, flags and header extension length.
 const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -31,19 +34,20 @@ const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// Rows per batch handed over.
 const BATCH: usize = 50_000;
 
-/// Every response received up to `until` (inclusive), handed to `sink` as batches in receipt
-/// order.
-pub async fn copy<E: std::fmt::Display>(
+/// Every response received up to `until` (inclusive), sent to `sink` as batches in receipt
+/// order. The copy goes on while the receiver works on a batch (up to the channel's
+/// capacity); it stops with an error if the receiver is dropped.
+pub async fn copy(
     pool: &PgPool,
     until: Watermark,
     versions: &HashMap<i32, i32>,
-    sink: &mut impl FnMut(RowBatch) -> Result<(), E>,
+    sink: &Sender<RowBatch>,
 ) -> Result<(), String> {
     let (at, id) = until;
     // Values of our own making (a time and a UUID), written as literals: COPY takes no
     // parameters.
     let statement = format!(
-        "COPY (SELECT {COLUMNS} FROM responses r LEFT JOIN firms f ON f.id = r.firm_id \
+        "COPY (SELECT {COLUMNS} FROM responses r \
          WHERE (r.received_at, r.id) <= ('{}'::timestamptz, '{}'::uuid) \
          ORDER BY r.received_at, r.id) TO STDOUT (FORMAT binary)",
         at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -60,11 +64,26 @@ pub async fn copy<E: std::fmt::Display>(
         .execute(&mut *transaction)
         .await
         .map_err(|e| format!("starting the copy: {e}"))?;
+    // Every firm of a response up to `until` committed with it, before `until` was read; a
+    // firm erased since has none and counts with key 0 until the erasure drops its rows (as
+    // when paging).
+    let mut record_keys = IdMap::default();
+    let mut firms =
+        sqlx::query_as::<_, (uuid::Uuid, Option<i16>)>("SELECT id, record_key::int2 FROM firms")
+            .fetch(&mut *transaction);
+    while let Some((firm, key)) = firms
+        .try_next()
+        .await
+        .map_err(|e| format!("reading the firms' record keys: {e}"))?
+    {
+        record_keys.insert(firm.as_u128(), super::record_key_of(key.map(i64::from)));
+    }
+    drop(firms);
     let mut stream = transaction
         .copy_out_raw(&statement)
         .await
         .map_err(|e| format!("starting the copy: {e}"))?;
-    let mut decoder = Decoder::new(versions);
+    let mut decoder = Decoder::new(versions, &record_keys);
     let mut pending: Vec<u8> = Vec::new();
     while let Some(chunk) = stream
         .try_next()
@@ -75,7 +94,7 @@ pub async fn copy<E: std::fmt::Display>(
         let used = decoder.decode(&pending)?;
         pending.drain(..used);
         for batch in decoder.full.drain(..) {
-            sink(batch).map_err(|e| e.to_string())?;
+            send(sink, batch).await?;
         }
     }
     drop(stream);
@@ -86,11 +105,18 @@ pub async fn copy<E: std::fmt::Display>(
     if !decoder.finished {
         return Err("the copy ended before its trailer".to_owned());
     }
-    sink(decoder.batch).map_err(|e| e.to_string())
+    send(sink, decoder.batch).await
+}
+
+async fn send(sink: &Sender<RowBatch>, batch: RowBatch) -> Result<(), String> {
+    sink.send(batch)
+        .await
+        .map_err(|_| "the rows' receiver stopped".to_owned())
 }
 
 struct Decoder<'v> {
     versions: &'v HashMap<i32, i32>,
+    record_keys: &'v IdMap<u8>,
     header_read: bool,
     finished: bool,
     batch: RowBatch,
@@ -102,9 +128,10 @@ struct Decoder<'v> {
 type Field<'a> = Option<&'a [u8]>;
 
 impl<'v> Decoder<'v> {
-    fn new(versions: &'v HashMap<i32, i32>) -> Self {
+    fn new(versions: &'v HashMap<i32, i32>, record_keys: &'v IdMap<u8>) -> Self {
         Self {
             versions,
+            record_keys,
             header_read: false,
             finished: false,
             batch: RowBatch::with_capacity(BATCH),
@@ -157,21 +184,16 @@ impl<'v> Decoder<'v> {
             governance,
             submitted_at,
             _received_at,
-            record_key,
         ] = fields;
         let survey_id = i32::from_be_bytes(fixed(*survey_id, "survey_id")?);
         let score = |field: &Field<'_>, name| fixed(*field, name).map(f64::from_be_bytes);
+        let firm = u128::from_be_bytes(fixed(*firm, "firm_id")?);
         let row = RowRef {
             id: u128::from_be_bytes(fixed(*id, "id")?),
-            firm: u128::from_be_bytes(fixed(*firm, "firm_id")?),
-            // A firm erased while the copy ran counts with key 0 until the erasure drops
-            // its rows (as when paging).
-            record_key: super::record_key_of(
-                record_key
-                    .map(|key| fixed(Some(key), "record_key").map(i16::from_be_bytes))
-                    .transpose()?
-                    .map(i64::from),
-            ),
+            firm,
+            // A firm erased since its keys were read counts with key 0 until the erasure
+            // drops its rows (as when paging).
+            record_key: self.record_keys.get(&firm).copied().unwrap_or(0),
             survey_id,
             version: self.versions.get(&survey_id).copied().unwrap_or_default(),
             industry: text(*industry, "industry")?,
