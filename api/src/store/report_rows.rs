@@ -128,6 +128,16 @@ pub(crate) fn record_key_of(stored: Option<i64>) -> u8 {
     stored.and_then(|key| u8::try_from(key).ok()).unwrap_or(0)
 }
 
+/// Every firm's record key by firm id, read once for a bulk load (SQLite's scan and
+/// PostgreSQL's copy).
+pub(crate) type RecordKeys = readiness_analytics::reports::IdMap<u8>;
+
+/// The record key of a response's firm; a firm erased since the keys were read counts with
+/// key 0 until the erasure drops its rows (as when paging).
+pub(crate) fn record_key_in(keys: &RecordKeys, firm: u128) -> u8 {
+    keys.get(&firm).copied().unwrap_or(0)
+}
+
 pub struct ReportRowQuery;
 
 impl ReportRowQuery {

@@ -10,11 +10,11 @@
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use readiness_analytics::reports::{Blockers, IdMap, RowBatch, RowRef};
+use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
 use sea_orm::sqlx::{self, PgPool};
 use tokio::sync::mpsc::Sender;
 
-use super::Watermark;
+use super::{RecordKeys, Watermark, record_key_in};
 
 /// The response columns as [`super::response_columns`] names them, each cast to the type
 /// decoded below.
@@ -64,10 +64,8 @@ pub async fn copy(
         .execute(&mut *transaction)
         .await
         .map_err(|e| format!("starting the copy: {e}"))?;
-    // Every firm of a response up to `until` committed with it, before `until` was read; a
-    // firm erased since has none and counts with key 0 until the erasure drops its rows (as
-    // when paging).
-    let mut record_keys = IdMap::default();
+    // Every firm of a response up to `until` committed with it, before `until` was read.
+    let mut record_keys = RecordKeys::default();
     let mut firms =
         sqlx::query_as::<_, (uuid::Uuid, Option<i16>)>("SELECT id, record_key::int2 FROM firms")
             .fetch(&mut *transaction);
@@ -116,7 +114,7 @@ async fn send(sink: &Sender<RowBatch>, batch: RowBatch) -> Result<(), String> {
 
 struct Decoder<'v> {
     versions: &'v HashMap<i32, i32>,
-    record_keys: &'v IdMap<u8>,
+    record_keys: &'v RecordKeys,
     header_read: bool,
     finished: bool,
     batch: RowBatch,
@@ -128,7 +126,7 @@ struct Decoder<'v> {
 type Field<'a> = Option<&'a [u8]>;
 
 impl<'v> Decoder<'v> {
-    fn new(versions: &'v HashMap<i32, i32>, record_keys: &'v IdMap<u8>) -> Self {
+    fn new(versions: &'v HashMap<i32, i32>, record_keys: &'v RecordKeys) -> Self {
         Self {
             versions,
             record_keys,
@@ -191,9 +189,7 @@ impl<'v> Decoder<'v> {
         let row = RowRef {
             id: u128::from_be_bytes(fixed(*id, "id")?),
             firm,
-            // A firm erased since its keys were read counts with key 0 until the erasure
-            // drops its rows (as when paging).
-            record_key: self.record_keys.get(&firm).copied().unwrap_or(0),
+            record_key: record_key_in(self.record_keys, firm),
             survey_id,
             version: self.versions.get(&survey_id).copied().unwrap_or_default(),
             industry: text(*industry, "industry")?,

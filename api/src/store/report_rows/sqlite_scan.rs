@@ -16,7 +16,7 @@ use std::time::Duration;
 use readiness_analytics::reports::{Blockers, RowBatch, RowRef};
 use rusqlite::types::ValueRef;
 
-use super::response_columns;
+use super::{RecordKeys, record_key_in, response_columns};
 use crate::store::sqlite_values::{integer, open_read_only, real, text, timestamp, uuid};
 
 const BY_ROWID: &str = concat!(
@@ -25,9 +25,6 @@ const BY_ROWID: &str = concat!(
     " FROM responses WHERE rowid BETWEEN ?1 AND ?2"
 );
 const RECORD_KEYS: &str = "SELECT id, record_key FROM firms";
-
-/// Firm id → its record key.
-type RecordKeys = HashMap<u128, u8>;
 
 /// A scan that failed, with what it was doing.
 #[derive(Debug, thiserror::Error)]
@@ -127,7 +124,7 @@ fn record_keys(
 ) -> Result<RecordKeys, ScanError> {
     let mut statement = connection.prepare(RECORD_KEYS).map_err(&sqlite)?;
     let mut rows = statement.query([]).map_err(&sqlite)?;
-    let mut keys = RecordKeys::new();
+    let mut keys = RecordKeys::default();
     while let Some(row) = rows.next().map_err(&sqlite)? {
         let value = |index| row.get_ref(index).map_err(&sqlite);
         let firm = uuid(value(0)?).map_err(ScanError::RecordKey)?;
@@ -180,9 +177,7 @@ fn read_range(
                     tier_rank: u8::try_from(integer(value(7)?).map_err(&bad)?)
                         .map_err(|e| bad(format!("tier_rank: {e}")))?,
                     ready_to_customise: integer(value(8)?).map_err(&bad)? != 0,
-                    // A firm erased since the range was read counts with key 0 until the
-                    // erasure drops its rows (as when paging).
-                    record_key: keys.get(&firm).copied().unwrap_or(0),
+                    record_key: record_key_in(keys, firm),
                     scores: [
                         real(value(10)?).map_err(&bad)?,
                         real(value(11)?).map_err(&bad)?,
